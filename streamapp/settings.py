@@ -1,0 +1,150 @@
+"""The one typed settings object, read once from the environment (and `.env`).
+
+Every variable is documented where it is declared: default, unit and effect. The README's settings
+table is generated from these declarations (`streamapp settings --markdown`), so it cannot drift.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import socket
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from streamapp.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    """All configuration of the worker, the API and the CLI."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    # --- identity and infrastructure -------------------------------------------------------------
+    streamapp_id: str = Field(
+        "streamapp",
+        description="Faust app id: names the Kafka consumer group and the changelog topics.",
+    )
+    kafka_broker_url: str = Field(
+        "kafka://127.0.0.1:19092", description="Kafka bootstrap servers (`kafka://host:port[;host:port]`)."
+    )
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis holding the stream contract.")
+    database_url: SecretStr = Field(
+        SecretStr("postgresql://streamapp:streamapp@127.0.0.1:5432/streamapp"),
+        description="PostgreSQL (data sources). A secret: it may carry a password.",
+    )
+    chroma_path: Path = Field(
+        Path(".state/chroma"), description="Embedded ChromaDB folder, used when CHROMA_URL is empty."
+    )
+    chroma_url: str = Field("", description="Chroma server URL (`http://host:8000`); empty = embedded.")
+    data_dir: Path = Field(Path(".state/worker"), description="Faust data dir: RocksDB table stores.")
+    topic_partitions: int = Field(4, ge=1, le=256, description="Partitions of every topic the app declares.")
+    topic_prefix: str = Field("", description="Prefix for Kafka topic names (isolates test runs/tenants).")
+    stream_prefix: str = Field("", description="Prefix for Redis stream and key names (isolation).")
+    web_port: int = Field(6066, ge=1, le=65535, description="Worker web port (Faust table views).")
+    web_host: str = Field("127.0.0.1", description="Worker web bind address.")
+    api_host: str = Field("127.0.0.1", description="Starlette API bind address.")
+    api_port: int = Field(8080, ge=1, le=65535, description="Starlette API port.")
+    admin_token: SecretStr = Field(
+        SecretStr(""), description="Bearer token for admin endpoints; empty = admin endpoints refuse all."
+    )
+
+    # --- stages (every one can be switched off; a disabled stage starts nothing) ----------------
+    enable_bridge: bool = Field(True, description="Run the Redis<->Kafka stream bridges in the worker.")
+    enable_consumer: bool = Field(True, description="Parse, mine and embed lines from `logs`.")
+    enable_issues_aggregator: bool = Field(True, description="Group parsed lines into issues.")
+    enable_clustering: bool = Field(True, description="Assign closed issues to prototypes.")
+    enable_enricher: bool = Field(True, description="Classify issue candidates into alerts.")
+    enable_cluster_enricher: bool = Field(True, description="Classify cluster candidates into alerts.")
+    enable_automations: bool = Field(
+        False, description="Allow automations to execute; off = every matching rule is only dry-run."
+    )
+    enable_prototype_improver: bool = Field(True, description="Periodically rebuild prototypes from feedback.")
+    enable_metrics_normalization: bool = Field(True, description="Route metric payloads to normalisers.")
+    enable_otel_export: bool = Field(False, description="Export metrics over OTLP (toggle at runtime too).")
+    enable_per_line_candidates: bool = Field(
+        False, description="Also send every error-signal line straight to `issues_candidates`."
+    )
+
+    # --- Redis stream contract -------------------------------------------------------------------
+    stream_logs: str = Field("logs", description="Redis stream of raw lines (sources write here).")
+    stream_metrics: str = Field("metrics", description="Redis stream of normalised metrics.")
+    stream_issues_candidates: str = Field("issues_candidates", description="Redis stream of issues.")
+    stream_clusters_candidates: str = Field("clusters_candidates", description="Redis stream of clusters.")
+    stream_alerts: str = Field("alerts", description="Redis stream of alerts.")
+    stream_deadletter: str = Field("deadletter", description="Redis stream of poison input, with reasons.")
+    alerts_ttl_sec: int = Field(86400, ge=1, description="TTL of `alert:<id>` hashes, seconds.")
+
+    # --- bridge ----------------------------------------------------------------------------------
+    bridge_group: str = Field("log_consumers", description="Consumer group of the inbound bridge on `logs`.")
+    bridge_consumer: str = Field(
+        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",
+        description="This bridge's consumer name in the group (default host-pid).",
+    )
+    bridge_batch_size: int = Field(500, ge=1, le=100_000, description="Entries per XREADGROUP (COUNT).")
+    bridge_block_ms: int = Field(1000, ge=1, description="XREADGROUP BLOCK, milliseconds.")
+    bridge_claim_idle_ms: int = Field(
+        30_000, ge=1, description="Pending entries idle this long (ms) are reclaimed with XAUTOCLAIM."
+    )
+    bridge_max_entry_bytes: int = Field(
+        262_144, ge=1024, description="Entries larger than this (bytes) go to the dead-letter stream."
+    )
+    bridge_trim_interval_sec: float = Field(10.0, gt=0, description="How often `logs` is trimmed, seconds.")
+    bridge_trim_retain_sec: int = Field(
+        3600, ge=0, description="Acknowledged entries younger than this are kept (MINID trim), seconds."
+    )
+    outbound_dedupe_ttl_sec: int = Field(
+        7 * 86400, ge=60, description="How long a record id is remembered to drop replays, seconds."
+    )
+    outbound_batch_size: int = Field(500, ge=1, description="Kafka records per Redis pipeline (outbound).")
+    outbound_batch_within_sec: float = Field(0.2, gt=0, description="Max wait to fill an outbound batch.")
+
+    # --- LLM ---------------------------------------------------------------------------------------
+    llm_provider: Literal["none", "openai", "ollama"] = Field(
+        "none", description="`none` = offline classifier only; `openai`/`ollama` via the openai client."
+    )
+    llm_base_url: str = Field("", description="OpenAI-compatible base URL (Ollama: http://host:11434/v1).")
+    llm_model: str = Field("gpt-4o-mini", description="Chat model name.")
+    llm_api_key: SecretStr = Field(SecretStr(""), description="API key (Ollama ignores it).")
+    llm_timeout_sec: float = Field(30.0, gt=0, description="Timeout of one LLM call, seconds.")
+
+    # --- telemetry -------------------------------------------------------------------------------
+    otel_exporter_otlp_endpoint: str = Field(
+        "http://127.0.0.1:4318", description="OTLP endpoint (HTTP base URL, or gRPC host:port)."
+    )
+    otel_exporter_otlp_protocol: Literal["http/protobuf", "grpc"] = Field(
+        "http/protobuf", description="OTLP transport."
+    )
+
+    def redis_key(self, name: str) -> str:
+        """A Redis stream/key name with the isolation prefix applied."""
+        return f"{self.stream_prefix}{name}"
+
+    def topic_name(self, name: str) -> str:
+        """A Kafka topic name with the isolation prefix applied."""
+        return f"{self.topic_prefix}{name}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate settings; an invalid value raises ConfigError naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            secret = Settings.model_fields.get(field) is not None and (
+                Settings.model_fields[field].annotation is SecretStr
+            )
+            shown = "" if secret else f" (got {err.get('input')!r})"
+            problems.append(f"{field.upper()}: {err['msg']}{shown}")
+        raise ConfigError("invalid settings: " + "; ".join(problems)) from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()
