@@ -1,0 +1,107 @@
+"""Embeddings from an OpenAI-compatible `/v1/embeddings` endpoint (OpenAI, or Ollama's `/v1`).
+
+An `Embedder` like the local one: texts go out in batches, vectors come back L2-normalised in input
+order. The client does not retry by itself; failures surface as the project's typed errors
+(`RateLimited` with the wait asked for, `AuthFailed`, `TransientError`) so the caller's retry
+policy decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import httpx
+import numpy as np
+import openai
+from openai import NOT_GIVEN, AsyncOpenAI
+
+from streamapp.embedding import Vectors
+from streamapp.errors import AuthFailed, ExternalAPIError, RateLimited, TransientError
+from streamapp.settings import Settings
+
+SYSTEM = "embeddings"
+DEFAULT_MODEL = "text-embedding-3-small"
+# The endpoint rejects empty input; any placeholder works since all blank lines are alike.
+_BLANK = "(empty)"
+
+
+class OpenAIEmbedder:
+    """`Embedder` backed by an OpenAI-compatible embeddings endpoint."""
+
+    def __init__(
+        self, client: AsyncOpenAI, *, model: str, batch_size: int = 128, dimensions: int | None = None
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        self._client = client
+        self._model = model
+        self._batch_size = batch_size
+        self._dimensions = dimensions
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, model: str = DEFAULT_MODEL, batch_size: int = 128
+    ) -> OpenAIEmbedder:
+        """An embedder on `LLM_BASE_URL` with `LLM_API_KEY`, each request bounded by `LLM_TIMEOUT_SEC`."""
+        client = AsyncOpenAI(
+            base_url=settings.llm_base_url or None,
+            # Ollama ignores the key, but the client refuses to start without one.
+            api_key=settings.llm_api_key.get_secret_value() or "unused",
+            timeout=settings.llm_timeout_sec,
+            max_retries=0,
+        )
+        return cls(client, model=model, batch_size=batch_size)
+
+    async def embed(self, texts: Sequence[str]) -> Vectors:
+        """One request per ``batch_size`` texts, in order; rows L2-normalised."""
+        rows = []
+        for start in range(0, len(texts), self._batch_size):
+            batch = [text if text.strip() else _BLANK for text in texts[start : start + self._batch_size]]
+            rows.append(await self._embed_batch(batch))
+        if not rows:
+            return np.zeros((0, self._dimensions or 0), np.float32)
+        vectors = np.concatenate(rows).astype(np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0.0, 1.0, norms)
+
+    async def _embed_batch(self, batch: list[str]) -> Vectors:
+        try:
+            response = await self._client.embeddings.create(
+                input=batch,
+                model=self._model,
+                dimensions=self._dimensions or NOT_GIVEN,
+                # Without it the client asks for base64, which Ollama does not serve.
+                encoding_format="float",
+            )
+        except openai.APIStatusError as exc:
+            raise _typed_error(exc) from exc
+        except openai.APIConnectionError as exc:  # includes timeouts
+            raise TransientError(f"{SYSTEM}: {exc}") from exc
+        if len(response.data) != len(batch):
+            raise ExternalAPIError(SYSTEM, 200, f"{len(response.data)} vectors for {len(batch)} inputs")
+        ordered = sorted(response.data, key=lambda item: item.index)
+        return np.array([item.embedding for item in ordered], np.float32)
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool."""
+        await self._client.close()
+
+
+def _typed_error(exc: openai.APIStatusError) -> ExternalAPIError:
+    status, detail = exc.status_code, str(exc.message)
+    retry_after = _retry_after(exc.response.headers)
+    if status == 429 or (status == 503 and retry_after is not None):
+        return RateLimited(SYSTEM, status, detail, retry_after=1.0 if retry_after is None else retry_after)
+    if status in (401, 403):
+        return AuthFailed(SYSTEM, status, detail)
+    return ExternalAPIError(SYSTEM, status, detail)
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds from `retry-after-ms` or a numeric `Retry-After`; None if absent or an HTTP date."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            return float(headers[name]) * scale
+        except (KeyError, ValueError):
+            continue
+    return None

@@ -1,0 +1,318 @@
+"""The vector store: templates, lines and prototypes per OS in ChromaDB, searched by cosine distance.
+
+Collections are `templates_<os>`, `logs_<os>` and `proto_<os>`. Embedded (`PersistentClient` on
+`CHROMA_PATH`) unless `CHROMA_URL` names a server. We always hand Chroma our own vectors: collections
+are opened with no embedding function, so Chroma never loads (or downloads) its default model, and
+asking it to embed text fails loudly instead. Telemetry is off.
+
+chromadb is synchronous: `ChromaVectorStore` is the core the CLI uses; agents use `AsyncVectorStore`,
+which runs each call in a worker thread so the event loop never blocks on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
+
+import chromadb
+import httpx
+import numpy as np
+import numpy.typing as npt
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.config import Settings as ChromaSettings
+
+from streamapp.errors import TransientError
+from streamapp.settings import Settings
+
+Kind = Literal["templates", "logs", "proto"]
+Metadata = Mapping[str, str | int | float | bool]
+Where = dict[str, Any]
+"""A Chroma `where` filter, e.g. ``{"$and": [{"level": "ERROR"}, {"host": "n1"}]}``."""
+Embeddings = npt.NDArray[np.float32] | Sequence[Sequence[float]]
+
+SYSTEM = "chroma"
+_UNSAFE = re.compile(r"[^a-z0-9._-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """One stored item as `get` returns it."""
+
+    id: str
+    metadata: dict[str, Any]
+    document: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbour(Stored):
+    """One query hit; ``distance`` is cosine distance (0 = same direction, 2 = opposite)."""
+
+    distance: float
+
+
+class VectorStore(Protocol):
+    """What the pipeline needs from a vector store; every call names the collection by kind and OS."""
+
+    def upsert(
+        self,
+        kind: Kind,
+        os: str,
+        ids: Sequence[str],
+        embeddings: Embeddings,
+        metadatas: Sequence[Metadata] | None = None,
+        documents: Sequence[str] | None = None,
+    ) -> None: ...
+
+    def query(
+        self, kind: Kind, os: str, embeddings: Embeddings, *, n_results: int = 10, where: Where | None = None
+    ) -> list[list[Neighbour]]: ...
+
+    def update_metadata(
+        self, kind: Kind, os: str, ids: Sequence[str], metadata: Metadata | Sequence[Metadata]
+    ) -> None: ...
+
+    def get(
+        self, kind: Kind, os: str, *, ids: Sequence[str] | None = None, where: Where | None = None
+    ) -> list[Stored]: ...
+
+    def count(self, kind: Kind, os: str) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def collection_name(kind: Kind, os: str) -> str:
+    """`<kind>_<os>`, with the OS reduced to the characters Chroma allows in a name."""
+    return f"{kind}_{_UNSAFE.sub('-', os.lower()).strip('._-') or 'unknown'}"
+
+
+def open_client(*, path: Path, url: str = "", timeout: float = 30.0) -> ClientAPI:
+    """A Chroma client: embedded on ``path``, or a server at ``url`` with every request bounded by
+    ``timeout`` seconds. An unreachable server raises `TransientError` (within the timeout)."""
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if not url:
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=path, settings=settings)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"chroma url must be http(s)://host[:port], got {url!r}")
+    # The client probes the server as it is built, with no timeout; probe first with ours.
+    with _transport_errors():
+        httpx.get(f"{url.rstrip('/')}/api/v2/heartbeat", timeout=timeout).raise_for_status()
+        client = chromadb.HttpClient(
+            host=parts.hostname,
+            port=parts.port or (443 if parts.scheme == "https" else 8000),
+            ssl=parts.scheme == "https",
+            settings=settings,
+        )
+    # chromadb 1.5.9 builds its httpx session with timeout=None and offers no setting for it.
+    client._server._session.timeout = httpx.Timeout(timeout)  # type: ignore[attr-defined]
+    return client
+
+
+class ChromaVectorStore:
+    """`VectorStore` on a Chroma client; collections are created on first use with cosine space."""
+
+    def __init__(self, client: ClientAPI) -> None:
+        self._client = client
+        self._max_batch = client.get_max_batch_size()
+        self._collections: dict[str, Collection] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, timeout: float = 30.0) -> ChromaVectorStore:
+        """The store `CHROMA_URL` / `CHROMA_PATH` point at."""
+        return cls(open_client(path=settings.chroma_path, url=settings.chroma_url, timeout=timeout))
+
+    def upsert(
+        self,
+        kind: Kind,
+        os: str,
+        ids: Sequence[str],
+        embeddings: Embeddings,
+        metadatas: Sequence[Metadata] | None = None,
+        documents: Sequence[str] | None = None,
+    ) -> None:
+        """Insert or replace by id: one Chroma call per batch (split only past the client's maximum).
+
+        A repeated id within the batch keeps its last occurrence, as successive upserts would.
+        """
+        vectors = _matrix(embeddings)
+        _check_lengths(ids, embeddings=vectors, metadatas=metadatas, documents=documents)
+        last = {item_id: i for i, item_id in enumerate(ids)}
+        keep = sorted(last.values())
+        collection = self._collection(kind, os)
+        for start in range(0, len(keep), self._max_batch):
+            rows = keep[start : start + self._max_batch]
+            with _transport_errors():
+                collection.upsert(
+                    ids=[ids[i] for i in rows],
+                    embeddings=vectors[rows],
+                    metadatas=_metadatas([metadatas[i] for i in rows]) if metadatas else None,
+                    documents=[documents[i] for i in rows] if documents else None,
+                )
+
+    def query(
+        self, kind: Kind, os: str, embeddings: Embeddings, *, n_results: int = 10, where: Where | None = None
+    ) -> list[list[Neighbour]]:
+        """The ``n_results`` nearest items to each query vector, nearest first, among those ``where``
+        keeps (fewer if fewer match)."""
+        vectors = _matrix(embeddings)
+        if len(vectors) == 0:
+            return []
+        with _transport_errors():
+            result = self._collection(kind, os).query(
+                query_embeddings=vectors,
+                n_results=n_results,
+                where=where or None,
+                include=["metadatas", "documents", "distances"],
+            )
+        return [
+            [
+                Neighbour(id=i, distance=float(d), metadata=dict(m or {}), document=doc)
+                for i, d, m, doc in zip(ids, distances, metadatas, documents, strict=True)
+            ]
+            for ids, distances, metadatas, documents in zip(
+                result["ids"],
+                result["distances"] or [],
+                result["metadatas"] or [],
+                result["documents"] or [],
+                strict=True,
+            )
+        ]
+
+    def update_metadata(
+        self, kind: Kind, os: str, ids: Sequence[str], metadata: Metadata | Sequence[Metadata]
+    ) -> None:
+        """Merge ``metadata`` (one mapping for all ids, or one per id) into stored items, one call.
+
+        Keys not named are kept; unknown ids are ignored.
+        """
+        if not ids:
+            return
+        per_id = [metadata] * len(ids) if isinstance(metadata, Mapping) else list(metadata)
+        _check_lengths(ids, metadatas=per_id)
+        collection = self._collection(kind, os)
+        for start in range(0, len(ids), self._max_batch):
+            with _transport_errors():
+                collection.update(
+                    ids=list(ids[start : start + self._max_batch]),
+                    metadatas=_metadatas(per_id[start : start + self._max_batch]),
+                )
+
+    def get(
+        self, kind: Kind, os: str, *, ids: Sequence[str] | None = None, where: Where | None = None
+    ) -> list[Stored]:
+        """Stored items by id and/or filter (all items if neither is given)."""
+        with _transport_errors():
+            result = self._collection(kind, os).get(
+                ids=list(ids) if ids is not None else None,
+                where=where or None,
+                include=["metadatas", "documents"],
+            )
+        return [
+            Stored(id=i, metadata=dict(m or {}), document=doc)
+            for i, m, doc in zip(
+                result["ids"], result["metadatas"] or [], result["documents"] or [], strict=True
+            )
+        ]
+
+    def count(self, kind: Kind, os: str) -> int:
+        """How many items the collection holds."""
+        with _transport_errors():
+            return self._collection(kind, os).count()
+
+    def close(self) -> None:
+        """Release the client (for the embedded store: its files, so another process may open them)."""
+        # `close` is on chromadb's concrete `Client`, not on the `ClientAPI` type
+        self._client.close()  # type: ignore[attr-defined]
+
+    def _collection(self, kind: Kind, os: str) -> Collection:
+        name = collection_name(kind, os)
+        with self._lock:
+            if name not in self._collections:
+                with _transport_errors():
+                    self._collections[name] = self._client.get_or_create_collection(
+                        name,
+                        configuration={"hnsw": {"space": "cosine"}},
+                        embedding_function=None,
+                    )
+            return self._collections[name]
+
+
+class AsyncVectorStore:
+    """The same calls for the event loop: each runs the sync store in a worker thread."""
+
+    def __init__(self, store: VectorStore) -> None:
+        self.store = store
+
+    async def upsert(
+        self,
+        kind: Kind,
+        os: str,
+        ids: Sequence[str],
+        embeddings: Embeddings,
+        metadatas: Sequence[Metadata] | None = None,
+        documents: Sequence[str] | None = None,
+    ) -> None:
+        await asyncio.to_thread(self.store.upsert, kind, os, ids, embeddings, metadatas, documents)
+
+    async def query(
+        self, kind: Kind, os: str, embeddings: Embeddings, *, n_results: int = 10, where: Where | None = None
+    ) -> list[list[Neighbour]]:
+        return await asyncio.to_thread(
+            self.store.query, kind, os, embeddings, n_results=n_results, where=where
+        )
+
+    async def update_metadata(
+        self, kind: Kind, os: str, ids: Sequence[str], metadata: Metadata | Sequence[Metadata]
+    ) -> None:
+        await asyncio.to_thread(self.store.update_metadata, kind, os, ids, metadata)
+
+    async def get(
+        self, kind: Kind, os: str, *, ids: Sequence[str] | None = None, where: Where | None = None
+    ) -> list[Stored]:
+        return await asyncio.to_thread(self.store.get, kind, os, ids=ids, where=where)
+
+    async def count(self, kind: Kind, os: str) -> int:
+        return await asyncio.to_thread(self.store.count, kind, os)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.store.close)
+
+
+def _matrix(embeddings: Embeddings) -> npt.NDArray[np.float32]:
+    vectors = np.asarray(embeddings, np.float32)
+    if vectors.size == 0:
+        return vectors.reshape(0, 0)
+    if vectors.ndim != 2:
+        raise ValueError(f"embeddings must be one row per item, got shape {vectors.shape}")
+    return vectors
+
+
+def _metadatas(items: Sequence[Metadata]) -> list[Metadata | None]:
+    # Chroma rejects an empty mapping but accepts "no metadata".
+    return [dict(m) if m else None for m in items]
+
+
+def _check_lengths(ids: Sequence[str], **columns: Sequence[Any] | npt.NDArray[Any] | None) -> None:
+    for name, column in columns.items():
+        if column is not None and len(column) != len(ids):
+            raise ValueError(f"{len(ids)} ids but {len(column)} {name}")
+
+
+@contextmanager
+def _transport_errors() -> Iterator[None]:
+    """A server that cannot be reached in time, or is unhealthy, is a `TransientError`; Chroma's own
+    errors (bad argument, dimension mismatch) pass unchanged."""
+    try:
+        yield
+    except httpx.HTTPError as exc:
+        raise TransientError(f"{SYSTEM}: {exc!r}") from exc
