@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     outbound_dedupe_ttl_sec: int = Field(
         7 * 86400, ge=60, description="How long a record id is remembered to drop replays, seconds."
     )
+    outbound_stream_maxlen: int = Field(
+        1_000_000, ge=1000, description="Outbound streams are capped near this many entries (MAXLEN ~)."
+    )
     outbound_batch_size: int = Field(500, ge=1, description="Kafka records per Redis pipeline (outbound).")
     outbound_batch_within_sec: float = Field(0.2, gt=0, description="Max wait to fill an outbound batch.")
 

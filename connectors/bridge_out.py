@@ -1,0 +1,112 @@
+"""Outbound half of the stream connector layer: Kafka topics -> Redis streams of the contract.
+
+A plain consumer with manual commits, so the order is explicit: read a batch, write it to Redis
+(idempotently, one pipeline), then commit the offsets. A crash before the commit replays the batch;
+the writer drops ids it has already written, so a replay adds nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from mode import Service
+from redis.exceptions import RedisError
+
+from connectors.kafka_admin import bootstrap_servers, ensure_topics
+from connectors.redis_streams import StreamWriter, connect
+from streamapp.records import DeadLetter, StreamRecord
+from streamapp.settings import Settings
+from streamapp.topics import outbound_routes
+
+log = logging.getLogger(__name__)
+
+
+class OutboundBridge(Service):
+    """Mirrors `metrics`, `issues_candidates`, `clusters_candidates`, `alerts` (and dead letters)
+    from Kafka to the Redis streams of the same names; alerts also to `alert:<id>` hashes."""
+
+    def __init__(self, settings: Settings, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.routes = outbound_routes(settings)
+        self.consumer: AIOKafkaConsumer | None = None
+        self.writer: StreamWriter | None = None
+        self.written = 0
+
+    async def on_start(self) -> None:
+        s = self.settings
+        await ensure_topics(s, dict.fromkeys(self.routes, s.topic_partitions))
+        self.writer = StreamWriter(connect(s), s)
+        self.consumer = AIOKafkaConsumer(
+            *self.routes, bootstrap_servers=bootstrap_servers(s), group_id=f"{s.streamapp_id}-redis-out",
+            enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=s.outbound_batch_size,
+        )
+        await self.consumer.start()
+
+    async def on_stop(self) -> None:
+        # No commit here: whatever was not written and committed is simply read again.
+        if self.consumer is not None:
+            await self.consumer.stop()
+        if self.writer is not None:
+            await self.writer.client.aclose()
+
+    @Service.task
+    async def _pump(self) -> None:
+        assert self.consumer is not None
+        timeout_ms = int(self.settings.outbound_batch_within_sec * 1000)
+        while not self.should_stop:
+            batch = await self.consumer.getmany(timeout_ms=timeout_ms)
+            if batch:
+                await self._deliver(batch)
+
+    async def _deliver(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        by_stream: dict[tuple[str, str], list[StreamRecord]] = defaultdict(list)
+        for tp, messages in batch.items():
+            stream, record_type, hash_prefix = self.routes[tp.topic]
+            for msg in messages:
+                record = self._decode(record_type, msg)
+                if isinstance(record, DeadLetter) and record_type is not DeadLetter:
+                    by_stream[(self.settings.stream_deadletter, "")].append(record)
+                else:
+                    by_stream[(stream, hash_prefix)].append(record)
+        delay = 0.5
+        while True:
+            try:
+                assert self.writer is not None
+                for (stream, hash_prefix), records in by_stream.items():
+                    self.written += await self.writer.write(stream, records, hash_prefix=hash_prefix)
+                break
+            except (RedisError, OSError) as exc:
+                # Redis is down: hold the batch (uncommitted) and retry; never skip it.
+                log.warning("outbound: %s; retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        await self._commit({tp: msgs[-1].offset + 1 for tp, msgs in batch.items()})
+
+    def _decode(self, record_type: type[StreamRecord], msg: ConsumerRecord) -> StreamRecord:
+        try:
+            return record_type.loads(msg.value)
+        except (ValueError, TypeError, KeyError) as exc:
+            payload = msg.value[:2048].decode("utf-8", "backslashreplace") if msg.value else ""
+            ref = f"{msg.topic}/{msg.partition}/{msg.offset}"
+            return DeadLetter(
+                id=f"kafka:{ref}", reason=f"undecodable {record_type.__name__}: {exc}", stream=msg.topic,
+                original_id=ref, payload=payload, failed_at=time.time(),
+            )
+
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        assert self.consumer is not None
+        assigned = self.consumer.assignment()
+        owned = {tp: off for tp, off in offsets.items() if tp in assigned}
+        try:
+            if owned:
+                await self.consumer.commit(owned)
+        except (CommitFailedError, KafkaError) as exc:
+            # Lost the partitions in a rebalance: the new owner re-reads them, and dedupe holds.
+            log.info("outbound commit skipped (%s); records will be re-read and deduplicated", exc)
+

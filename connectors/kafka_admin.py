@@ -1,0 +1,39 @@
+"""Kafka administration the app needs before producing: topics with the right partition count."""
+
+from __future__ import annotations
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from streamapp.settings import Settings
+
+
+def bootstrap_servers(settings: Settings) -> str:
+    """`kafka://h1:p1;h2:p2` (Faust's form) -> `h1:p1,h2:p2` (aiokafka's form)."""
+    hosts = [part.split("://")[-1] for part in settings.kafka_broker_url.split(";") if part.strip()]
+    return ",".join(hosts)
+
+
+async def ensure_topics(settings: Settings, topics: dict[str, int]) -> None:
+    """Create missing topics with the given partition counts; existing ones are left as they are.
+
+    The broker would auto-create a topic on first produce, but with one partition, which would
+    break key-based partitioning shared with the Faust agents.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers(settings), request_timeout_ms=30_000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(name=name, num_partitions=parts, replication_factor=1)
+            for name, parts in topics.items()
+            if name not in existing
+        ]
+        if missing:
+            response = await admin.create_topics(missing)
+            for name, code, *rest in response.topic_errors:
+                # Already-exists means another worker created it concurrently: fine.
+                if code not in (0, TopicAlreadyExistsError.errno):
+                    raise KafkaError(f"cannot create topic {name}: error {code} {rest[0] if rest else ''}")
+    finally:
+        await admin.close()

@@ -1,0 +1,16 @@
+"""Streaming log analyzer. `faust -A streamapp worker` reads `streamapp.app`, built on first use
+so that importing the domain modules (parsing, mining, ...) does not build a Faust app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        from streamapp.application import create_app
+
+        app = create_app()
+        globals()["app"] = app
+        return app
+    raise AttributeError(name)

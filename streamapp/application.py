@@ -1,0 +1,56 @@
+"""The Faust app: topics, tables, agents and the connector services, wired from the settings.
+
+`faust -A streamapp worker` finds `streamapp.app`, which is `create_app()` with the process
+settings. Tests and tools build their own app with other settings.
+"""
+
+from __future__ import annotations
+
+import faust
+
+from connectors.bridge_in import InboundBridge
+from connectors.bridge_out import OutboundBridge
+from connectors.kafka_admin import ensure_topics
+from streamapp.settings import Settings, get_settings
+from streamapp.topics import Topics, declare_topics
+
+
+class StreamApp(faust.App):
+    """faust.App that knows its settings and topics, and creates its topics before anything runs
+    (a sink topic the broker auto-created would get one partition, not `TOPIC_PARTITIONS`)."""
+
+    settings: Settings
+    pipeline_topics: Topics
+
+    async def on_first_start(self) -> None:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        await super().on_first_start()
+        await ensure_topics(
+            self.settings, {t.get_topic_name(): self.settings.topic_partitions for t in self.pipeline_topics.all()}
+        )
+
+
+def create_app(settings: Settings | None = None) -> StreamApp:
+    s = settings or get_settings()
+    app = StreamApp(
+        s.streamapp_id,
+        broker=s.kafka_broker_url,
+        store="rocksdb://",
+        datadir=str(s.data_dir),
+        topic_partitions=s.topic_partitions,
+        topic_replication_factor=1,
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        web_host=s.web_host,
+        web_port=s.web_port,
+        web_bind=s.web_host,
+        # Raw `/table/<name>/<key>/` routes would expose every table without auth.
+        web_tables_enabled=False,
+        autodiscover=False,
+    )
+    app.settings = s
+    app.pipeline_topics = declare_topics(app, s)
+    if s.enable_bridge:
+        app.service(InboundBridge(s))
+        app.service(OutboundBridge(s))
+    return app

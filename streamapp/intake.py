@@ -1,0 +1,82 @@
+"""Pure rules of the inbound bridge: which `logs` entries are poison, which Kafka key a line gets,
+and how far the stream may be trimmed without losing anything a group has not acknowledged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from streamapp.errors import PoisonInput
+from streamapp.records import LogLine
+
+StreamId = tuple[int, int]
+
+
+def parse_id(entry_id: str | bytes) -> StreamId:
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def format_id(sid: StreamId) -> str:
+    return f"{sid[0]}-{sid[1]}"
+
+
+def decode_entry(entry_id: str, fields: Mapping[bytes, bytes], max_bytes: int) -> LogLine:
+    """Turn one raw `logs` entry into a LogLine, or raise PoisonInput with the reason."""
+    size = sum(len(k) + len(v) for k, v in fields.items())
+    if size > max_bytes:
+        raise PoisonInput(f"entry too large: {size} bytes > limit {max_bytes}", record_id=entry_id)
+    try:
+        text = {k.decode("utf-8"): v.decode("utf-8") for k, v in fields.items()}
+    except UnicodeDecodeError as exc:
+        raise PoisonInput(f"invalid UTF-8 at byte {exc.start}: {exc.reason}", record_id=entry_id) from None
+    if "line" not in text:
+        raise PoisonInput("missing field 'line'", record_id=entry_id)
+    return LogLine(
+        id=entry_id,
+        source=text.get("source", "") or "unknown",
+        line=text["line"],
+        source_id=text.get("source_id", ""),
+    )
+
+
+def partition_key(line: LogLine) -> bytes:
+    """Kafka key of a line: its source, so one source's lines keep their order in one partition
+    (one host/component of a source never spreads over partitions)."""
+    return (line.source_id or line.source).encode()
+
+
+def preview(fields: Mapping[bytes, bytes], limit: int = 2048) -> str:
+    """A printable, bounded rendering of a poison entry for the dead-letter stream."""
+    parts = []
+    for k, v in fields.items():
+        parts.append(f"{k.decode('utf-8', 'backslashreplace')}={v[:limit].decode('utf-8', 'backslashreplace')}")
+    text = " ".join(parts)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} chars)"
+
+
+@dataclass(frozen=True)
+class GroupState:
+    """What XINFO GROUPS / XPENDING say about one consumer group."""
+
+    name: str
+    last_delivered: StreamId
+    pending: int
+    lowest_pending: StreamId | None
+
+
+def trim_point(groups: Iterable[GroupState], now_ms: int, retain_ms: int) -> StreamId | None:
+    """The MINID below which every entry is acknowledged by every group and older than the
+    retention window; None when nothing may be trimmed (no group has read anything yet)."""
+    bounds: list[StreamId] = []
+    for g in groups:
+        if g.pending and g.lowest_pending is not None:
+            bounds.append(g.lowest_pending)
+        else:
+            # Everything up to last_delivered is acknowledged; keep last_delivered itself.
+            bounds.append(g.last_delivered)
+    if not bounds:
+        return None
+    point = min(min(bounds), (now_ms - retain_ms, 0))
+    return point if point > (0, 0) else None

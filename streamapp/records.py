@@ -1,0 +1,220 @@
+"""Records: the schema of every message on a Kafka topic and a Redis stream.
+
+Field names on Redis equal the record field names, and every Redis value is a string: text as is,
+booleans `true`/`false`, numbers in decimal, lists and objects as JSON. The names and encodings of
+the system this replaces (see the contract doc) are kept; new fields are only added.
+`tests/unit/test_records.py` pins every contract.
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+from collections.abc import Mapping
+from typing import Any, ClassVar, TypeVar
+
+import faust
+
+R = TypeVar("R", bound="StreamRecord")
+
+
+class StreamRecord(faust.Record, serializer="json", include_metadata=False):
+    """A record that is also a Redis stream entry. `id` is stable: replays carry the same id."""
+
+    # Kafka side only: never written to Redis (e.g. the entry id of `logs`, which is the key).
+    redis_exclude: ClassVar[frozenset[str]] = frozenset()
+
+    def __post_init__(self) -> None:
+        # Faust shares a default object between instances; give each record its own list/dict.
+        for name, default in self._options.defaults.items():
+            if isinstance(default, list | dict) and getattr(self, name) is default:
+                setattr(self, name, type(default)())
+
+    def to_redis(self) -> dict[str, str]:
+        """Encode as Redis stream fields (all strings)."""
+        return {
+            name: encode_value(getattr(self, name))
+            for name in self._options.fields
+            if name not in self.redis_exclude
+        }
+
+    @classmethod
+    def from_redis(cls: type[R], fields: Mapping[bytes | str, bytes | str]) -> R:
+        """Decode Redis stream fields back into the record (the inverse of `to_redis`)."""
+        text = {_text(k): _text(v) for k, v in fields.items()}
+        hints = typing.get_type_hints(cls)
+        kwargs = {name: decode_value(hints[name], text[name]) for name in cls._options.fields if name in text}
+        return cls(**kwargs)
+
+
+def _text(v: bytes | str) -> str:
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def encode_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return repr(value) if isinstance(value, float) else str(value)
+    if value is None:
+        return ""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, faust.Record):
+        return value.asdict()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def decode_value(hint: Any, raw: str) -> Any:
+    origin = typing.get_origin(hint) or hint
+    if origin is bool:
+        return raw == "true"
+    if origin is int:
+        return int(raw)
+    if origin is float:
+        return float(raw)
+    if origin in (list, dict):
+        return json.loads(raw) if raw else origin()
+    return raw
+
+
+# ------------------------------------------------------------------------------------------- logs
+class LogLine(StreamRecord):
+    """One raw line from a source (Redis stream `logs` -> Kafka topic `logs`).
+
+    `id` is the Redis entry id of the line in `logs`: the stable line id every later stage cites.
+    """
+
+    redis_exclude = frozenset({"id"})
+
+    id: str
+    source: str
+    line: str
+    source_id: str = ""
+
+
+# ---------------------------------------------------------------------------------------- metrics
+class Metric(StreamRecord):
+    """A normalised metric (OpenTelemetry semantic names where they exist)."""
+
+    id: str
+    name: str
+    value: float
+    type: str = "gauge"
+    unit: str = ""
+    resource: dict = {}
+    attributes: dict = {}
+    time: float = 0.0
+
+
+# ------------------------------------------------------------------------------------- candidates
+class IssueCandidate(StreamRecord):
+    """An aggregated issue closed by the aggregator (stream `issues_candidates`).
+
+    `logs` items are `{id, templated, raw, component, pid, time}`; `id` is the line id in `logs`.
+    """
+
+    id: str
+    os: str
+    issue_key: str
+    templated_summary: str
+    logs: list
+    host: str = ""
+    component: str = ""
+    pid: str = ""
+    first_ts: float = 0.0
+    last_ts: float = 0.0
+    line_count: int = 0
+    template_ids: list = []
+    severity: str = "info"
+    signals: list = []
+    kind: str = "issue"
+
+
+class LineCandidate(StreamRecord):
+    """A single line with an error signal, sent straight on (`ENABLE_PER_LINE_CANDIDATES`)."""
+
+    id: str
+    os: str
+    raw: str
+    templated: str
+    rule_label: str
+    rule_score: float
+    nearest_distance: float
+    nearest_label: str
+    template_id: str = ""
+    kind: str = "line"
+
+
+class ClusterCandidate(StreamRecord):
+    """A prototype that crossed its size threshold (stream `clusters_candidates`).
+
+    `env_ids` are the line ids of the cluster's evidence in `logs_<os>`; `sample_logs` items are
+    `{raw, templated, os, source, env_id}`.
+    """
+
+    id: str
+    os: str
+    cluster_id: str
+    env_ids: list
+    sample_logs: list
+    member_count: int = 0
+    template_ids: list = []
+    label: str = ""
+
+
+# ----------------------------------------------------------------------------------------- alerts
+class Alert(StreamRecord):
+    """A classified alert (stream `alerts`, hash `alert:<id>`). `type` is `issue` or `cluster`.
+
+    Issue alerts fill `issue_key` and `log_ids`; cluster alerts fill `cluster_id`, `env_id`,
+    `env_ids` and `evidence_logs` (items `{id, templated, raw, source, os, env_id}`).
+    """
+
+    id: str
+    type: str
+    os: str
+    failure_type: str
+    confidence: float
+    result: dict
+    is_hardware_failure: bool = False
+    issue_key: str = ""
+    log_ids: list = []
+    cluster_id: str = ""
+    env_id: str = ""
+    env_ids: list = []
+    evidence_logs: list = []
+    host: str = ""
+    component: str = ""
+    severity: str = "info"
+    summary: str = ""
+    template_ids: list = []
+    prototype_id: str = ""
+    classifier: str = ""
+    created_at: float = 0.0
+
+
+# ------------------------------------------------------------------------------------ dead letters
+class DeadLetter(StreamRecord):
+    """Input that can never be processed, kept with its reason (stream `deadletter`)."""
+
+    id: str
+    reason: str
+    stream: str
+    original_id: str
+    payload: str
+    failed_at: float
+
+
+CONTRACT_STREAMS: dict[str, tuple[type[StreamRecord], ...]] = {
+    "logs": (LogLine,),
+    "metrics": (Metric,),
+    "issues_candidates": (IssueCandidate, LineCandidate),
+    "clusters_candidates": (ClusterCandidate,),
+    "alerts": (Alert,),
+    "deadletter": (DeadLetter,),
+}

@@ -1,0 +1,72 @@
+"""Every Kafka topic the app uses, declared once with its record type and partition count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import faust
+
+from streamapp.records import (
+    Alert,
+    ClusterCandidate,
+    DeadLetter,
+    IssueCandidate,
+    LineCandidate,
+    LogLine,
+    Metric,
+    StreamRecord,
+)
+from streamapp.settings import Settings
+
+
+@dataclass(frozen=True)
+class Topics:
+    """The app's topics. Keys are strings; values are the records of `streamapp.records`."""
+
+    logs: faust.TopicT
+    metrics: faust.TopicT
+    issues_candidates: faust.TopicT
+    line_candidates: faust.TopicT
+    clusters_candidates: faust.TopicT
+    alerts: faust.TopicT
+    deadletter: faust.TopicT
+
+    def all(self) -> list[faust.TopicT]:
+        return [getattr(self, f.name) for f in fields(self)]
+
+
+# topic attribute -> value type; the Kafka name is the attribute name plus TOPIC_PREFIX.
+VALUE_TYPES: dict[str, type[StreamRecord]] = {
+    "logs": LogLine,
+    "metrics": Metric,
+    "issues_candidates": IssueCandidate,
+    "line_candidates": LineCandidate,
+    "clusters_candidates": ClusterCandidate,
+    "alerts": Alert,
+    "deadletter": DeadLetter,
+}
+
+
+def declare_topics(app: faust.App, settings: Settings) -> Topics:
+    return Topics(**{
+        name: app.topic(
+            settings.topic_name(name), key_type=str, value_type=vt, partitions=settings.topic_partitions,
+        )
+        for name, vt in VALUE_TYPES.items()
+    })
+
+
+def outbound_routes(settings: Settings) -> dict[str, tuple[str, type[StreamRecord], str]]:
+    """Kafka topic -> (Redis stream, record type, hash prefix) of the outbound bridge."""
+    routes = {
+        "metrics": (settings.stream_metrics, ""),
+        "issues_candidates": (settings.stream_issues_candidates, ""),
+        "line_candidates": (settings.stream_issues_candidates, ""),
+        "clusters_candidates": (settings.stream_clusters_candidates, ""),
+        "alerts": (settings.stream_alerts, "alert:"),
+        "deadletter": (settings.stream_deadletter, ""),
+    }
+    return {
+        settings.topic_name(topic): (stream, VALUE_TYPES[topic], prefix)
+        for topic, (stream, prefix) in routes.items()
+    }

@@ -1,0 +1,257 @@
+"""The Chroma vector store, embedded and against a real `chroma run` server on loopback.
+
+Each mode upserts 10,000 embedded lines in batches, queries with `where` filters, tags many ids in one
+call, then checks that everything is still there from a new process after a restart.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from chroma_server import ChromaServer, free_port
+from chromadb.api.types import DefaultEmbeddingFunction
+from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
+
+from connectors.vectorstore import AsyncVectorStore, ChromaVectorStore, collection_name, open_client
+from streamapp.embedding import HashedTfidfEmbedder, Vectors
+from streamapp.errors import TransientError
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+N_LINES = 10_000
+BATCH = 1_000
+OS = "linux"
+HOSTS = [f"node-{i}" for i in range(7)]
+LEVEL_OF = {0: "ERROR", 1: "WARN"}  # by template index modulo 5; the rest are INFO
+FILTER = {"$and": [{"level": "ERROR"}, {"host": "node-3"}]}
+CLUSTER = {"cluster_id": "c-1"}
+TEMPLATES = [
+    "Connection refused to <*> port <*> by user {w}",
+    "Disk quota exceeded for user {w} on volume <*>",
+    "Accepted password for {w} from <*> port <*> ssh2",
+    "session opened for user {w} by uid <*>",
+    "kernel: eth0 link is down, renegotiating with peer {w}",
+    "connectionTimeout while fetching block <*> from {w}",
+    "Out of memory: killed process <*> ({w})",
+    "authentication failure for {w}; logname= uid=<*>",
+    "Received block <*> of size <*> from {w}",
+    "PacketResponder <*> for block <*> terminating on {w}",
+]
+
+
+def _word(i: int) -> str:
+    """A letters-only word unique to line ``i`` (numbers would be dropped by the tokenizer)."""
+    word = "u"
+    while True:
+        i, digit = divmod(i, 26)
+        word += chr(ord("a") + digit)
+        if i == 0:
+            return word
+
+
+class Corpus:
+    """10,000 synthetic lines from a few templates, with metadata and their local embeddings."""
+
+    def __init__(self) -> None:
+        self.ids = [f"line-{i}" for i in range(N_LINES)]
+        self.texts = [TEMPLATES[i % len(TEMPLATES)].replace("<*>", str(i)).format(w=_word(i)) for i in range(N_LINES)]
+        self.metadatas = [
+            {
+                "host": HOSTS[i % len(HOSTS)],
+                "level": LEVEL_OF.get(i % len(TEMPLATES) % 5, "INFO"),
+                "template": i % len(TEMPLATES),
+            }
+            for i in range(N_LINES)
+        ]
+        self.vectors: Vectors = HashedTfidfEmbedder.from_templates(TEMPLATES).vectors(self.texts)
+
+    def matches(self, i: int) -> bool:
+        """Whether line ``i`` passes `FILTER`."""
+        return self.metadatas[i]["level"] == "ERROR" and self.metadatas[i]["host"] == "node-3"
+
+    def probes(self) -> tuple[int, int]:
+        """A line that passes `FILTER` and one of the same template that does not."""
+        inside = next(i for i in range(N_LINES) if self.matches(i))
+        outside = next(i for i in range(N_LINES) if not self.matches(i) and i % len(TEMPLATES) == 0)
+        return inside, outside
+
+    def _allowed_distances(self, probe: int) -> tuple[list[int], Vectors]:
+        allowed = [i for i in range(N_LINES) if self.matches(i)]
+        return allowed, 1.0 - self.vectors[allowed] @ self.vectors[probe]
+
+    def nearest_distance(self, probe: int) -> float:
+        """Brute-force cosine distance from line ``probe`` to the nearest line passing `FILTER`."""
+        return float(self._allowed_distances(probe)[1].min())
+
+    def nearest_ids(self, probe: int) -> set[str]:
+        """Every line passing `FILTER` at that distance: hashed features can make lines tie."""
+        allowed, distances = self._allowed_distances(probe)
+        return {self.ids[i] for i, d in zip(allowed, distances, strict=True) if d <= distances.min() + 1e-4}
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Corpus:
+    return Corpus()
+
+
+@pytest.fixture(autouse=True)
+def no_default_embedding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chroma's default embedding function downloads a model: fail the test if anything calls it."""
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("Chroma's default embedding function was used")
+
+    monkeypatch.setattr(DefaultEmbeddingFunction, "__call__", refuse)
+    monkeypatch.setattr(ONNXMiniLM_L6_V2, "__call__", refuse)
+    monkeypatch.setattr(ONNXMiniLM_L6_V2, "_download_model_if_not_exists", refuse)
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
+    server = ChromaServer(tmp_path / "server-data", tmp_path / "chroma.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def fill_and_check(store: ChromaVectorStore, corpus: Corpus) -> None:
+    """Upsert everything in batches, query with filters, tag a cluster: the checks both modes share."""
+    for start in range(0, N_LINES, BATCH):
+        end = start + BATCH
+        store.upsert(
+            "logs",
+            OS,
+            corpus.ids[start:end],
+            corpus.vectors[start:end],
+            corpus.metadatas[start:end],
+            corpus.texts[start:end],
+        )
+    # stable ids: replaying a batch replaces, it does not duplicate
+    store.upsert("logs", OS, corpus.ids[:BATCH], corpus.vectors[:BATCH], corpus.metadatas[:BATCH])
+    assert store.count("logs", OS) == N_LINES
+
+    inside, outside = corpus.probes()
+    hits_inside, hits_outside = store.query("logs", OS, corpus.vectors[[inside, outside]], n_results=5, where=FILTER)
+    for probe, hits in ((inside, hits_inside), (outside, hits_outside)):
+        assert len(hits) == 5
+        assert all(h.metadata["level"] == "ERROR" and h.metadata["host"] == "node-3" for h in hits)
+        assert [h.distance for h in hits] == sorted(h.distance for h in hits)
+        assert hits[0].distance == pytest.approx(corpus.nearest_distance(probe), abs=1e-4)
+        assert hits[0].id in corpus.nearest_ids(probe)
+    assert corpus.ids[inside] in corpus.nearest_ids(inside)  # itself, at distance 0
+    assert hits_inside[0].distance < 1e-4
+    assert corpus.ids[outside] not in {h.id for h in hits_outside}
+
+    tagged = corpus.ids[2_000:4_000]
+    store.update_metadata("logs", OS, tagged, CLUSTER)
+    got = store.get("logs", OS, where=CLUSTER)
+    assert sorted(s.id for s in got) == sorted(tagged)
+    assert all(s.metadata["host"] == corpus.metadatas[int(s.id[5:])]["host"] for s in got), "keys kept"
+
+
+REOPEN = """
+import json, sys
+from pathlib import Path
+from connectors.vectorstore import ChromaVectorStore, open_client
+
+args = json.load(sys.stdin)
+store = ChromaVectorStore(open_client(path=Path(args["path"]), url=args["url"], timeout=10))
+hits = store.query("logs", args["os"], [args["vector"]], n_results=1, where=args["where"])
+print(json.dumps({
+    "count": store.count("logs", args["os"]),
+    "nearest": hits[0][0].id,
+    "tagged": len(store.get("logs", args["os"], where=args["tagged"])),
+}))
+store.close()
+"""
+
+
+def reopen_in_new_process(corpus: Corpus, *, path: Path, url: str = "") -> None:
+    """A fresh process sees every line, the same nearest neighbour and the tagged cluster."""
+    inside, _ = corpus.probes()
+    request = {
+        "path": str(path),
+        "url": url,
+        "os": OS,
+        "vector": corpus.vectors[inside].tolist(),
+        "where": FILTER,
+        "tagged": CLUSTER,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", REOPEN],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        check=True,
+    )
+    seen = json.loads(done.stdout)
+    assert seen["count"] == N_LINES
+    assert seen["nearest"] in corpus.nearest_ids(inside)
+    assert seen["tagged"] == 2_000
+
+
+@pytest.mark.slow
+def test_embedded_store_round_trip_and_persistence(tmp_path: Path, corpus: Corpus) -> None:
+    path = tmp_path / "chroma"
+    store = ChromaVectorStore(open_client(path=path))
+    fill_and_check(store, corpus)
+    store.close()
+    reopen_in_new_process(corpus, path=path)
+
+
+@pytest.mark.slow
+def test_server_store_round_trip_and_restart(tmp_path: Path, corpus: Corpus, chroma_server: ChromaServer) -> None:
+    store = ChromaVectorStore(open_client(path=tmp_path / "unused", url=chroma_server.url, timeout=10))
+    fill_and_check(store, corpus)
+    store.close()
+    chroma_server.restart()
+    reopen_in_new_process(corpus, path=tmp_path / "unused", url=chroma_server.url)
+
+
+async def test_async_facade_and_cosine_space(tmp_path: Path) -> None:
+    store = AsyncVectorStore(ChromaVectorStore(open_client(path=tmp_path / "chroma")))
+    a = np.array([1.0, 0.0, 0.0], np.float32)
+    b = np.array([0.6, 0.8, 0.0], np.float32)  # cos(a, b) = 0.6
+    await store.upsert("templates", "Cisco IOS-XE", ["t-a", "t-b"], np.stack([a, b]), [{"n": 1}, {}])
+    [[first, second]] = await store.query("templates", "Cisco IOS-XE", [a], n_results=2)
+    assert (first.id, second.id) == ("t-a", "t-b")
+    assert second.distance == pytest.approx(0.4, abs=1e-5)  # cosine, not squared L2 (0.8)
+    await store.update_metadata("templates", "Cisco IOS-XE", ["t-a", "t-b", "missing"], [{"c": "x"}] * 3)
+    stored = await store.get("templates", "Cisco IOS-XE", ids=["t-a", "t-b"])
+    assert {s.id: s.metadata for s in stored} == {"t-a": {"n": 1, "c": "x"}, "t-b": {"c": "x"}}
+    assert await store.count("templates", "Cisco IOS-XE") == 2
+    await store.close()
+
+
+def test_upsert_keeps_the_last_of_repeated_ids_and_checks_lengths(tmp_path: Path) -> None:
+    store = ChromaVectorStore(open_client(path=tmp_path / "chroma"))
+    vectors = np.eye(3, dtype=np.float32)
+    store.upsert("proto", OS, ["p", "q", "p"], vectors, [{"v": 1}, {"v": 2}, {"v": 3}])
+    assert {s.id: s.metadata["v"] for s in store.get("proto", OS)} == {"p": 3, "q": 2}
+    with pytest.raises(ValueError, match="3 ids but 2 embeddings"):
+        store.upsert("proto", OS, ["a", "b", "c"], vectors[:2])
+    store.close()
+
+
+def test_unreachable_server_is_transient_within_the_timeout(tmp_path: Path) -> None:
+    with pytest.raises(TransientError):
+        open_client(path=tmp_path, url=f"http://127.0.0.1:{free_port()}", timeout=2)
+
+
+@pytest.mark.parametrize(
+    ("os_name", "expected"),
+    [("linux", "logs_linux"), ("Cisco IOS-XE", "logs_cisco-ios-xe"), ("", "logs_unknown"), ("_", "logs_unknown")],
+)
+def test_collection_names_are_valid_for_chroma(os_name: str, expected: str) -> None:
+    assert collection_name("logs", os_name) == expected
