@@ -162,5 +162,5 @@ class InboundBridge(Service):
         if point is None:
             return None
         minid = format_id(point)
-        await self.redis.xtrim(self.stream, minid=minid, approximate=True)
+        await self.redis.xtrim(self.stream, minid=minid, approximate=False)
         return minid

@@ -36,7 +36,13 @@ from streamapp.settings import get_settings  # noqa: E402
 STATE = Path(os.environ.get("STREAMAPP_STATE_DIR", REPO / ".state"))
 CACHE = Path(os.environ.get("STREAMAPP_CACHE_DIR", REPO / ".cache"))
 KAFKA_LIB = CACHE / "kafka" / "lib"
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+def _pg_bin() -> Path:
+    """Debian installs the server under /usr/lib/postgresql/<major>/bin; take the newest."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parent.parent.name))
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = Path(os.environ["PG_BIN"]) if "PG_BIN" in os.environ else _pg_bin()
 
 
 def log(msg: str) -> None:

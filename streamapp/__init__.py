@@ -9,8 +9,12 @@ from typing import Any
 def __getattr__(name: str) -> Any:
     if name == "app":
         from streamapp.application import create_app
+        from streamapp.errors import ConfigError
 
-        app = create_app()
+        try:
+            app = create_app()
+        except ConfigError as exc:  # fail fast with the variable's name, not a traceback
+            raise SystemExit(f"streamapp: {exc}") from None
         globals()["app"] = app
         return app
     raise AttributeError(name)

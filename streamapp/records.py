@@ -39,12 +39,13 @@ class StreamRecord(faust.Record, serializer="json", include_metadata=False):
         }
 
     @classmethod
-    def from_redis(cls: type[R], fields: Mapping[bytes | str, bytes | str]) -> R:
-        """Decode Redis stream fields back into the record (the inverse of `to_redis`)."""
+    def from_redis(cls: type[R], fields: Mapping[bytes | str, bytes | str], **extra: Any) -> R:
+        """Decode Redis stream fields back into the record (the inverse of `to_redis`); `extra`
+        supplies fields that are not stored as fields (the entry id of a `logs` line)."""
         text = {_text(k): _text(v) for k, v in fields.items()}
         hints = typing.get_type_hints(cls)
         kwargs = {name: decode_value(hints[name], text[name]) for name in cls._options.fields if name in text}
-        return cls(**kwargs)
+        return cls(**kwargs, **extra)
 
 
 def _text(v: bytes | str) -> str:

@@ -1,0 +1,35 @@
+# The two commands of the README are `make demo` and `make test`; the rest are their parts.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+export PIP_CACHE_DIR ?= $(CURDIR)/.cache/pip
+
+.PHONY: install services test demo down lint status
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install -q -U pip setuptools wheel
+	$(BIN)/pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+services: install
+	scripts/services up
+
+status:
+	scripts/services status
+
+test: install services
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+demo: install services
+	$(BIN)/streamapp demo $(DEMO_ARGS)
+
+down:
+	scripts/services down
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy

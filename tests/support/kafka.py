@@ -1,0 +1,47 @@
+"""Reading and writing real Kafka topics from tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from connectors.kafka_admin import bootstrap_servers
+from streamapp.settings import Settings
+
+
+async def read_topic(
+    settings: Settings,
+    topic: str,
+    done: Callable[[list[bytes]], bool],
+    timeout: float = 60,
+    into: list[bytes] | None = None,
+) -> list[bytes]:
+    """All values of `topic` from the beginning, until `done(values)` holds or the timeout passes.
+    `into` lets a concurrent task watch the values as they arrive."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap_servers(settings), auto_offset_reset="earliest",
+        enable_auto_commit=False, group_id=None, fetch_max_wait_ms=20,
+    )
+    await consumer.start()
+    values: list[bytes] = [] if into is None else into
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and not done(values):
+            batch = await consumer.getmany(timeout_ms=50)
+            values.extend(m.value for msgs in batch.values() for m in msgs)
+    finally:
+        await consumer.stop()
+    return values
+
+
+async def produce(settings: Settings, topic: str, items: list[tuple[bytes, bytes]]) -> None:
+    """Send (key, value) pairs and wait for the broker's acks."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers(settings), acks="all")
+    await producer.start()
+    try:
+        await asyncio.gather(*[await producer.send(topic, value=v, key=k) for k, v in items])
+    finally:
+        await producer.stop()
