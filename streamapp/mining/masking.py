@@ -14,7 +14,10 @@ WILDCARD = "<*>"
 
 # Longest tokens that are still worth looking at; longer ones are blobs (base64, dumps): variables.
 MAX_TOKEN_CHARS = 200
+# Tokens of a message that can be template text; the rest of a longer message is one value.
+MAX_TOKENS = 256
 
+_TLDS = "com|net|org|edu|gov|mil|int|io|info|biz|us|uk|de|fr|cn|jp|hk|kr|ru|br|in|au|ca|nl|local|lan"
 _UNITS = (
     r"(?:[kKMGTP]i?[bB](?:ytes?|ps|/s)?|[bB]ytes?|bps|[mun]?s|secs?|seconds?|mins?|minutes?|"
     r"h|hrs?|hours?|days?|ms|us|ns|[kKMG]?Hz|%|x)"
@@ -27,24 +30,49 @@ _MASKS = (
     r"(?:[0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}",  # MAC address
     r"/?\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?",  # IPv4 with optional port
     r"(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}[a-fA-F][0-9a-fA-F]{0,3}(?![\w:])",  # IPv6 (a hex letter)
-    r"[A-Za-z][\w-]*(?:\.[\w-]+)+:\d{1,5}",  # host.name:port
+    r"[\w.-]+/\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?",  # host/1.2.3.4:port
+    r"(?:[a-z][a-z0-9-]*(?:\.[a-z0-9-]+)+|[A-Za-z][\w]*-[\w-]*):\d{2,5}",  # host.name:port, my-host:80
+    rf"[A-Za-z0-9][\w-]*(?:\.[\w-]+)+\.(?:{_TLDS})(?!\.\w)",  # fully qualified host name
     r"\d{4}[-/]\d{1,2}[-/]\d{1,2}(?:[T :]\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?",  # date
     r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?",  # time of day, clock duration
     r"(?:[A-Za-z]:)?(?:[\\/][\w.@%+=~$#-]*){2,}",  # path with at least two components
     r"0[xX][0-9a-fA-F]+",  # hex literal
     r"(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{6,}",  # bare hex id (digits and letters)
-    r"[A-Za-z]+_-?\d[\w-]*",  # prefixed id: blk_-42, job_1445_0020, attempt_..._m_000002_0
+    r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z][A-Za-z0-9]*)*_-?\d[\w-]*",  # prefixed id: blk_-42, attempt_1445_m_000002_0
     r"\d+(?:[dhm]\d+)+(?:\.\d+)?s?|P?T?\d+(?:\.\d+)?[HMS]",  # durations: 1h2m3s, PT5S
     rf"[-+]?\d+(?:\.\d+)?{_UNITS}",  # number with unit
     r"v?\d+(?:\.\d+){2,}(?:[-+]\w+)?",  # version
     r"[-+]?\d+(?:[.,]\d+)?(?:[eE][-+]?\d+)?",  # number
+    r"true|false|null|TRUE|FALSE|NULL|True|False",  # boolean, null
 )
 # A value never starts inside a word nor runs into one: `t761` and `abc123` stay as they are.
 _PATTERN = re.compile(r"(?<![\w.])(?:" + "|".join(_MASKS) + r")(?![\w])")
-# Cheap pre-check: every alternative needs a digit, a slash or an '@'.
-_MAYBE = re.compile(r"[\d/\\@]")
+# Cheap pre-check: what every alternative needs (a digit, a slash, an '@', a boolean, a TLD).
+_MAYBE = re.compile(r"[\d/\\@]|true|false|null|TRUE|FALSE|NULL|True|False|\.(?:" + _TLDS + ")")
 
 _CACHE_LIMIT = 200_000
+
+# Day and month names: next to masked numbers they are a date, which is one value.
+_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_CALENDAR = frozenset(w + p for w in (*_DAY_NAMES, *_MONTH_NAMES) for p in ("", ","))
+
+
+def _join_dates(tokens: list[str]) -> list[str]:
+    """Runs of day/month names and masked numbers become one `<*>`."""
+    out: list[str] = []
+    run: list[str] = []
+    for tok in [*tokens, ""]:
+        if tok in _CALENDAR or tok == WILDCARD:
+            run.append(tok)
+            continue
+        if run:
+            dated = WILDCARD in run and any(t in _CALENDAR for t in run)
+            out.extend([WILDCARD] if dated else run)
+            run = []
+        out.append(tok)
+    out.pop()
+    return out
 
 
 class Masker:
@@ -72,10 +100,15 @@ class Masker:
         return masked
 
     def tokens(self, message: str) -> tuple[str, ...]:
-        """The masked tokens of a message."""
+        """The masked tokens of a message (at most `MAX_TOKENS`)."""
         get = self._cache.get
         out = []
-        for token in message.split():
+        words = message.split()
+        for token in words[:MAX_TOKENS] if len(words) > MAX_TOKENS else words:
             masked = get(token)
             out.append(masked if masked is not None else self.mask_token(token))
+        if len(words) > MAX_TOKENS:
+            out[-1] = WILDCARD
+        if not _CALENDAR.isdisjoint(out):
+            out = _join_dates(out)
         return tuple(out)

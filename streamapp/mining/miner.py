@@ -1,154 +1,200 @@
-"""Online template miner built on drain3's prefix tree (prototype)."""
+"""The online template miner: drain3's prefix tree, refined as clusters grow, with stable ids.
+
+Per line: mask the values (`masking`), find the drain cluster (a *unit*) by drain3's tree search,
+count the line's pattern in it (`units`), and answer the final template of its sub-template
+(`groups`). Only what changed is re-derived. The answer for a line depends only on the lines seen
+so far, in order, so batch and streaming give the same templates, and a restored state goes on
+exactly as the original would have.
+"""
 
 from __future__ import annotations
 
-import re
+from collections import Counter
+from collections.abc import Iterable
 from operator import eq
 
-from drain3.drain import Drain, LogCluster
+from drain3.drain import Drain
 
+from streamapp.mining import state
+from streamapp.mining.groups import Groups
+from streamapp.mining.inputs import clean
 from streamapp.mining.masking import WILDCARD, Masker
+from streamapp.mining.refine import Template
+from streamapp.mining.results import MineResult, TemplateChange, TemplateInfo
+from streamapp.mining.units import ALL, COARSE, Unit
 
-SIM_TH = 0.5
-MAX_VALUES = 32
-SPLIT_MAX = 8
-_BOOL = {"true", "false", "yes", "no", "on", "off", "null", "none", "nil", "enabled", "disabled"}
-_CONSTLIKE = re.compile(r"[A-Za-z]")
+# The one configuration, for every log.
+SIM_TH = 0.5  # share of a template's words a line must repeat to join its cluster
+DEPTH = 4  # drain3 tree depth: token count, then the first token
+MAX_CHILDREN = 100  # drain3: children per tree node before new tokens share the `<*>` child
+LINE_CACHE = 100_000  # lines remembered with their cluster (the cache is emptied when full)
 
-
-def constlike(v: str) -> bool:
-    return WILDCARD not in v and _CONSTLIKE.search(v) is not None and v.lower().strip(".,;:") not in _BOOL
-
-
-class Unit(LogCluster):
-    __slots__ = ("patterns", "split", "subs", "values")
-
-    def __init__(self, tokens: tuple[str, ...], cluster_id: int) -> None:
-        super().__init__(tokens, cluster_id)
-        self.size = 0
-        self.values: list[set[str] | None] = [set() for _ in tokens]
-        self.patterns: dict[tuple[str, ...], int] = {}
-        self.split: tuple[int, ...] = ()
-        self.subs: dict[tuple[str, ...], list] = {}
-
-    def key(self, shape: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(shape[i] for i in self.split)
-
-    def rebuild(self) -> None:
-        """Recompute the coarse template, the split positions and the sub-templates."""
-        vals = self.values
-        self.log_template_tokens = tuple(
-            next(iter(v)) if v is not None and len(v) == 1 else WILDCARD for v in vals
-        )
-        self.split = tuple(
-            i
-            for i, v in enumerate(vals)
-            if v is not None and 1 < len(v) <= SPLIT_MAX and all(map(constlike, v))
-        )
-        groups: dict[tuple[str, ...], list] = {}
-        for shape, n in self.patterns.items():
-            k = self.key(shape)
-            g = groups.get(k)
-            if g is None:
-                groups[k] = [n, list(shape)]
-            else:
-                g[0] += n
-                t = g[1]
-                for i, tok in enumerate(shape):
-                    if t[i] != tok:
-                        t[i] = WILDCARD
-        self.subs = {k: [g[0], tuple(g[1])] for k, g in groups.items()}
-
-    def absorb(self, shape: tuple[str, ...], n: int = 1) -> bool:
-        """Count `n` lines of `shape`; True when templates must be rebuilt."""
-        self.size += n
-        if shape in self.patterns:
-            self.patterns[shape] += n
-            self.subs[self.key(shape)][0] += n
-            return False
-        grew = False
-        for i, tok in enumerate(shape):
-            v = self.values[i]
-            if v is not None and tok not in v:
-                v.add(tok)
-                grew = True
-                if len(v) > MAX_VALUES:
-                    self.values[i] = None
-                    self._collapse(i)
-        shape = tuple(WILDCARD if self.values[i] is None else t for i, t in enumerate(shape))
-        self.patterns[shape] = self.patterns.get(shape, 0) + n
-        return True
-
-    def _collapse(self, pos: int) -> None:
-        merged: dict[tuple[str, ...], int] = {}
-        for shape, n in self.patterns.items():
-            s = (*shape[:pos], WILDCARD, *shape[pos + 1 :])
-            merged[s] = merged.get(s, 0) + n
-        self.patterns = merged
-
-    def template_of(self, shape: tuple[str, ...]) -> tuple[str, ...]:
-        sub = self.subs.get(self.key(shape))
-        return self.log_template_tokens if sub is None else sub[1]
+_Seen = tuple[Template, Unit, Template, int]  # pattern, unit, split key, generation
 
 
 class _Tree(Drain):
+    """drain3's tree; similarity counts the words a line repeats, ignoring values masked in both."""
+
     def get_seq_distance(self, seq1, seq2, include_params):  # type: ignore[no-untyped-def]
         n = len(seq1)
+        params = seq1.count(WILDCARD)
         if n == 0:
-            return 1.0, 0
+            return 1.0, params
         same = sum(map(eq, seq1, seq2))
         both = sum(1 for a, b in zip(seq1, seq2, strict=True) if a == WILDCARD and b == WILDCARD)
-        params = seq1.count(WILDCARD)
         if include_params:
             return (same + params - both) / n, params
-        eff = n - both
-        return (1.0 if eff == 0 else (same - both) / eff), params
+        rest = n - both
+        return (1.0 if rest == 0 else (same - both) / rest), params
 
 
 class TemplateMiner:
-    def __init__(self) -> None:
-        self.masker = Masker()
-        self.drain = _Tree(depth=4, sim_th=SIM_TH, max_children=100)
-        self.by_template: dict[tuple[str, ...], int] = {}
+    """Mines templates from messages, one at a time or in batches; pure, no I/O."""
 
-    def add(self, message: str) -> Unit:
-        tokens = self.masker.tokens(message)
-        d = self.drain
-        unit = d.tree_search(d.root_node, tokens, d.sim_th, False)
+    def __init__(self) -> None:
+        self._masker = Masker()
+        self._tree = _Tree(depth=DEPTH, sim_th=SIM_TH, max_children=MAX_CHILDREN)
+        self._groups = Groups()
+        # A cached line's cluster stays valid while no cluster of its token count changed.
+        self._lines: dict[str, _Seen] = {}
+        self._generation: dict[int, int] = {}
+
+    def add(self, message: str) -> MineResult:
+        """Mine one message; the answer is its template after this line was learnt."""
+        seen = self._lines.get(message)
+        if seen is not None and seen[3] == self._generation.get(len(seen[0]), 0):
+            pattern, unit, key, _ = seen
+            unit.size += 1
+            unit.patterns[pattern] += 1
+            return self._answer(unit, key, message)
+        text, reason = clean(message)
+        if reason is not None:
+            return MineResult(None, "", message, rejected=reason)
+        shape = self._masker.tokens(text)
+        tree = self._tree
+        unit = tree.tree_search(tree.root_node, shape, SIM_TH, False)
         if unit is None:
-            d.clusters_counter += 1
-            unit = Unit(tokens, d.clusters_counter)
-            d.id_to_cluster[unit.cluster_id] = unit
-            d.add_seq_to_prefix_tree(d.root_node, unit)
-        old = unit.log_template_tokens
-        if unit.absorb(tokens):
-            unit.rebuild()
-            if unit.log_template_tokens != old or unit.size == 1:
-                self.by_template.pop(old, None)
-                return self._settle(unit)
+            unit = self._create(shape)
+        old_split = unit.split
+        flags = unit.absorb(shape)
+        pattern = unit.pattern(shape)
+        key = unit.key(pattern)
+        changes: tuple[TemplateChange, ...] = ()
+        if flags:
+            changes = self._replace(unit, flags, old_split, pattern)
+        self._remember(message, (pattern, unit, key, self._generation.get(len(shape), 0)))
+        return self._answer(unit, key, message, changes)
+
+    def add_many(self, messages: Iterable[str]) -> list[MineResult]:
+        """Mine a batch in order (the same answers as `add` one by one)."""
+        add = self.add
+        return [add(m) for m in messages]
+
+    def match(self, message: str) -> MineResult | None:
+        """The current template of a message, learning nothing; None if it has none yet."""
+        seen = self._lines.get(message)
+        if seen is not None and seen[3] == self._generation.get(len(seen[0]), 0):
+            return self._answer(seen[1], seen[2], message)
+        text, reason = clean(message)
+        if reason is not None:
+            return MineResult(None, "", message, rejected=reason)
+        shape = self._masker.tokens(text)
+        unit = self._home(shape)
+        if unit is None:
+            return None
+        key = unit.key(unit.pattern(shape))
+        if self._groups.of((unit.cluster_id, key)) is None:
+            return None
+        return self._answer(unit, key, message)
+
+    def templates(self) -> list[TemplateInfo]:
+        """Every final template with its line count, most frequent first."""
+        counts: Counter[str] = Counter()
+        texts = {}
+        for unit in self._tree.id_to_cluster.values():
+            for pattern, n in unit.patterns.items():
+                g = self._groups.of((unit.cluster_id, unit.key(pattern)))
+                if g is not None:
+                    counts[g.tid] += n
+                    texts[g.tid] = g.text
+        return [TemplateInfo(tid, texts[tid], n) for tid, n in counts.most_common()]
+
+    def to_state(self) -> bytes:
+        """Everything needed to go on exactly where this miner is (own JSON, no pickling)."""
+        units = list(self._tree.id_to_cluster.values())
+        return state.dump(self._tree.clusters_counter, units, self._tree.root_node)
+
+    @classmethod
+    def from_state(cls, data: bytes) -> TemplateMiner:
+        """A miner restored from `to_state`; raises `InvalidState` for anything else."""
+        counter, units, root = state.load(data)
+        miner = cls()
+        tree = miner._tree
+        tree.clusters_counter = counter
+        tree.root_node = root
+        for unit in units:
+            unit.refresh()
+            tree.id_to_cluster[unit.cluster_id] = unit
+            miner._groups.place(unit.cluster_id, unit.subs)
+        return miner
+
+    def _answer(self, unit: Unit, key: Template, message: str, changes: tuple[TemplateChange, ...] = ()) -> MineResult:
+        g = self._groups.of((unit.cluster_id, key))
+        assert g is not None
+        return MineResult(g.tid, g.text, message, changes)
+
+    def _create(self, shape: Template) -> Unit:
+        tree = self._tree
+        tree.clusters_counter += 1
+        unit = Unit(shape, tree.clusters_counter)
+        tree.id_to_cluster[unit.cluster_id] = unit
+        tree.add_seq_to_prefix_tree(tree.root_node, unit)
+        self._bump(len(shape))
         return unit
 
-    def _settle(self, unit: Unit) -> Unit:
-        other = self.by_template.get(unit.log_template_tokens)
-        if other is None or other == unit.cluster_id:
-            self.by_template[unit.log_template_tokens] = unit.cluster_id
+    def _replace(
+        self, unit: Unit, flags: int, old_split: tuple[int, ...], pattern: Template
+    ) -> tuple[TemplateChange, ...]:
+        """Place a unit's re-derived sub-templates; report which final templates changed."""
+        groups = self._groups
+        uid = unit.cluster_id
+        if flags & (ALL | COARSE):
+            self._bump(len(pattern))
+        if flags & ALL:
+            moves = {(tuple([p[i] for i in old_split]), unit.key(p)) for p in unit.patterns}
+        else:
+            moves = {(unit.key(pattern), unit.key(pattern))}
+        before = {}
+        for old, _ in moves:
+            g = groups.of((uid, old))
+            if g is not None:
+                before[old] = g.tid
+        if flags & ALL:
+            pairs = groups.place(uid, unit.subs)
+        else:
+            pairs = groups.place_one((uid, unit.key(pattern)), unit.subs[unit.key(pattern)])
+        for old, new in moves:
+            g = groups.of((uid, new))
+            if old in before and g is not None and g.tid != before[old]:
+                pairs.append((before[old], g.tid))
+        return tuple(TemplateChange(a, b) for a, b in sorted(set(pairs)))
+
+    def _home(self, shape: Template) -> Unit | None:
+        """The unit holding `shape`'s pattern, else the one tree search would pick."""
+        tree = self._tree
+        unit = tree.tree_search(tree.root_node, shape, SIM_TH, False)
+        if unit is not None and unit.pattern(shape) in unit.patterns:
             return unit
-        target = self.drain.id_to_cluster[other]
-        for shape, n in unit.patterns.items():
-            target.absorb(shape, n)
-        target.rebuild()
-        del self.drain.id_to_cluster[unit.cluster_id]
-        return target
+        for uid in tree.get_clusters_ids_for_seq_len(len(shape)):
+            other = tree.id_to_cluster.get(uid)
+            if other is not None and other.pattern(shape) in other.patterns:
+                return other
+        return unit
 
-    def match(self, message: str) -> tuple[str, ...] | None:
-        tokens = self.masker.tokens(message)
-        d = self.drain
-        u = d.tree_search(d.root_node, tokens, 1.0, True)
-        if u is None:
-            u = d.fast_match(d.get_clusters_ids_for_seq_len(len(tokens)), tokens, 1.0, True)
-        if u is None:
-            return None
-        return u.template_of(tokens)
+    def _bump(self, length: int) -> None:
+        self._generation[length] = self._generation.get(length, 0) + 1
 
-    def template(self, t: tuple[str, ...]) -> str:
-        return " ".join(t)
+    def _remember(self, message: str, seen: _Seen) -> None:
+        if len(self._lines) >= LINE_CACHE:
+            self._lines.clear()
+        self._lines[message] = seen

@@ -28,8 +28,7 @@ def parse_json(raw: str, message_keys: tuple[str, ...]) -> ParsedLine:
     if not isinstance(obj, dict):
         return unmatched(raw)
     pairs = [
-        (str(k), v if isinstance(v, str) else json.dumps(v, separators=(",", ":"), default=str))
-        for k, v in obj.items()
+        (str(k), v if isinstance(v, str) else json.dumps(v, separators=(",", ":"), default=str)) for k, v in obj.items()
     ]
     return _pick(pairs, message_keys, raw)
 

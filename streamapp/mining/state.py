@@ -1,0 +1,112 @@
+"""The miner's state as plain JSON (no pickling): safe to load from storage nobody vouches for.
+
+What is stored is what the future depends on: each unit's values per position and patterns in the
+order they were first seen, and drain3's prefix tree as it is (its shape depends on insertion
+order). Everything else (split positions, sub-templates, final templates, caches) is derived.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from drain3.drain import Node
+
+from streamapp.errors import StreamAppError
+from streamapp.mining.units import Unit
+
+FORMAT = "streamapp-template-miner"
+VERSION = 1
+MAX_TREE_DEPTH = 16  # drain3's tree is a few levels deep; anything deeper is not ours
+
+
+class InvalidState(StreamAppError):
+    """The bytes are not a miner state this version can restore."""
+
+
+def dump(counter: int, units: list[Unit], root: Node) -> bytes:
+    """Serialise the miner's units and tree."""
+    doc = {
+        "format": FORMAT,
+        "version": VERSION,
+        "counter": counter,
+        "units": [
+            {
+                "id": u.cluster_id,
+                "size": u.size,
+                "values": [None if v is None else sorted(v) for v in u.values],
+                "patterns": [[list(p), n] for p, n in u.patterns.items()],
+            }
+            for u in units
+        ],
+        "tree": _node_out(root),
+    }
+    return json.dumps(doc, separators=(",", ":")).encode("utf-8")
+
+
+def load(data: bytes) -> tuple[int, list[Unit], Node]:
+    """The counter, units and tree of a state made by `dump`; `InvalidState` otherwise."""
+    try:
+        doc = json.loads(data)
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise InvalidState("not a template miner state")
+        if doc.get("version") != VERSION:
+            raise InvalidState(f"unsupported state version {doc.get('version')!r}")
+        units = [_unit_in(u) for u in _list(doc["units"])]
+        root = _node_in(doc["tree"], depth=0)
+        return _int(doc["counter"]), units, root
+    except InvalidState:
+        raise
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise InvalidState(f"malformed template miner state: {exc!r}") from exc
+
+
+def _node_out(node: Node) -> dict[str, Any]:
+    return {"c": node.cluster_ids, "k": {k: _node_out(v) for k, v in node.key_to_child_node.items()}}
+
+
+def _node_in(obj: Any, depth: int) -> Node:
+    if not isinstance(obj, dict) or depth > MAX_TREE_DEPTH:
+        raise InvalidState("malformed tree node")
+    node = Node()
+    # Ids of clusters that no longer exist are kept: drain3 skips them, as it did before.
+    node.cluster_ids = [_int(i) for i in _list(obj["c"])]
+    children = obj["k"]
+    if not isinstance(children, dict):
+        raise InvalidState("malformed tree node")
+    node.key_to_child_node = {_str(k): _node_in(v, depth + 1) for k, v in children.items()}
+    return node
+
+
+def _unit_in(obj: Any) -> Unit:
+    if not isinstance(obj, dict):
+        raise InvalidState("malformed unit")
+    values = [None if v is None else {_str(x) for x in _list(v)} for v in _list(obj["values"])]
+    unit = Unit(tuple("" for _ in values), _int(obj["id"]))
+    unit.size = _int(obj["size"])
+    unit.values = values
+    for item in _list(obj["patterns"]):
+        pattern, n = _list(item)
+        tokens = tuple(_str(t) for t in _list(pattern))
+        if len(tokens) != len(values):
+            raise InvalidState("pattern length differs from its unit")
+        unit.patterns[tokens] = _int(n)
+    return unit
+
+
+def _list(x: Any) -> list[Any]:
+    if not isinstance(x, list):
+        raise InvalidState(f"expected a list, got {type(x).__name__}")
+    return x
+
+
+def _int(x: Any) -> int:
+    if not isinstance(x, int) or isinstance(x, bool):
+        raise InvalidState(f"expected an integer, got {type(x).__name__}")
+    return x
+
+
+def _str(x: Any) -> str:
+    if not isinstance(x, str):
+        raise InvalidState(f"expected a string, got {type(x).__name__}")
+    return x
