@@ -39,9 +39,7 @@ class OpenAIEmbedder:
         self._dimensions = dimensions
 
     @classmethod
-    def from_settings(
-        cls, settings: Settings, *, model: str = DEFAULT_MODEL, batch_size: int = 128
-    ) -> OpenAIEmbedder:
+    def from_settings(cls, settings: Settings, *, model: str = DEFAULT_MODEL, batch_size: int = 128) -> OpenAIEmbedder:
         """An embedder on `LLM_BASE_URL` with `LLM_API_KEY`, each request bounded by `LLM_TIMEOUT_SEC`."""
         client = AsyncOpenAI(
             base_url=settings.llm_base_url or None,

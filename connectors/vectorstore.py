@@ -12,6 +12,7 @@ which runs each call in a worker thread so the event loop never blocks on it.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -39,6 +40,7 @@ Where = dict[str, Any]
 Embeddings = npt.NDArray[np.float32] | Sequence[Sequence[float]]
 
 SYSTEM = "chroma"
+_NUDGE = 1e-3
 _UNSAFE = re.compile(r"[^a-z0-9._-]+")
 
 
@@ -53,7 +55,8 @@ class Stored:
 
 @dataclass(frozen=True, slots=True)
 class Neighbour(Stored):
-    """One query hit; ``distance`` is cosine distance (0 = same direction, 2 = opposite)."""
+    """One query hit; ``distance`` is cosine distance (0 = same direction, 2 = opposite), exact to
+    about 1e-3 (stored vectors are nudged apart, see `ChromaVectorStore.upsert`)."""
 
     distance: float
 
@@ -140,9 +143,13 @@ class ChromaVectorStore:
         metadatas: Sequence[Metadata] | None = None,
         documents: Sequence[str] | None = None,
     ) -> None:
-        """Insert or replace by id: one Chroma call per batch (split only past the client's maximum).
+        """Insert or replace by id, in one delete and one add per batch (split past the client's maximum).
 
-        A repeated id within the batch keeps its last occurrence, as successive upserts would.
+        Chroma's in-place update (its `upsert` of an existing id) leaves the HNSW graph unable to
+        answer filtered queries (measured on 1.5.9: most came back short), so a replaced item is
+        deleted and added anew. A crash between the two loses the batch until it is replayed, which
+        acknowledging after the hand-off provides. A repeated id within the batch keeps its last
+        occurrence, as successive upserts would. Vectors are nudged apart, see `_separate`.
         """
         vectors = _matrix(embeddings)
         _check_lengths(ids, embeddings=vectors, metadatas=metadatas, documents=documents)
@@ -151,10 +158,12 @@ class ChromaVectorStore:
         collection = self._collection(kind, os)
         for start in range(0, len(keep), self._max_batch):
             rows = keep[start : start + self._max_batch]
+            batch_ids = [ids[i] for i in rows]
             with _transport_errors():
-                collection.upsert(
-                    ids=[ids[i] for i in rows],
-                    embeddings=vectors[rows],
+                collection.delete(ids=batch_ids)
+                collection.add(
+                    ids=batch_ids,
+                    embeddings=_separate(batch_ids, vectors[rows]),
                     metadatas=_metadatas([metadatas[i] for i in rows]) if metadatas else None,
                     documents=[documents[i] for i in rows] if documents else None,
                 )
@@ -188,9 +197,7 @@ class ChromaVectorStore:
             )
         ]
 
-    def update_metadata(
-        self, kind: Kind, os: str, ids: Sequence[str], metadata: Metadata | Sequence[Metadata]
-    ) -> None:
+    def update_metadata(self, kind: Kind, os: str, ids: Sequence[str], metadata: Metadata | Sequence[Metadata]) -> None:
         """Merge ``metadata`` (one mapping for all ids, or one per id) into stored items, one call.
 
         Keys not named are kept; unknown ids are ignored.
@@ -207,9 +214,7 @@ class ChromaVectorStore:
                     metadatas=_metadatas(per_id[start : start + self._max_batch]),
                 )
 
-    def get(
-        self, kind: Kind, os: str, *, ids: Sequence[str] | None = None, where: Where | None = None
-    ) -> list[Stored]:
+    def get(self, kind: Kind, os: str, *, ids: Sequence[str] | None = None, where: Where | None = None) -> list[Stored]:
         """Stored items by id and/or filter (all items if neither is given)."""
         with _transport_errors():
             result = self._collection(kind, os).get(
@@ -219,9 +224,7 @@ class ChromaVectorStore:
             )
         return [
             Stored(id=i, metadata=dict(m or {}), document=doc)
-            for i, m, doc in zip(
-                result["ids"], result["metadatas"] or [], result["documents"] or [], strict=True
-            )
+            for i, m, doc in zip(result["ids"], result["metadatas"] or [], result["documents"] or [], strict=True)
         ]
 
     def count(self, kind: Kind, os: str) -> int:
@@ -267,9 +270,7 @@ class AsyncVectorStore:
     async def query(
         self, kind: Kind, os: str, embeddings: Embeddings, *, n_results: int = 10, where: Where | None = None
     ) -> list[list[Neighbour]]:
-        return await asyncio.to_thread(
-            self.store.query, kind, os, embeddings, n_results=n_results, where=where
-        )
+        return await asyncio.to_thread(self.store.query, kind, os, embeddings, n_results=n_results, where=where)
 
     async def update_metadata(
         self, kind: Kind, os: str, ids: Sequence[str], metadata: Metadata | Sequence[Metadata]
@@ -295,6 +296,23 @@ def _matrix(embeddings: Embeddings) -> npt.NDArray[np.float32]:
     if vectors.ndim != 2:
         raise ValueError(f"embeddings must be one row per item, got shape {vectors.shape}")
     return vectors
+
+
+def _separate(ids: Sequence[str], vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Unit rows, each moved by a tiny id-seeded offset of norm `_NUDGE`.
+
+    Log lines of one template embed to exactly the same vector, and HNSW degrades on exact
+    duplicates: filtered queries came back short. The offset (deterministic, so a replay writes the
+    same vector) breaks the ties while moving cosine distances by at most about `_NUDGE`.
+    """
+    out = vectors.astype(np.float64)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    out /= np.where(norms == 0.0, 1.0, norms)
+    for row, item_id in enumerate(ids):
+        seed = int.from_bytes(hashlib.blake2b(item_id.encode(), digest_size=8).digest(), "big")
+        offset = np.random.default_rng(seed).standard_normal(out.shape[1])
+        out[row] += offset * (_NUDGE / np.linalg.norm(offset))
+    return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
 
 
 def _metadatas(items: Sequence[Metadata]) -> list[Metadata | None]:
