@@ -1,0 +1,161 @@
+"""Template mining: generic masks, refinement rules, and the miner's online behaviour."""
+
+from __future__ import annotations
+
+import pytest
+
+from streamapp.mining import TemplateChange, TemplateMiner, template_id
+from streamapp.mining.masking import Masker
+from streamapp.mining.params import parameters
+from streamapp.mining.refine import Words, constlike, generalise, merge_token, splittable
+
+
+def _tokens(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+@pytest.mark.parametrize(
+    ("token", "masked"),
+    [
+        ("10.251.73.220:50010", "<*>"),
+        ("/10.10.34.11:3888", "<*>"),
+        ("fe80::1ff:fe23:4567:890a", "<*>"),
+        ("00:11:43:e3:ba:c3", "<*>"),
+        ("b9000564-fe1a-409b-b8cc-1e88b294cd1d", "<*>"),
+        ("0x7fed806eb5d", "<*>"),
+        ("113d3a99c3da401fbd62cc2caa5b96d2", "<*>"),
+        ("blk_-6952295868487656571", "<*>"),
+        ("attempt_1445144423722_0020_m_000001_0", "<*>"),
+        ("12ms", "<*>"),
+        ("1.5GB", "<*>"),
+        ("1h2m3s", "<*>"),
+        ("00:17", "<*>"),
+        ("2016-09-28T04:30:30Z", "<*>"),
+        ("/var/log/messages", "<*>"),
+        ("C:\\Windows\\winsxs\\x.dll", "<*>"),
+        ("https://example.org/a?b=1", "<*>"),
+        ("ops@example.org", "<*>"),
+        ("mail.example.com", "<*>"),
+        ("msra-sa-41:9000", "<*>"),
+        ("v6.1.7601.23505", "<*>"),
+        ("uid=0", "uid=<*>"),
+        ("node-246", "node-<*>"),
+        ("(true)", "(<*>)"),
+        ("CPU#1", "CPU#<*>"),
+        # Words stay words, even with digits glued on or dots inside.
+        ("t761", "t761"),
+        ("HttpServer2", "HttpServer2"),
+        ("org.apache.hadoop.io.Text", "org.apache.hadoop.io.Text"),
+        ("state.clipTopAmount:180,", "state.clipTopAmount:<*>,"),
+        ("terminating", "terminating"),
+    ],
+)
+def test_generic_masks(token, masked) -> None:
+    assert Masker().mask_token(token) == masked
+
+
+def test_dates_spread_over_tokens_are_one_value() -> None:
+    assert Masker().tokens("connection at Sun Jul  3 10:05:25 2005 from x") == ("connection", "at", "<*>", "from", "x")
+
+
+def test_long_messages_keep_their_head() -> None:
+    tokens = Masker().tokens("word " * 1000)
+    assert len(tokens) == 256 and tokens[-1] == "<*>" and tokens[0] == "word"
+
+
+def test_word_like_tokens() -> None:
+    assert constlike("Started") and constlike("(Lifecycle") and constlike("uid=<*>")
+    assert not any(map(constlike, ["<*>", "true", "Jul", "KB", "com.apple.foo", "1234", "****"]))
+
+
+def test_split_only_on_few_distinct_words() -> None:
+    assert splittable({"Started", "Stopped", "Paused"}, "VM")
+    assert not splittable({"Started"}, "VM")
+    assert not splittable({f"w{i}x" for i in range(20)}, "VM")  # many values: a variable
+    assert not splittable({"root", "cyrus"}, "user")  # a name after `user`
+    assert not splittable({"tty=NODEVssh", "tty=console"}, "")  # one key, different values
+    assert not splittable({"true", "false"}, "is")  # booleans are values
+
+
+def test_tokens_keep_the_text_around_a_value() -> None:
+    assert merge_token("uid=0", "uid=12") == "uid=<*>"
+    assert merge_token('tag="RILJ",', 'tag="View Lock",') == 'tag="<*>",'
+    assert merge_token("(<*>)", "()") == "(<*>)"
+    assert merge_token("<*>", "localhost:80") == "<*>"
+    assert generalise([("a", "b", "c"), ("a", "x", "c")]) == ("a", "<*>", "c")
+
+
+def test_templates_whose_words_agree_align_across_lengths() -> None:
+    words = Words()
+    a = _tokens("<*> close, <*> bytes sent, <*> bytes received, lifetime <*>")
+    b = _tokens("<*> close, <*> bytes (<*> KB) sent, <*> bytes received, lifetime <<*> sec")
+    assert words.skeleton(a) == words.skeleton(b) == ("close,", "sent,", "received,", "lifetime")
+    assert " ".join(words.align([a, b])) == "<*> close, <*> sent, <*> bytes received, lifetime <*>"
+
+
+def test_a_variable_generalises_and_reports_an_alias() -> None:
+    miner = TemplateMiner()
+    first = miner.add("Connection from alpha.local closed")
+    second = miner.add("Connection from beta.local closed")
+    assert first.template == "Connection from alpha.local closed"
+    assert second.template == "Connection from <*>.local closed"
+    assert second.template_id == template_id("Connection from <*>.local closed")
+    assert second.changes == (TemplateChange(first.template_id, second.template_id),)
+    assert miner.match("Connection from alpha.local closed").template_id == second.template_id
+
+
+def test_few_distinct_words_split_a_cluster() -> None:
+    miner = TemplateMiner()
+    states = ["Started", "Stopped", "Paused"]
+    for i in range(30):
+        miner.add(f"[instance: {i:08x}-aaaa-bbbb-cccc-dddddddddddd] VM {states[i % 3]} (Lifecycle Event)")
+    assert {t.template for t in miner.templates()} == {f"[instance: <*>] VM {s} (Lifecycle Event)" for s in states}
+
+
+def test_many_distinct_words_are_a_variable() -> None:
+    miner = TemplateMiner()
+    for name in ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"]:
+        miner.add(f"login failed for {name} after timeout")
+    assert [t.template for t in miner.templates()] == ["login failed for <*> after timeout"]
+
+
+def test_variable_length_values_do_not_split_a_template() -> None:
+    miner = TemplateMiner()
+    lines = [
+        "a.example.com:80 close, 0 bytes sent, 0 bytes received, lifetime 00:01",
+        "b.example.com:80 close, 1190 bytes (1.16 KB) sent, 1671 bytes (1.63 KB) received, lifetime 00:02",
+        "c.example.com:443 close, 403 bytes sent, 426 bytes received, lifetime <1 sec",
+    ]
+    miner.add_many(lines)
+    ids = {miner.match(line).template_id for line in lines}
+    assert len(ids) == 1
+    assert miner.match(lines[0]).template == "<*> close, <*> sent, <*> received, lifetime <*>"
+
+
+def test_templates_are_counted() -> None:
+    miner = TemplateMiner()
+    miner.add_many(["disk /dev/sda full", "disk /dev/sdb full", "fan ok", "disk /dev/sdc full"])
+    assert [(t.template, t.count) for t in miner.templates()] == [("disk <*> full", 3), ("fan ok", 1)]
+
+
+def test_batches_and_single_lines_agree() -> None:
+    lines = [f"job {i} took {i * 3} ms on node-{i % 4}" for i in range(50)] + ["shutting down", "shutting up"]
+    one, many = TemplateMiner(), TemplateMiner()
+    assert [one.add(x) for x in lines] == many.add_many(lines)
+
+
+def test_match_learns_nothing() -> None:
+    miner = TemplateMiner()
+    miner.add("cache hit ratio 0.93")
+    assert miner.match("totally new line") is None
+    assert miner.match("cache hit ratio 0.5").template == "cache hit ratio <*>"
+    assert [t.count for t in miner.templates()] == [1]
+
+
+def test_parameters_are_the_wildcard_values() -> None:
+    assert parameters("User <*> logged in from <*>", "User bob logged in from 10.0.0.1") == ("bob", "10.0.0.1")
+    assert parameters("took <*> ms, uid=<*>", "took 12 ms, uid=5") == ("12", "5")
+    assert parameters("at <*> done", "at Sun Jul 3 10:05:25 2005 done") == ("Sun Jul 3 10:05:25 2005",)
+    miner = TemplateMiner()
+    miner.add("restart of worker 3 failed")
+    assert miner.add("restart of worker 7 failed").parameters == ("7",)
