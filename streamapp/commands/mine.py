@@ -91,11 +91,11 @@ def mine_file(path: Path, out: Path, fmt: LineFormat, progress: bool = True) -> 
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["LineId", "EventTemplate", "TemplateId"])
         for line_id, message in enumerate(read_messages(path, fmt), start=1):
-            result = miner.match(message)
-            if result is None or result.template_id is None:
+            final = miner.match(message)
+            if final is None or final.template_id is None:
                 writer.writerow([line_id, "", ""])
             else:
-                writer.writerow([line_id, result.template, result.template_id])
+                writer.writerow([line_id, final.template, final.template_id])
     os.replace(tmp, out)
     stats.templates = len(miner.templates())
     return stats

@@ -9,6 +9,7 @@ parts when a value is glued to a constant (`uid=0` -> `uid=<*>`, `node-12` -> `n
 from __future__ import annotations
 
 import re
+from typing import cast
 
 WILDCARD = "<*>"
 
@@ -88,12 +89,17 @@ class Masker:
         masked = self._cache.get(token)
         if masked is not None:
             return masked
+        # Bare numbers are the commonest value and endless: answered without regex or cache.
+        if token.isdigit():
+            return WILDCARD
         if len(token) > MAX_TOKEN_CHARS:
             masked = WILDCARD
         elif _MAYBE.search(token) is None:
             masked = token
         else:
             masked = _PATTERN.sub(WILDCARD, token)
+            if masked == WILDCARD:
+                masked = WILDCARD
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
         self._cache[token] = masked
@@ -101,13 +107,17 @@ class Masker:
 
     def tokens(self, message: str) -> tuple[str, ...]:
         """The masked tokens of a message (at most `MAX_TOKENS`)."""
-        get = self._cache.get
-        out = []
         words = message.split()
-        for token in words[:MAX_TOKENS] if len(words) > MAX_TOKENS else words:
-            masked = get(token)
-            out.append(masked if masked is not None else self.mask_token(token))
-        if len(words) > MAX_TOKENS:
+        cut = len(words) > MAX_TOKENS
+        if cut:
+            words = words[:MAX_TOKENS]
+        cached = list(map(self._cache.get, words))
+        if None in cached:
+            mask = self.mask_token
+            out = [m if m is not None else mask(w) for m, w in zip(cached, words, strict=True)]
+        else:
+            out = cast(list[str], cached)
+        if cut:
             out[-1] = WILDCARD
         if not _CALENDAR.isdisjoint(out):
             out = _join_dates(out)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from operator import eq
+from typing import Any
 
 from drain3.drain import Drain
 
@@ -27,25 +28,32 @@ from streamapp.mining.units import ALL, COARSE, Unit
 SIM_TH = 0.5  # share of a template's words a line must repeat to join its cluster
 DEPTH = 4  # drain3 tree depth: token count, then the first token
 MAX_CHILDREN = 100  # drain3: children per tree node before new tokens share the `<*>` child
-LINE_CACHE = 100_000  # lines remembered with their cluster (the cache is emptied when full)
+CACHE_SIZE = 100_000  # lines (and shapes) remembered with their unit; a full cache is emptied
 
 _Seen = tuple[Template, Unit, Template, int]  # pattern, unit, split key, generation
 
 
 class _Tree(Drain):
-    """drain3's tree; similarity counts the words a line repeats, ignoring values masked in both."""
+    """drain3's tree, choosing among candidate units by the share of words a line repeats.
 
-    def get_seq_distance(self, seq1, seq2, include_params):  # type: ignore[no-untyped-def]
-        n = len(seq1)
-        params = seq1.count(WILDCARD)
-        if n == 0:
-            return 1.0, params
-        same = sum(map(eq, seq1, seq2))
-        both = sum(1 for a, b in zip(seq1, seq2, strict=True) if a == WILDCARD and b == WILDCARD)
-        if include_params:
-            return (same + params - both) / n, params
-        rest = n - both
-        return (1.0 if rest == 0 else (same - both) / rest), params
+    Positions masked in both the template and the line are left out of the share: a template
+    that is mostly values must still match its own lines.
+    """
+
+    def fast_match(self, cluster_ids, tokens, sim_th, include_params):  # type: ignore[no-untyped-def]
+        best, best_sim, best_params = None, -1.0, -1
+        units = self.id_to_cluster
+        for cid in cluster_ids:
+            unit = units.get(cid)
+            if unit is None:
+                continue
+            both = sum(map(eq, unit.wilds, tokens))
+            rest = len(tokens) - both
+            sim = sum(map(eq, unit.words, tokens)) / rest if rest else 1.0
+            params = unit.wilds.count(WILDCARD)
+            if sim > best_sim or (sim == best_sim and params > best_params):
+                best, best_sim, best_params = unit, sim, params
+        return best if best_sim >= sim_th else None
 
 
 class TemplateMiner:
@@ -55,35 +63,28 @@ class TemplateMiner:
         self._masker = Masker()
         self._tree = _Tree(depth=DEPTH, sim_th=SIM_TH, max_children=MAX_CHILDREN)
         self._groups = Groups()
-        # A cached line's cluster stays valid while no cluster of its token count changed.
+        # Lines and masked shapes seen, with their unit: valid while no unit of that token count
+        # changed (then tree search would answer the same), so caching never changes an answer.
         self._lines: dict[str, _Seen] = {}
+        self._shapes: dict[Template, _Seen] = {}
         self._generation: dict[int, int] = {}
 
     def add(self, message: str) -> MineResult:
         """Mine one message; the answer is its template after this line was learnt."""
-        seen = self._lines.get(message)
-        if seen is not None and seen[3] == self._generation.get(len(seen[0]), 0):
-            pattern, unit, key, _ = seen
-            unit.size += 1
-            unit.patterns[pattern] += 1
-            return self._answer(unit, key, message)
-        text, reason = clean(message)
-        if reason is not None:
-            return MineResult(None, "", message, rejected=reason)
-        shape = self._masker.tokens(text)
-        tree = self._tree
-        unit = tree.tree_search(tree.root_node, shape, SIM_TH, False)
-        if unit is None:
-            unit = self._create(shape)
-        old_split = unit.split
-        flags = unit.absorb(shape)
-        pattern = unit.pattern(shape)
-        key = unit.key(pattern)
-        changes: tuple[TemplateChange, ...] = ()
-        if flags:
-            changes = self._replace(unit, flags, old_split, pattern)
-        self._remember(message, (pattern, unit, key, self._generation.get(len(shape), 0)))
-        return self._answer(unit, key, message, changes)
+        seen = self._fresh(self._lines.get(message))
+        if seen is None:
+            text, reason = clean(message)
+            if reason is not None:
+                return MineResult(None, "", message, rejected=reason)
+            shape = self._masker.tokens(text)
+            seen = self._fresh(self._shapes.get(shape))
+            if seen is None:
+                return self._learn(message, shape)
+            self._remember(self._lines, message, seen)
+        pattern, unit, key, _ = seen
+        unit.size += 1
+        unit.patterns[pattern] += 1
+        return self._answer(unit, key, message)
 
     def add_many(self, messages: Iterable[str]) -> list[MineResult]:
         """Mine a batch in order (the same answers as `add` one by one)."""
@@ -92,20 +93,19 @@ class TemplateMiner:
 
     def match(self, message: str) -> MineResult | None:
         """The current template of a message, learning nothing; None if it has none yet."""
-        seen = self._lines.get(message)
-        if seen is not None and seen[3] == self._generation.get(len(seen[0]), 0):
-            return self._answer(seen[1], seen[2], message)
-        text, reason = clean(message)
-        if reason is not None:
-            return MineResult(None, "", message, rejected=reason)
-        shape = self._masker.tokens(text)
-        unit = self._home(shape)
-        if unit is None:
-            return None
-        key = unit.key(unit.pattern(shape))
-        if self._groups.of((unit.cluster_id, key)) is None:
-            return None
-        return self._answer(unit, key, message)
+        seen = self._fresh(self._lines.get(message))
+        if seen is None:
+            text, reason = clean(message)
+            if reason is not None:
+                return MineResult(None, "", message, rejected=reason)
+            shape = self._masker.tokens(text)
+            seen = self._fresh(self._shapes.get(shape))
+            if seen is None:
+                unit = self._home(shape)
+                if unit is None or self._groups.of((unit.cluster_id, unit.key(unit.pattern(shape)))) is None:
+                    return None
+                return self._answer(unit, unit.key(unit.pattern(shape)), message)
+        return self._answer(seen[1], seen[2], message)
 
     def templates(self) -> list[TemplateInfo]:
         """Every final template with its line count, most frequent first."""
@@ -142,6 +142,24 @@ class TemplateMiner:
         g = self._groups.of((unit.cluster_id, key))
         assert g is not None
         return MineResult(g.tid, g.text, message, changes)
+
+    def _learn(self, message: str, shape: Template) -> MineResult:
+        """A line whose pattern is new or whose cluster may have changed: the full path."""
+        tree = self._tree
+        unit = tree.tree_search(tree.root_node, shape, SIM_TH, False)
+        if unit is None:
+            unit = self._create(shape)
+        old_split = unit.split
+        flags = unit.absorb(shape)
+        pattern = unit.pattern(shape)
+        key = unit.key(pattern)
+        changes: tuple[TemplateChange, ...] = ()
+        if flags:
+            changes = self._replace(unit, flags, old_split, pattern)
+        seen = (pattern, unit, key, self._generation.get(len(shape), 0))
+        self._remember(self._shapes, shape, seen)
+        self._remember(self._lines, message, seen)
+        return self._answer(unit, key, message, changes)
 
     def _create(self, shape: Template) -> Unit:
         tree = self._tree
@@ -194,7 +212,14 @@ class TemplateMiner:
     def _bump(self, length: int) -> None:
         self._generation[length] = self._generation.get(length, 0) + 1
 
-    def _remember(self, message: str, seen: _Seen) -> None:
-        if len(self._lines) >= LINE_CACHE:
-            self._lines.clear()
-        self._lines[message] = seen
+    def _fresh(self, seen: _Seen | None) -> _Seen | None:
+        """`seen` if no unit of its token count changed since it was cached."""
+        if seen is not None and seen[3] == self._generation.get(len(seen[0]), 0):
+            return seen
+        return None
+
+    @staticmethod
+    def _remember(cache: dict[Any, _Seen], key: Any, seen: _Seen) -> None:
+        if len(cache) >= CACHE_SIZE:
+            cache.clear()
+        cache[key] = seen

@@ -24,11 +24,27 @@ COARSE = 4  # the drain template changed
 class Unit:
     """One drain cluster (drain3 reads `log_template_tokens` and `cluster_id`), plus statistics."""
 
-    __slots__ = ("cluster_id", "log_template_tokens", "patterns", "size", "split", "subs", "values")
+    __slots__ = (
+        "cluster_id",
+        "forgotten",
+        "log_template_tokens",
+        "patterns",
+        "size",
+        "split",
+        "subs",
+        "values",
+        "wilds",
+        "words",
+    )
 
     def __init__(self, tokens: Template, cluster_id: int) -> None:
         self.cluster_id = cluster_id
         self.log_template_tokens = tokens
+        # The coarse template split for fast matching: its words (None at wildcards), its wildcards.
+        self.words: tuple[str | None, ...] = ()
+        self.wilds: tuple[str | None, ...] = ()
+        self._set_coarse(tokens)
+        self.forgotten = False  # some position's values were forgotten
         self.size = 0
         self.values: list[set[str] | None] = [set() for _ in tokens]
         self.patterns: dict[Template, int] = {}
@@ -41,10 +57,9 @@ class Unit:
 
     def pattern(self, shape: Template) -> Template:
         """`shape` with the forgotten positions as `<*>`."""
-        values = self.values
-        if all(v is not None for v in values):
+        if not self.forgotten:
             return shape
-        return tuple([WILDCARD if v is None else t for t, v in zip(shape, values, strict=True)])
+        return tuple([WILDCARD if v is None else t for t, v in zip(shape, self.values, strict=True)])
 
     def absorb(self, shape: Template, n: int = 1) -> int:
         """Count `n` lines of `shape` (same token count); returns what changed (`SUB|ALL|COARSE`)."""
@@ -87,6 +102,7 @@ class Unit:
 
     def refresh(self) -> None:
         """Derive the coarse template, split positions and sub-templates (after a restore)."""
+        self.forgotten = any(v is None for v in self.values)
         self._rederive()
         self.rebuild_subs()
 
@@ -96,12 +112,17 @@ class Unit:
         split = tuple(i for i, v in enumerate(values) if v is not None and splittable(v, coarse[i - 1] if i else ""))
         flags = 0
         if coarse != self.log_template_tokens:
-            self.log_template_tokens = coarse
+            self._set_coarse(coarse)
             flags |= COARSE
         if split != self.split:
             self.split = split
             flags |= ALL
         return flags
+
+    def _set_coarse(self, coarse: Template) -> None:
+        self.log_template_tokens = coarse
+        self.words = tuple([None if t == WILDCARD else t for t in coarse])
+        self.wilds = tuple([WILDCARD if t == WILDCARD else None for t in coarse])
 
     def _widest(self) -> int:
         sizes = [(len(v) if v is not None and len(v) > 1 else 0, -i) for i, v in enumerate(self.values)]
@@ -110,6 +131,7 @@ class Unit:
     def _forget(self, positions: list[int]) -> None:
         for i in positions:
             self.values[i] = None
+        self.forgotten = True
         merged: dict[Template, int] = {}
         for pattern, n in self.patterns.items():
             p = self.pattern(pattern)
