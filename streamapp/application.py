@@ -1,26 +1,35 @@
 """The Faust app: topics, tables, agents and the connector services, wired from the settings.
 
 `faust -A streamapp worker` finds `streamapp.app`, which is `create_app()` with the process
-settings. Tests and tools build their own app with other settings.
+settings. Tests and tools build their own app with other settings. Every stage obeys its
+`ENABLE_*` flag: a disabled stage registers no agent, table or timer.
 """
 
 from __future__ import annotations
 
 import faust
 
+from agents import clustering, consumer, issues_aggregator
 from connectors.bridge_in import InboundBridge
 from connectors.bridge_out import OutboundBridge
 from connectors.kafka_admin import ensure_topics
+from streamapp import views
+from streamapp.clock import Clock, SystemClock
+from streamapp.deps import Deps
+from streamapp.embedding import HashedTfidfEmbedder
+from streamapp.rules import RuleSet
 from streamapp.settings import Settings, get_settings
 from streamapp.topics import Topics, declare_topics
 
 
 class StreamApp(faust.App):
-    """faust.App that knows its settings and topics, and creates its topics before anything runs
-    (a sink topic the broker auto-created would get one partition, not `TOPIC_PARTITIONS`)."""
+    """faust.App that knows its settings and shared dependencies, and creates its topics before
+    anything runs (a sink topic the broker auto-created would get one partition, not
+    `TOPIC_PARTITIONS`)."""
 
     settings: Settings
     pipeline_topics: Topics
+    deps: Deps
 
     async def on_first_start(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -30,7 +39,7 @@ class StreamApp(faust.App):
         )
 
 
-def create_app(settings: Settings | None = None) -> StreamApp:
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> StreamApp:
     s = settings or get_settings()
     app = StreamApp(
         s.streamapp_id,
@@ -50,7 +59,18 @@ def create_app(settings: Settings | None = None) -> StreamApp:
     )
     app.settings = s
     app.pipeline_topics = declare_topics(app, s)
+    app.deps = deps = Deps(
+        app=app, settings=s, topics=app.pipeline_topics, rules=RuleSet.load(s.rules_path),
+        embedder=HashedTfidfEmbedder(s.embedding_dim), clock=clock or SystemClock(),
+    )
     if s.enable_bridge:
         app.service(InboundBridge(s))
         app.service(OutboundBridge(s))
+    if s.enable_consumer:
+        consumer.register(deps)
+    if s.enable_issues_aggregator:
+        issues_aggregator.register(deps)
+    if s.enable_clustering:
+        clustering.register(deps)
+    views.register(app, s, deps.tables, app.pipeline_topics.closed_issues)
     return app

@@ -18,17 +18,21 @@ import faust
 R = TypeVar("R", bound="StreamRecord")
 
 
-class StreamRecord(faust.Record, serializer="json", include_metadata=False):
-    """A record that is also a Redis stream entry. `id` is stable: replays carry the same id."""
-
-    # Kafka side only: never written to Redis (e.g. the entry id of `logs`, which is the key).
-    redis_exclude: ClassVar[frozenset[str]] = frozenset()
+class Record(faust.Record, abstract=True, serializer="json", include_metadata=False):
+    """Base of every record: JSON on Kafka, and list/dict defaults that are not shared."""
 
     def __post_init__(self) -> None:
         # Faust shares a default object between instances; give each record its own list/dict.
         for name, default in self._options.defaults.items():
             if isinstance(default, list | dict) and getattr(self, name) is default:
                 setattr(self, name, type(default)())
+
+
+class StreamRecord(Record, abstract=True):
+    """A record that is also a Redis stream entry. `id` is stable: replays carry the same id."""
+
+    # Kafka side only: never written to Redis (e.g. the entry id of `logs`, which is the key).
+    redis_exclude: ClassVar[frozenset[str]] = frozenset()
 
     def to_redis(self) -> dict[str, str]:
         """Encode as Redis stream fields (all strings)."""
@@ -132,7 +136,8 @@ class IssueCandidate(StreamRecord):
     line_count: int = 0
     template_ids: list = []
     severity: str = "info"
-    signals: list = []
+    signals: list = []  # rule hits: {rule, hits}
+    hints: dict = {}  # failure type -> summed rule score
     kind: str = "issue"
 
 
@@ -199,6 +204,28 @@ class Alert(StreamRecord):
     created_at: float = 0.0
 
 
+class ClosedIssue(StreamRecord):
+    """Every closed issue, candidate or not (stream `issues_closed`): accounting of all lines, and
+    the clustering agent's input (`issue`, the whole OpenIssue, stays on Kafka)."""
+
+    redis_exclude = frozenset({"issue"})
+
+    id: str
+    os: str
+    issue_key: str
+    key: str
+    host: str
+    component: str
+    pid: str
+    line_count: int
+    emitted: bool
+    severity: str
+    close_reason: str
+    first_ts: float
+    last_ts: float
+    issue: dict = {}
+
+
 # ------------------------------------------------------------------------------------ dead letters
 class DeadLetter(StreamRecord):
     """Input that can never be processed, kept with its reason (stream `deadletter`)."""
@@ -211,6 +238,42 @@ class DeadLetter(StreamRecord):
     failed_at: float
 
 
+# --------------------------------------------------------------------- internal topics and state
+class ParsedEvent(Record):
+    """One parsed, mined line, as the consumer hands it to the aggregator."""
+
+    id: str
+    source: str
+    os: str
+    host: str
+    component: str
+    pid: str
+    level: str
+    timestamp: str
+    t: float  # ingest time (clock), used for windows and to find the line again in `logs_<os>`
+    template_id: str
+    template: str
+    params: list
+    raw: str
+    severity: str = "info"
+    signals: list = []  # (rule hits as dicts: rule, severity, failure_type, score, ignore)
+    source_id: str = ""
+    nearest_label: str = ""
+    nearest_distance: float = 1.0
+
+
+class IssueEvents(Record):
+    """A command on the issue-events topic, keyed by issue key: `lines` adds a consumer batch's
+    lines of one key; `close` and `purge` come from the sweep timer (only stream iteration may
+    change a table, so the timer asks instead of acting)."""
+
+    kind: str  # lines | close | purge
+    key: str
+    events: list = []  # (ParsedEvent dicts, for kind=lines)
+    version: int = 0  # for close/purge: the issue version the sweep saw
+    reason: str = ""
+
+
 CONTRACT_STREAMS: dict[str, tuple[type[StreamRecord], ...]] = {
     "logs": (LogLine,),
     "metrics": (Metric,),
@@ -218,4 +281,5 @@ CONTRACT_STREAMS: dict[str, tuple[type[StreamRecord], ...]] = {
     "clusters_candidates": (ClusterCandidate,),
     "alerts": (Alert,),
     "deadletter": (DeadLetter,),
+    "issues_closed": (ClosedIssue,),
 }

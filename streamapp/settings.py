@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     )
     chroma_url: str = Field("", description="Chroma server URL (`http://host:8000`); empty = embedded.")
     data_dir: Path = Field(Path(".state/worker"), description="Faust data dir: RocksDB table stores.")
+    table_store: str = Field("rocksdb://", description="Faust table store (`rocksdb://`; `memory://` in unit tests).")
     topic_partitions: int = Field(4, ge=1, le=256, description="Partitions of every topic the app declares.")
     topic_prefix: str = Field("", description="Prefix for Kafka topic names (isolates test runs/tenants).")
     stream_prefix: str = Field("", description="Prefix for Redis stream and key names (isolation).")
@@ -76,6 +77,9 @@ class Settings(BaseSettings):
     stream_clusters_candidates: str = Field("clusters_candidates", description="Redis stream of clusters.")
     stream_alerts: str = Field("alerts", description="Redis stream of alerts.")
     stream_deadletter: str = Field("deadletter", description="Redis stream of poison input, with reasons.")
+    stream_issues_closed: str = Field(
+        "issues_closed", description="Redis stream of every closed issue (candidate or info-only), for accounting."
+    )
     alerts_ttl_sec: int = Field(86400, ge=1, description="TTL of `alert:<id>` hashes, seconds.")
 
     # --- bridge ----------------------------------------------------------------------------------
@@ -104,6 +108,43 @@ class Settings(BaseSettings):
     )
     outbound_batch_size: int = Field(500, ge=1, description="Kafka records per Redis pipeline (outbound).")
     outbound_batch_within_sec: float = Field(0.2, gt=0, description="Max wait to fill an outbound batch.")
+
+    # --- consumer ----------------------------------------------------------------------------------
+    source_formats: dict[str, str] = Field(
+        default_factory=lambda: {"*": "linux"},
+        description="Source name/id glob -> `<os>:<format>` or a preset (`linux`, `macos`, `windows`, `json`, "
+        "`logfmt`) or a Loghub format string; first match wins (JSON object).",
+    )
+    consumer_batch_size: int = Field(500, ge=1, description="Lines per consumer batch (stream.take n).")
+    consumer_batch_within_sec: float = Field(0.5, gt=0, description="Max wait to fill a consumer batch, seconds.")
+    rules_path: Path | None = Field(None, description="Rule signals file; empty = the shipped streamapp/rules.yml.")
+    embedding_dim: int = Field(256, ge=16, le=4096, description="Dimension of the local hashed embeddings.")
+    index_window_sec: float = Field(60.0, gt=0, description="Window of the routine-line index sampler, seconds.")
+    index_per_window: int = Field(
+        3, ge=0, description="Routine lines indexed per (host, template) per window (signal lines: all)."
+    )
+    miner_snapshot_sec: float = Field(30.0, gt=0, description="How often miner state is saved, seconds.")
+
+    # --- issues and clusters -----------------------------------------------------------------------
+    issue_key_fields: str = Field(
+        "os,host,component,pid", description="Fields whose values make the aggregation key (comma list)."
+    )
+    issue_inactivity_sec: float = Field(30.0, gt=0, description="An issue closes after this long without lines.")
+    issue_max_duration_sec: float = Field(600.0, gt=0, description="An issue closes at this age, seconds.")
+    issue_max_lines: int = Field(2000, ge=1, description="An issue closes at this many lines.")
+    issue_max_open: int = Field(20_000, ge=10, description="Open issues per worker; the stalest close beyond it.")
+    issue_sample_lines: int = Field(10, ge=1, le=200, description="Lines kept from the head and from the tail.")
+    issue_emit: Literal["signal", "all"] = Field(
+        "signal", description="`signal`: only issues with a warning+ line or a rule hit become candidates."
+    )
+    issue_sweep_interval_sec: float = Field(1.0, gt=0, description="How often open issues are checked.")
+    issue_purge_grace_sec: float = Field(
+        60.0, ge=0, description="Closed issues stay this long (so a replayed close re-emits) before purge."
+    )
+    cluster_sim_threshold: float = Field(
+        0.8, gt=0, le=1, description="Cosine similarity for an issue to join a prototype (else a new one)."
+    )
+    cluster_min_size: int = Field(3, ge=1, description="Members before a prototype is a cluster candidate.")
 
     # --- LLM ---------------------------------------------------------------------------------------
     llm_provider: Literal["none", "openai", "ollama"] = Field(

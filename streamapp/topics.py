@@ -8,9 +8,11 @@ import faust
 
 from streamapp.records import (
     Alert,
+    ClosedIssue,
     ClusterCandidate,
     DeadLetter,
     IssueCandidate,
+    IssueEvents,
     LineCandidate,
     LogLine,
     Metric,
@@ -30,6 +32,8 @@ class Topics:
     clusters_candidates: faust.TopicT
     alerts: faust.TopicT
     deadletter: faust.TopicT
+    issue_events: faust.TopicT
+    closed_issues: faust.TopicT
 
     def all(self) -> list[faust.TopicT]:
         return [getattr(self, f.name) for f in fields(self)]
@@ -44,6 +48,9 @@ VALUE_TYPES: dict[str, type[StreamRecord]] = {
     "clusters_candidates": ClusterCandidate,
     "alerts": Alert,
     "deadletter": DeadLetter,
+    # internal: consumer -> aggregator (keyed by aggregation key), aggregator -> clustering (by OS)
+    "issue_events": IssueEvents,
+    "closed_issues": ClosedIssue,
 }
 
 
@@ -65,6 +72,7 @@ def outbound_routes(settings: Settings) -> dict[str, tuple[str, type[StreamRecor
         "clusters_candidates": (settings.stream_clusters_candidates, ""),
         "alerts": (settings.stream_alerts, "alert:"),
         "deadletter": (settings.stream_deadletter, ""),
+        "closed_issues": (settings.stream_issues_closed, ""),
     }
     return {
         settings.topic_name(topic): (stream, VALUE_TYPES[topic], prefix)

@@ -10,6 +10,7 @@ import pytest
 from streamapp.records import (
     CONTRACT_STREAMS,
     Alert,
+    ClosedIssue,
     ClusterCandidate,
     DeadLetter,
     IssueCandidate,
@@ -36,7 +37,7 @@ PINNED = {
     Metric: LEGACY[Metric] | {"id", "time"},
     IssueCandidate: LEGACY[IssueCandidate] | {
         "id", "host", "component", "pid", "first_ts", "last_ts", "line_count", "template_ids", "severity",
-        "signals", "kind",
+        "signals", "hints", "kind",
     },
     LineCandidate: LEGACY[LineCandidate] | {"id", "template_id", "kind"},
     ClusterCandidate: LEGACY[ClusterCandidate] | {"id", "member_count", "template_ids", "label"},
@@ -44,6 +45,10 @@ PINNED = {
         "id", "host", "component", "severity", "summary", "template_ids", "prototype_id", "classifier", "created_at",
     },
     DeadLetter: {"id", "reason", "stream", "original_id", "payload", "failed_at"},
+    ClosedIssue: {
+        "id", "os", "issue_key", "key", "host", "component", "pid", "line_count", "emitted", "severity",
+        "close_reason", "first_ts", "last_ts",
+    },
 }
 
 EXAMPLES = [
@@ -64,6 +69,11 @@ EXAMPLES = [
         is_hardware_failure=True, issue_key="linux|kernel|nopid", log_ids=["1-0", "2-0"],
     ),
     DeadLetter(id="d", reason="bad", stream="logs", original_id="1-0", payload="x", failed_at=1.5),
+    ClosedIssue(
+        id="i1", os="linux", issue_key="linux|sshd|1", key="linux|h|sshd|1", host="h", component="sshd", pid="1",
+        line_count=3, emitted=False, severity="info", close_reason="inactivity", first_ts=1.0, last_ts=2.0,
+        issue={"key": "linux|h|sshd|1"},
+    ),
 ]
 
 
@@ -97,7 +107,7 @@ def test_encodings_match_the_legacy_system() -> None:
 
 
 def test_every_contract_stream_has_records() -> None:
-    assert set(CONTRACT_STREAMS) == {"logs", "metrics", "issues_candidates", "clusters_candidates", "alerts", "deadletter"}
+    assert set(CONTRACT_STREAMS) >= {"logs", "metrics", "issues_candidates", "clusters_candidates", "alerts"}
     for records in CONTRACT_STREAMS.values():
         assert all(r in PINNED for r in records)
 

@@ -1,0 +1,102 @@
+"""Clustering agent: closed issues -> prototypes (table, mirrored to `proto_<os>`) -> cluster
+candidates. Its input is keyed by OS, so one worker updates all prototypes of an OS, in order.
+
+Only issues that became candidates are clustered: the clusters are of failures, not of routine
+traffic. The issue's lines in `logs_<os>` get the prototype id as `cluster_id` (found by the
+aggregation key and time range they were stored with; one get and one update per issue).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import faust
+import numpy as np
+
+from streamapp.clustering import (
+    ClusterPolicy,
+    Prototype,
+    Vector,
+    due_for_candidate,
+    found,
+    issue_vector,
+    join,
+    nearest,
+    to_cluster_candidate,
+)
+from streamapp.deps import Deps
+from streamapp.errors import StreamAppError
+from streamapp.issues import OpenIssue
+from streamapp.records import ClosedIssue
+from tables.prototypes import prototypes
+
+log = logging.getLogger(__name__)
+
+
+class Clusterer:
+    def __init__(self, deps: Deps, table: faust.Table) -> None:
+        s = deps.settings
+        self.deps = deps
+        self.table = table
+        self.policy = ClusterPolicy(sim_threshold=s.cluster_sim_threshold, min_size=s.cluster_min_size)
+        self._centroids: dict[str, dict[str, Vector]] | None = None
+        self._indexed_for: frozenset | None = None
+
+    def centroids(self, os_name: str) -> dict[str, Vector]:
+        actives = frozenset(self.deps.app.assignor.assigned_actives())
+        if self._centroids is None or actives != self._indexed_for:
+            self._centroids = {}
+            for pid, proto in self.table.items():
+                self._centroids.setdefault(proto.os, {})[pid] = np.asarray(proto.centroid, np.float32)
+            self._indexed_for = actives
+        return self._centroids.setdefault(os_name, {})
+
+    async def apply(self, closed: ClosedIssue) -> Prototype | None:
+        if not closed.emitted:
+            return None
+        issue = OpenIssue(**closed.issue)
+        now = self.deps.clock.now()
+        vector = issue_vector(issue.template_counts, self.deps.template_vectors(issue.templates))
+        index = self.centroids(issue.os)
+        best, sim = nearest(vector, index)
+        proto = self.table.get(best) if best is not None and sim >= self.policy.sim_threshold else None
+        proto = join(proto, issue, vector, now, self.policy) if proto else found(issue, vector, now, self.policy)
+        candidate = None
+        if due_for_candidate(proto, self.policy):
+            candidate = to_cluster_candidate(proto, self.policy)
+            proto.last_emitted_count = proto.member_count
+        self.table[proto.id] = proto
+        index[proto.id] = np.asarray(proto.centroid, np.float32)
+        if candidate is not None:
+            await self.deps.topics.clusters_candidates.send(key=candidate.id, value=candidate)
+        await self.mirror(proto, issue)
+        return proto
+
+    async def mirror(self, proto: Prototype, issue: OpenIssue) -> None:
+        """`proto_<os>` entry, and the issue's lines tagged with the prototype (best effort)."""
+        try:
+            store = await self.deps.vectors()
+            await store.upsert(
+                "proto", proto.os, [proto.id], np.asarray([proto.centroid], np.float32),
+                metadatas=[{"label": proto.label, "failure_type": proto.failure_type,
+                            "member_count": proto.member_count}],
+                documents=[" \n".join(proto.templates.values())],
+            )
+            where = {"$and": [{"ikey": issue.key}, {"t": {"$gte": issue.first_t}}, {"t": {"$lte": issue.last_t}}]}
+            ids = [item.id for item in await store.get("logs", issue.os, where=where)]
+            if ids:
+                await store.update_metadata("logs", issue.os, ids, {"cluster_id": proto.id})
+        except (StreamAppError, OSError, ValueError) as exc:
+            log.warning("clustering: vector store unavailable (%s); prototype %s not mirrored", exc, proto.id)
+
+
+def register(deps: Deps) -> Clusterer:
+    table = deps.tables["prototypes"] = prototypes(deps.app, deps.settings)
+    clusterer = Clusterer(deps, table)
+
+    @deps.app.agent(deps.topics.closed_issues, name="clustering")
+    async def cluster(stream):  # type: ignore[no-untyped-def]
+        async for closed in stream:
+            await clusterer.apply(closed)
+
+    return clusterer

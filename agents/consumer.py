@@ -1,0 +1,173 @@
+"""Consumer agent: `logs` -> parsed, mined, embedded lines -> the aggregator (and metrics).
+
+Per batch (stream.take): parse and mine every line (pure CPU), then one Chroma upsert of the
+lines into `logs_<os>` and of newly seen templates into `templates_<os>`, one query of `proto_<os>`
+for the batch's distinct warning+ templates, and one message per aggregation key to
+`issue_events`. Nothing here makes a per-line network round trip.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from streamapp.deps import Deps
+from streamapp.errors import StreamAppError
+from streamapp.issues import partition_key
+from streamapp.lines import LineProcessor, Processed, dead_letter
+from streamapp.metrics import metric_payload, normalise
+from streamapp.mining import InvalidState, TemplateMiner
+from streamapp.records import IssueEvents, LineCandidate, LogLine, Metric, ParsedEvent
+from streamapp.sampling import IndexSampler
+from streamapp.sources import SourceProfiles
+from streamapp.taxonomy import Severity
+
+log = logging.getLogger(__name__)
+
+class LineConsumer:
+    """The consumer's state in one worker: miners per OS, known templates, embedding cache."""
+
+    def __init__(self, deps: Deps) -> None:
+        s = deps.settings
+        self.deps = deps
+        self.processor = LineProcessor(SourceProfiles(s.source_formats), deps.rules)
+        self.key_fields = tuple(f.strip() for f in s.issue_key_fields.split(",") if f.strip())
+        self.snapshot_dir = Path(s.data_dir) / "miners"
+        self._indexed_templates: set[str] = set()
+        self.sampler = IndexSampler(window_sec=s.index_window_sec, per_window=s.index_per_window)
+        self.vector_errors = 0
+        self.load_snapshots()
+
+    # ------------------------------------------------------------------------------ persistence
+    def load_snapshots(self) -> None:
+        """Resume the miners where the last run saved them (a missing or bad file starts fresh:
+        ids are content hashes, so a fresh miner still gives known templates their old ids)."""
+        for path in sorted(self.snapshot_dir.glob("*.state")):
+            try:
+                self.processor.miners[path.stem] = TemplateMiner.from_state(path.read_bytes())
+            except (OSError, InvalidState) as exc:
+                log.warning("miner snapshot %s not loaded: %s", path, exc)
+
+    def save_snapshots(self) -> None:
+        self.snapshot_dir.mkdir(parents=True, exist_ok=True)
+        for os_name, miner in list(self.processor.miners.items()):
+            tmp = self.snapshot_dir / f".{os_name}.tmp"
+            tmp.write_bytes(miner.to_state())
+            os.replace(tmp, self.snapshot_dir / f"{os_name}.state")
+
+    # --------------------------------------------------------------------------------- batches
+    async def handle(self, lines: list[LogLine]) -> Processed:
+        s, topics = self.deps.settings, self.deps.topics
+        now = self.deps.clock.now()
+        metrics: list[Metric] = []
+        logs: list[LogLine] = []
+        for line in lines:
+            payload = metric_payload(line.line) if s.enable_metrics_normalization else None
+            if payload is None:
+                logs.append(line)
+            else:
+                metrics.extend(normalise(line.id, payload))
+        try:
+            processed = self.processor.process(logs, now)
+        except Exception as exc:  # a bug must not stop the stream: park the batch with the reason
+            log.exception("consumer: batch failed")
+            processed = Processed(dead=[dead_letter(x, f"consumer error: {exc!r}", now) for x in logs])
+        await self.index(processed.events)
+        by_key: dict[str, list[ParsedEvent]] = defaultdict(list)
+        for ev in processed.events:
+            by_key[partition_key(ev, self.key_fields)].append(ev)
+        for key, events in by_key.items():
+            await topics.issue_events.send(
+                key=key, value=IssueEvents(kind="lines", key=key, events=[e.asdict() for e in events])
+            )
+        for dl in processed.dead:
+            await topics.deadletter.send(key=dl.id, value=dl)
+        for m in metrics:
+            await topics.metrics.send(key=m.id, value=m)
+        if s.enable_per_line_candidates:
+            for ev in processed.events:
+                if Severity(ev.severity).rank >= Severity.ERROR.rank:
+                    await topics.line_candidates.send(key=ev.id, value=line_candidate(ev))
+        return processed
+
+    async def index(self, events: list[ParsedEvent]) -> None:
+        """Lines into `logs_<os>` (those the sampler keeps), new templates into `templates_<os>`,
+        nearest prototype of the batch's warning+ templates from `proto_<os>`. Best effort: the
+        vector store being down slows retrieval later, it never stops issues from forming."""
+        by_os: dict[str, list[ParsedEvent]] = defaultdict(list)
+        for ev in events:
+            if self.sampler.keep(ev):
+                by_os[ev.os].append(ev)
+        if not by_os:
+            return
+        try:
+            store = await self.deps.vectors()
+            for os_name, evs in by_os.items():
+                await self._index_os(store, os_name, evs)
+        except (StreamAppError, OSError, ValueError) as exc:
+            self.vector_errors += 1
+            log.warning("consumer: vector store unavailable (%s); lines not indexed this batch", exc)
+
+    async def _index_os(self, store, os_name: str, evs: list[ParsedEvent]) -> None:  # type: ignore[no-untyped-def]
+        templates = {ev.template_id: ev.template for ev in evs}
+        vecs = self.deps.template_vectors(templates)
+        await store.upsert(
+            "logs", os_name, [ev.id for ev in evs], np.stack([vecs[ev.template_id] for ev in evs]),
+            metadatas=[line_metadata(ev, partition_key(ev, self.key_fields)) for ev in evs],
+            documents=[ev.raw[:2000] for ev in evs],
+        )
+        new = [tid for tid in templates if tid not in self._indexed_templates]
+        if new:
+            await store.upsert(
+                "templates", os_name, new, np.stack([vecs[t] for t in new]),
+                metadatas=[{"template_id": t, "source": "stream"} for t in new],
+                documents=[templates[t] for t in new],
+            )
+            self._indexed_templates.update(new)
+        loud = sorted({ev.template_id for ev in evs if Severity(ev.severity).rank >= Severity.WARNING.rank})
+        if loud and await store.count("proto", os_name):
+            hits = await store.query("proto", os_name, np.stack([vecs[t] for t in loud]), n_results=1)
+            nearest = {tid: h[0] for tid, h in zip(loud, hits, strict=True) if h}
+            for ev in evs:
+                if ev.template_id in nearest:
+                    ev.nearest_distance = nearest[ev.template_id].distance
+                    ev.nearest_label = str(nearest[ev.template_id].metadata.get("label", ""))
+
+
+def line_metadata(ev: ParsedEvent, key: str) -> dict:
+    """What `logs_<os>` keeps per line: enough to filter by host/issue and cite the line."""
+    return {
+        "source": ev.source, "host": ev.host, "component": ev.component, "pid": ev.pid,
+        "severity": ev.severity, "template_id": ev.template_id, "ikey": key, "t": ev.t, "cluster_id": "",
+    }
+
+
+def line_candidate(ev: ParsedEvent) -> LineCandidate:
+    top = max((s for s in ev.signals if not s.get("ignore")), key=lambda s: s["score"], default=None)
+    return LineCandidate(
+        id=f"line:{ev.id}", os=ev.os, raw=ev.raw, templated=ev.template,
+        rule_label=(top or {}).get("failure_type", "") or (top or {}).get("rule", ""),
+        rule_score=(top or {}).get("score", 0.0), nearest_distance=ev.nearest_distance,
+        nearest_label=ev.nearest_label, template_id=ev.template_id,
+    )
+
+
+def register(deps: Deps) -> LineConsumer:
+    """Add the consumer agent (and its miner-snapshot timer) to the app."""
+    app, s = deps.app, deps.settings
+    consumer = LineConsumer(deps)
+
+    @app.agent(deps.topics.logs, name="consumer")
+    async def consume(stream):  # type: ignore[no-untyped-def]
+        async for batch in stream.take(s.consumer_batch_size, within=s.consumer_batch_within_sec):
+            await consumer.handle(list(batch))
+
+    @app.timer(interval=s.miner_snapshot_sec, name="consumer.snapshot")
+    async def snapshot() -> None:
+        consumer.save_snapshots()
+
+    return consumer

@@ -1,0 +1,62 @@
+"""What the agents share in one worker: settings, topics, tables, clock, and lazily opened
+connectors (the vector store opens on first use, inside the worker's event loop)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import faust
+import numpy as np
+
+from streamapp.clock import Clock, SystemClock
+from streamapp.embedding import HashedTfidfEmbedder
+from streamapp.rules import RuleSet
+from streamapp.settings import Settings
+from streamapp.topics import Topics
+
+if TYPE_CHECKING:
+    from connectors.vectorstore import AsyncVectorStore
+
+
+@dataclass
+class Deps:
+    app: faust.App
+    settings: Settings
+    topics: Topics
+    rules: RuleSet
+    embedder: HashedTfidfEmbedder
+    clock: Clock = field(default_factory=SystemClock)
+    tables: dict[str, faust.Table] = field(default_factory=dict)
+    template_cache_size: int = 50_000
+    _vectors: AsyncVectorStore | None = None
+    _vectors_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _template_vectors: OrderedDict[str, np.ndarray] = field(default_factory=OrderedDict)
+
+    def template_vectors(self, templates: Mapping[str, str]) -> dict[str, np.ndarray]:
+        """Embeddings of templates by id, each computed once (LRU-bounded cache)."""
+        cache = self._template_vectors
+        missing = [tid for tid in templates if tid not in cache]
+        if missing:
+            for tid, row in zip(missing, self.embedder.vectors([templates[t] for t in missing]), strict=True):
+                cache[tid] = row
+        out = {}
+        for tid in templates:
+            cache.move_to_end(tid)
+            out[tid] = cache[tid]
+        while len(cache) > self.template_cache_size:
+            cache.popitem(last=False)
+        return out
+
+    async def vectors(self) -> AsyncVectorStore:
+        """The vector store, opened once (embedded Chroma or the server at CHROMA_URL)."""
+        async with self._vectors_lock:
+            if self._vectors is None:
+                from connectors.vectorstore import AsyncVectorStore, ChromaVectorStore
+
+                store = await asyncio.to_thread(ChromaVectorStore.from_settings, self.settings)
+                self._vectors = AsyncVectorStore(store)
+        return self._vectors

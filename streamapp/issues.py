@@ -1,0 +1,201 @@
+"""Issues: lines of one key (os, host, component, pid) grouped until the key goes quiet.
+
+Pure functions over `OpenIssue`, the value of the open-issues table: absorb a batch of parsed
+lines, decide when an issue closes (inactivity, maximum duration, maximum size), and turn it into
+the contract's issue candidate. Time is always passed in (`now`), never read here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from streamapp.records import IssueCandidate, ParsedEvent, Record
+from streamapp.taxonomy import Severity, max_severity
+
+KEY_FIELDS = ("os", "host", "component", "pid")
+
+
+@dataclass(frozen=True)
+class IssuePolicy:
+    """When issues close and how much of them is kept (settings ISSUE_*)."""
+
+    inactivity_sec: float = 30.0
+    max_duration_sec: float = 600.0
+    max_lines: int = 2000
+    sample_head: int = 10
+    sample_tail: int = 10
+    max_templates: int = 50
+    key_fields: tuple[str, ...] = KEY_FIELDS
+    emit: str = "signal"  # signal = only issues with a warning+ signal or a rule hit; all = every issue
+
+
+class OpenIssue(Record):
+    """An issue being built: what the table stores per key. Bounded by IssuePolicy."""
+
+    key: str
+    os: str
+    host: str
+    component: str
+    pid: str
+    first_line_id: str
+    first_t: float
+    last_t: float
+    opened_at: float
+    updated_at: float
+    version: int = 0
+    line_count: int = 0
+    template_counts: dict = {}  # template id -> lines
+    templates: dict = {}  # template id -> template text
+    other_templates: int = 0  # lines whose template did not fit under max_templates
+    head: list = []  # first lines (contract `logs` items)
+    tail: list = []  # last lines
+    severity: str = "info"
+    signals: dict = {}  # rule id -> hits (ignored rules excluded)
+    hints: dict = {}  # failure type -> summed rule score
+    interesting: bool = False
+    sources: list = []
+    state: str = "open"  # open | closed (kept until purged, so a replayed close re-emits)
+    close_reason: str = ""
+    closed_at: float = 0.0
+
+
+def partition_key(event: ParsedEvent, fields: Sequence[str] = KEY_FIELDS) -> str:
+    """The aggregation key (and Kafka key) of a line."""
+    return "|".join(_key_part(event, f) for f in fields)
+
+
+def _key_part(event: ParsedEvent, name: str) -> str:
+    value = str(getattr(event, name) or "")
+    if name == "component":
+        return value.lower() or "unknown"
+    if name == "pid":
+        return value or "nopid"
+    return value or "-"
+
+
+def contract_issue_key(issue: OpenIssue) -> str:
+    """`<os>|<component lowercased>|<pid or nopid>`, as outside readers expect it."""
+    return f"{issue.os}|{(issue.component or 'unknown').lower()}|{issue.pid or 'nopid'}"
+
+
+def issue_id(key: str, first_line_id: str) -> str:
+    """Stable id: the same lines always make the same issue, on any worker, after any replay."""
+    return hashlib.blake2b(f"{key}\x00{first_line_id}".encode(), digest_size=10).hexdigest()
+
+
+def log_item(ev: ParsedEvent) -> dict:
+    """A line as the contract's `logs` item (plus the line id, so evidence can be cited)."""
+    return {
+        "id": ev.id, "templated": ev.template, "raw": ev.raw, "component": ev.component, "pid": ev.pid,
+        "time": ev.timestamp or ev.t, "template_id": ev.template_id, "severity": ev.severity, "source": ev.source,
+    }
+
+
+def absorb(
+    issue: OpenIssue | None, key: str, events: Iterable[ParsedEvent], now: float, policy: IssuePolicy
+) -> OpenIssue:
+    """Add lines to the open issue of `key` (a closed or missing issue starts a new one)."""
+    events = list(events)
+    if issue is None or issue.state != "open":
+        first = events[0]
+        issue = OpenIssue(
+            key=key, os=first.os, host=first.host, component=first.component, pid=first.pid,
+            first_line_id=first.id, first_t=first.t, last_t=first.t, opened_at=now, updated_at=now,
+        )
+    for ev in events:
+        _add_line(issue, ev, policy)
+    issue.updated_at = now
+    issue.version += 1
+    return issue
+
+
+def _add_line(issue: OpenIssue, ev: ParsedEvent, policy: IssuePolicy) -> None:
+    issue.line_count += 1
+    issue.first_t = min(issue.first_t, ev.t)
+    issue.last_t = max(issue.last_t, ev.t)
+    tid = ev.template_id
+    if tid in issue.template_counts or len(issue.template_counts) < policy.max_templates:
+        issue.template_counts[tid] = issue.template_counts.get(tid, 0) + 1
+        issue.templates[tid] = ev.template
+    else:
+        issue.other_templates += 1
+    item = log_item(ev)
+    if len(issue.head) < policy.sample_head:
+        issue.head.append(item)
+    else:
+        issue.tail.append(item)
+        if len(issue.tail) > policy.sample_tail:
+            del issue.tail[0]
+    if ev.source and ev.source not in issue.sources and len(issue.sources) < 5:
+        issue.sources.append(ev.source)
+    sev = Severity(ev.severity)
+    noteworthy = [s for s in ev.signals if not s.get("ignore")]
+    for s in noteworthy:
+        issue.signals[s["rule"]] = issue.signals.get(s["rule"], 0) + 1
+        if s.get("failure_type"):
+            issue.hints[s["failure_type"]] = round(issue.hints.get(s["failure_type"], 0.0) + s["score"], 4)
+    if any(s.get("ignore") for s in ev.signals) and not noteworthy:
+        sev = Severity.INFO  # known noise never raises an issue's severity
+    issue.severity = str(max_severity(issue.severity, sev))
+    if sev.rank >= Severity.WARNING.rank or any(s["rule"] != "level" and s.get("failure_type") for s in noteworthy):
+        issue.interesting = True
+
+
+class Timing(Protocol):
+    """The part of an issue that decides when it closes (OpenIssue, or a sweep's index entry)."""
+
+    state: str
+    line_count: int
+    opened_at: float
+    updated_at: float
+
+
+def close_reason(issue: Timing, now: float, policy: IssuePolicy) -> str | None:
+    """Why the issue should close now, or None. Inactivity is measured from the last update."""
+    if issue.state != "open":
+        return None
+    if issue.line_count >= policy.max_lines:
+        return "max_lines"
+    if now - issue.opened_at >= policy.max_duration_sec:
+        return "max_duration"
+    if now - issue.updated_at >= policy.inactivity_sec:
+        return "inactivity"
+    return None
+
+
+def should_emit(issue: OpenIssue, policy: IssuePolicy) -> bool:
+    return policy.emit == "all" or issue.interesting
+
+
+def close(issue: OpenIssue, reason: str, now: float) -> OpenIssue:
+    issue.state = "closed"
+    issue.close_reason = reason
+    issue.closed_at = now
+    issue.version += 1
+    return issue
+
+
+def to_candidate(issue: OpenIssue) -> IssueCandidate:
+    """The contract's aggregated issue candidate."""
+    items = issue.head + issue.tail
+    ranked = sorted(issue.template_counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return IssueCandidate(
+        id=issue_id(issue.key, issue.first_line_id),
+        os=issue.os,
+        issue_key=contract_issue_key(issue),
+        templated_summary=" \n".join(issue.templates[tid] for tid, _ in ranked),
+        logs=items,
+        host=issue.host,
+        component=issue.component,
+        pid=issue.pid,
+        first_ts=issue.first_t,
+        last_ts=issue.last_t,
+        line_count=issue.line_count,
+        template_ids=[tid for tid, _ in ranked],
+        severity=issue.severity,
+        signals=[{"rule": r, "hits": n} for r, n in sorted(issue.signals.items())],
+        hints=dict(issue.hints),
+    )

@@ -1,0 +1,76 @@
+"""The consumer's per-line work, pure CPU: parse each line by its source's format, mine its
+template (one miner per OS, fed a whole batch at once), and attach rule signals."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from streamapp.mining import MineResult, TemplateChange, TemplateMiner
+from streamapp.parsing import ParsedLine, parse_line
+from streamapp.records import DeadLetter, LogLine, ParsedEvent
+from streamapp.rules import RuleSet
+from streamapp.sources import SourceProfiles
+from streamapp.taxonomy import Severity, max_severity
+
+
+@dataclass
+class Processed:
+    """What one batch became."""
+
+    events: list[ParsedEvent] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+    changes: dict[str, list[TemplateChange]] = field(default_factory=dict)  # per OS
+    unmatched: int = 0  # lines no header fit (mined whole)
+
+
+@dataclass
+class LineProcessor:
+    profiles: SourceProfiles
+    rules: RuleSet
+    miners: dict[str, TemplateMiner] = field(default_factory=dict)
+
+    def miner(self, os: str) -> TemplateMiner:
+        if os not in self.miners:
+            self.miners[os] = TemplateMiner()
+        return self.miners[os]
+
+    def process(self, lines: Sequence[LogLine], now: float) -> Processed:
+        out = Processed()
+        by_os: dict[str, list[tuple[LogLine, ParsedLine]]] = defaultdict(list)
+        for line in lines:
+            profile = self.profiles.resolve(line.source, line.source_id)
+            parsed = parse_line(line.line, profile.format)
+            out.unmatched += not parsed.matched
+            by_os[profile.os].append((line, parsed))
+        for os, items in by_os.items():
+            results = self.miner(os).add_many([p.message for _, p in items])
+            for (line, parsed), result in zip(items, results, strict=True):
+                if result.template_id is None:
+                    out.dead.append(dead_letter(line, f"rejected by miner: {result.rejected}", now))
+                    continue
+                out.events.append(self._event(line, parsed, os, result, now))
+                if result.changes:
+                    out.changes.setdefault(os, []).extend(result.changes)
+        return out
+
+    def _event(self, line: LogLine, parsed: ParsedLine, os: str, result: MineResult, now: float) -> ParsedEvent:
+        signals = self.rules.match(parsed.message, result.template_id or "", parsed.level)
+        loud = [s for s in signals if not s.ignore]
+        severity = max_severity(Severity.INFO, *(s.severity for s in loud))
+        return ParsedEvent(
+            id=line.id, source=line.source, source_id=line.source_id, os=os,
+            host=parsed.host or "", component=parsed.component or "", pid=parsed.pid or "",
+            level=parsed.level or "", timestamp=parsed.timestamp or "", t=now,
+            template_id=result.template_id or "", template=result.template, params=list(result.parameters),
+            raw=line.line, severity=str(severity), signals=[s.as_json() for s in signals],
+        )
+
+
+def dead_letter(line: LogLine, reason: str, now: float | None = None) -> DeadLetter:
+    return DeadLetter(
+        id=f"logs:{line.id}", reason=reason, stream="logs", original_id=line.id, payload=line.line[:2048],
+        failed_at=now if now is not None else time.time(),
+    )

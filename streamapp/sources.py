@@ -1,0 +1,51 @@
+"""Which OS and line format a source has: from configuration (SOURCE_FORMATS or the data source's
+own row), never guessed from file names."""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from streamapp.errors import ConfigError
+from streamapp.parsing import PRESETS, LineFormat
+
+_PRESET_OS = {"linux": "linux", "macos": "macos", "windows": "windows", "json": "generic", "logfmt": "generic"}
+
+
+@dataclass(frozen=True)
+class SourceProfile:
+    os: str
+    format: LineFormat
+
+
+def profile_from_spec(spec: str) -> SourceProfile:
+    """`linux` | `macos` | `windows` | `json` | `logfmt` | `<os>:<preset or format string>`."""
+    head, sep, rest = spec.partition(":")
+    if sep and "<" not in head and head.strip():
+        return SourceProfile(os=head.strip().lower(), format=LineFormat.from_spec(rest))
+    name = spec.strip().lower()
+    if name in PRESETS:
+        return SourceProfile(os=_PRESET_OS[name], format=LineFormat.from_spec(name))
+    return SourceProfile(os="generic", format=LineFormat.from_spec(spec))
+
+
+class SourceProfiles:
+    """Resolves a line's source (name, or `id:<data source id>`) to its profile: the first matching
+    glob wins; when none matches, the last entry applies (conventionally `*`)."""
+
+    def __init__(self, mapping: Mapping[str, str]) -> None:
+        if not mapping:
+            raise ConfigError("SOURCE_FORMATS: at least one entry is needed (e.g. {\"*\": \"linux\"})")
+        try:
+            self._rules = [(glob, profile_from_spec(spec)) for glob, spec in mapping.items()]
+        except ConfigError as exc:
+            raise ConfigError(f"SOURCE_FORMATS: {exc}") from None
+        self.resolve = functools.lru_cache(maxsize=4096)(self._resolve)
+
+    def _resolve(self, source: str, source_id: str = "") -> SourceProfile:
+        for glob, profile in self._rules:
+            if fnmatch.fnmatchcase(source, glob) or (source_id and fnmatch.fnmatchcase(f"id:{source_id}", glob)):
+                return profile
+        return self._rules[-1][1]
