@@ -30,7 +30,7 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 
-from streamapp.errors import TransientError
+from streamapp.errors import ConfigError, TransientError
 from streamapp.settings import Settings
 
 Kind = Literal["templates", "logs", "proto"]
@@ -105,7 +105,7 @@ def open_client(*, path: Path, url: str = "", timeout: float = 30.0) -> ClientAP
         return chromadb.PersistentClient(path=path, settings=settings)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"chroma url must be http(s)://host[:port], got {url!r}")
+        raise ConfigError(f"CHROMA_URL must be http(s)://host[:port], got {url!r}")
     # The client probes the server as it is built, with no timeout; probe first with ours.
     with _transport_errors():
         httpx.get(f"{url.rstrip('/')}/api/v2/heartbeat", timeout=timeout).raise_for_status()
@@ -115,9 +115,16 @@ def open_client(*, path: Path, url: str = "", timeout: float = 30.0) -> ClientAP
             ssl=parts.scheme == "https",
             settings=settings,
         )
-    # chromadb 1.5.9 builds its httpx session with timeout=None and offers no setting for it.
-    client._server._session.timeout = httpx.Timeout(timeout)  # type: ignore[attr-defined]
+    for session in _http_sessions(client):
+        session.timeout = httpx.Timeout(timeout)
     return client
+
+
+def _http_sessions(client: ClientAPI) -> list[httpx.Client]:
+    """The HTTP client's connection pools: its own and its admin client's. chromadb 1.5.9 builds them
+    with ``timeout=None``, offers no setting for it, and never closes them; we do both ourselves."""
+    owners = [client, getattr(client, "_admin_client", None)]
+    return [owner._server._session for owner in owners if owner is not None]  # type: ignore[attr-defined]
 
 
 class ChromaVectorStore:
@@ -234,6 +241,9 @@ class ChromaVectorStore:
 
     def close(self) -> None:
         """Release the client (for the embedded store: its files, so another process may open them)."""
+        if self._client.get_settings().chroma_api_impl == "chromadb.api.fastapi.FastAPI":
+            for session in _http_sessions(self._client):
+                session.close()
         # `close` is on chromadb's concrete `Client`, not on the `ClientAPI` type
         self._client.close()  # type: ignore[attr-defined]
 
@@ -315,8 +325,8 @@ def _separate(ids: Sequence[str], vectors: npt.NDArray[np.float32]) -> npt.NDArr
     return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
 
 
-def _metadatas(items: Sequence[Metadata]) -> list[Metadata | None]:
-    # Chroma rejects an empty mapping but accepts "no metadata".
+def _metadatas(items: Sequence[Metadata]) -> list[Any]:
+    # Chroma rejects an empty mapping but accepts "no metadata" (None; its type hints disagree).
     return [dict(m) if m else None for m in items]
 
 

@@ -19,7 +19,7 @@ from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_
 
 from connectors.vectorstore import AsyncVectorStore, ChromaVectorStore, collection_name, open_client
 from streamapp.embedding import HashedTfidfEmbedder, Vectors
-from streamapp.errors import TransientError
+from streamapp.errors import ConfigError, TransientError
 from tests.integration.chroma_server import ChromaServer
 from tests.support.procs import REPO, free_port
 
@@ -230,9 +230,11 @@ def test_upsert_keeps_the_last_of_repeated_ids_and_checks_lengths(tmp_path: Path
     store.close()
 
 
-def test_unreachable_server_is_transient_within_the_timeout(tmp_path: Path) -> None:
+def test_unreachable_server_is_transient_and_a_bad_url_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(TransientError):
         open_client(path=tmp_path, url=f"http://127.0.0.1:{free_port()}", timeout=2)
+    with pytest.raises(ConfigError, match="CHROMA_URL"):
+        open_client(path=tmp_path, url="127.0.0.1:8000")
 
 
 @pytest.mark.parametrize(
