@@ -123,8 +123,8 @@ def open_client(*, path: Path, url: str = "", timeout: float = 30.0) -> ClientAP
 def _http_sessions(client: ClientAPI) -> list[httpx.Client]:
     """The HTTP client's connection pools: its own and its admin client's. chromadb 1.5.9 builds them
     with ``timeout=None``, offers no setting for it, and never closes them; we do both ourselves."""
-    owners = [client, getattr(client, "_admin_client", None)]
-    return [owner._server._session for owner in owners if owner is not None]  # type: ignore[attr-defined]
+    owners: list[Any] = [client, getattr(client, "_admin_client", None)]
+    return [owner._server._session for owner in owners if owner is not None]
 
 
 class ChromaVectorStore:
@@ -150,13 +150,14 @@ class ChromaVectorStore:
         metadatas: Sequence[Metadata] | None = None,
         documents: Sequence[str] | None = None,
     ) -> None:
-        """Insert or replace by id, in one delete and one add per batch (split past the client's maximum).
+        """Insert or replace whole items by id: one delete and one add per batch (split only past the
+        client's maximum). A replaced item keeps nothing of its old self, not even metadata set later
+        with `update_metadata`; a repeated id within the batch keeps its last occurrence.
 
         Chroma's in-place update (its `upsert` of an existing id) leaves the HNSW graph unable to
-        answer filtered queries (measured on 1.5.9: most came back short), so a replaced item is
-        deleted and added anew. A crash between the two loses the batch until it is replayed, which
-        acknowledging after the hand-off provides. A repeated id within the batch keeps its last
-        occurrence, as successive upserts would. Vectors are nudged apart, see `_separate`.
+        answer filtered queries (measured on 1.5.9: most came back short), hence delete and add. A
+        crash between the two loses the batch until it is replayed, which acknowledging after the
+        hand-off provides. Vectors are nudged apart, see `_separate`.
         """
         vectors = _matrix(embeddings)
         _check_lengths(ids, embeddings=vectors, metadatas=metadatas, documents=documents)

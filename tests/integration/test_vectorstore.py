@@ -62,8 +62,8 @@ class Corpus:
 
     def __init__(self) -> None:
         self.ids = [f"line-{i}" for i in range(N_LINES)]
-        self.texts = []
-        self.metadatas = []
+        self.texts: list[str] = []
+        self.metadatas: list[dict[str, str | int]] = []
         for i in range(N_LINES):
             template, user = i % len(TEMPLATES), USERS[i // len(TEMPLATES) % len(USERS)]
             self.texts.append(TEMPLATES[template].replace("<*>", str(i * 7919 % 65536)).format(w=user))
@@ -210,7 +210,7 @@ async def test_async_facade_and_cosine_space(tmp_path: Path) -> None:
     a = np.array([1.0, 0.0, 0.0], np.float32)
     b = np.array([0.6, 0.8, 0.0], np.float32)  # cos(a, b) = 0.6
     await store.upsert("templates", "Cisco IOS-XE", ["t-a", "t-b"], np.stack([a, b]), [{"n": 1}, {}])
-    [[first, second]] = await store.query("templates", "Cisco IOS-XE", [a], n_results=2)
+    [[first, second]] = await store.query("templates", "Cisco IOS-XE", a[None], n_results=2)
     assert (first.id, second.id) == ("t-a", "t-b")
     assert second.distance == pytest.approx(0.4, abs=TOLERANCE)  # cosine, not squared L2 (0.8)
     await store.update_metadata("templates", "Cisco IOS-XE", ["t-a", "t-b", "missing"], [{"c": "x"}] * 3)

@@ -19,7 +19,7 @@ from aiohttp.test_utils import TestServer
 from connectors.embeddings_openai import OpenAIEmbedder
 from streamapp.embedding import HashedTfidfEmbedder, tokenize
 from streamapp.errors import AuthFailed, ExternalAPIError, RateLimited, TransientError
-from streamapp.settings import Settings
+from streamapp.settings import load_settings
 from tests.support.procs import REPO
 
 TEMPLATES = [
@@ -185,7 +185,7 @@ async def double() -> AsyncIterator[tuple[EmbeddingsDouble, str]]:
 
 
 def embedder_for(base_url: str, *, timeout: float = 5.0, batch_size: int = 2) -> OpenAIEmbedder:
-    settings = Settings(llm_base_url=base_url, llm_api_key="sk-test", llm_timeout_sec=timeout)  # type: ignore[arg-type]
+    settings = load_settings(llm_base_url=base_url, llm_api_key="sk-test", llm_timeout_sec=timeout)
     return OpenAIEmbedder.from_settings(settings, model="test-embed", batch_size=batch_size)
 
 
