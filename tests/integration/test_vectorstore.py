@@ -220,11 +220,14 @@ async def test_async_facade_and_cosine_space(tmp_path: Path) -> None:
     await store.close()
 
 
-def test_upsert_keeps_the_last_of_repeated_ids_and_checks_lengths(tmp_path: Path) -> None:
+def test_upsert_replaces_whole_items_keeps_the_last_repeat_and_checks_lengths(tmp_path: Path) -> None:
     store = ChromaVectorStore(open_client(path=tmp_path / "chroma"))
     vectors = np.eye(3, dtype=np.float32)
     store.upsert("proto", OS, ["p", "q", "p"], vectors, [{"v": 1}, {"v": 2}, {"v": 3}])
     assert {s.id: s.metadata["v"] for s in store.get("proto", OS)} == {"p": 3, "q": 2}
+    store.update_metadata("proto", OS, ["q"], CLUSTER)
+    store.upsert("proto", OS, ["q"], vectors[1:2], [{"v": 4}])
+    assert store.get("proto", OS, ids=["q"])[0].metadata == {"v": 4}
     with pytest.raises(ValueError, match="3 ids but 2 embeddings"):
         store.upsert("proto", OS, ["a", "b", "c"], vectors[:2])
     store.close()
