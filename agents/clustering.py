@@ -19,6 +19,7 @@ from streamapp.clustering import (
     Vector,
     due_for_candidate,
     found,
+    is_member,
     issue_vector,
     join,
     nearest,
@@ -60,6 +61,8 @@ class Clusterer:
         index = self.centroids(issue.os)
         best, sim = nearest(vector, index)
         proto = self.table.get(best) if best is not None and sim >= self.policy.sim_threshold else None
+        if proto is not None and is_member(proto, issue):
+            return proto  # a replayed closed issue: already counted
         proto = join(proto, issue, vector, now, self.policy) if proto else found(issue, vector, now, self.policy)
         candidate = None
         if due_for_candidate(proto, self.policy):

@@ -69,11 +69,12 @@ class Aggregator:
         issue: OpenIssue | None = self.table.get(cmd.key)
         if cmd.kind == "lines":
             events = [ParsedEvent(**e) for e in cmd.events]
-            issue = absorb(issue, cmd.key, events, now, self.policy)
-            if issue.line_count >= self.policy.max_lines:
-                await self._close(issue, "max_lines", now)
-            else:
-                self._store(issue)
+            while events:
+                issue, events = absorb(issue, cmd.key, events, now, self.policy)
+                if issue.line_count >= self.policy.max_lines:
+                    await self._close(issue, "max_lines", now)
+                else:
+                    self._store(issue)
         elif cmd.kind == "close" and issue is not None:
             if issue.state == "open" and issue.version == cmd.version:
                 await self._close(issue, cmd.reason or "inactivity", now)

@@ -31,6 +31,7 @@ class ClusterPolicy:
     max_templates: int = 30
     max_exemplars: int = 5
     sample_lines: int = 20
+    recent_members: int = 500
 
 
 class Prototype(Record):
@@ -43,6 +44,7 @@ class Prototype(Record):
     template_counts: dict = {}  # template id -> lines over all members (top max_templates kept)
     templates: dict = {}  # template id -> text
     exemplars: list = []  # the latest member issues: {issue_id, issue_key, host, lines: [...]}
+    recent_members: list = []  # ids of the latest member issues: a replayed issue is not counted twice
     label: str = ""  # failure type from the classifier or an operator
     failure_type: str = ""
     confidence: float = 0.0
@@ -90,8 +92,13 @@ def found(issue: OpenIssue, vector: Vector, now: float, policy: ClusterPolicy) -
     return join(proto, issue, vector, now, policy)
 
 
+def is_member(proto: Prototype, issue: OpenIssue) -> bool:
+    return issue_id(issue.key, issue.first_line_id) in proto.recent_members
+
+
 def join(proto: Prototype, issue: OpenIssue, vector: Vector, now: float, policy: ClusterPolicy) -> Prototype:
     """Add a member: running mean of the centroid, histogram and exemplars updated, bounded."""
+    proto.recent_members = [*proto.recent_members, issue_id(issue.key, issue.first_line_id)][-policy.recent_members :]
     n = proto.member_count
     centroid = (np.asarray(proto.centroid, np.float64) * n + vector) / (n + 1)
     proto.centroid = [float(x) for x in _unit(centroid)]

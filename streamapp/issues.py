@@ -8,14 +8,16 @@ the contract's issue candidate. Time is always passed in (`now`), never read her
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from streamapp.intake import parse_id
 from streamapp.records import IssueCandidate, ParsedEvent, Record
 from streamapp.taxonomy import Severity, max_severity
 
 KEY_FIELDS = ("os", "host", "component", "pid")
+MAX_SOURCES = 64  # per issue, for replay detection
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class OpenIssue(Record):
     hints: dict = {}  # failure type -> summed rule score
     interesting: bool = False
     sources: list = []
+    high_water: dict = {}  # source -> newest line id absorbed (a replayed line is skipped)
     state: str = "open"  # open | closed (kept until purged, so a replayed close re-emits)
     close_reason: str = ""
     closed_at: float = 0.0
@@ -95,21 +98,38 @@ def log_item(ev: ParsedEvent) -> dict:
 
 
 def absorb(
-    issue: OpenIssue | None, key: str, events: Iterable[ParsedEvent], now: float, policy: IssuePolicy
-) -> OpenIssue:
-    """Add lines to the open issue of `key` (a closed or missing issue starts a new one)."""
-    events = list(events)
+    issue: OpenIssue | None, key: str, events: Sequence[ParsedEvent], now: float, policy: IssuePolicy
+) -> tuple[OpenIssue, list[ParsedEvent]]:
+    """Add lines to the open issue of `key` (a closed or missing issue starts a new one) until it
+    holds `max_lines`; returns the issue and the lines that did not fit (for the next issue)."""
     if issue is None or issue.state != "open":
         first = events[0]
         issue = OpenIssue(
             key=key, os=first.os, host=first.host, component=first.component, pid=first.pid,
             first_line_id=first.id, first_t=first.t, last_t=first.t, opened_at=now, updated_at=now,
         )
-    for ev in events:
-        _add_line(issue, ev, policy)
+    rest: list[ParsedEvent] = []
+    for i, ev in enumerate(events):
+        if issue.line_count >= policy.max_lines:
+            rest = list(events[i:])
+            break
+        if _is_new(issue, ev):
+            _add_line(issue, ev, policy)
     issue.updated_at = now
     issue.version += 1
-    return issue
+    return issue, rest
+
+
+def _is_new(issue: OpenIssue, ev: ParsedEvent) -> bool:
+    """Lines of one source arrive in id order, so a line at or below the source's high-water mark
+    was absorbed before: at-least-once delivery replays it, the issue must not count it twice."""
+    line = parse_id(ev.id)
+    last = issue.high_water.get(ev.source)
+    if last is not None and line <= parse_id(last):
+        return False
+    if last is not None or len(issue.high_water) < MAX_SOURCES:
+        issue.high_water[ev.source] = ev.id
+    return True
 
 
 def _add_line(issue: OpenIssue, ev: ParsedEvent, policy: IssuePolicy) -> None:

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Real-service fixtures (services, env, settings, redis) for tests/integration and tests/e2e.
+pytest_plugins = ["tests.support.fixtures"]
+
 REPO = Path(__file__).resolve().parent.parent
 # The one setting tests use to find shared data (Loghub samples, Redfish mockup).
 SHARED_DIR = Path(os.environ.get("STREAMAPP_SHARED_DIR", REPO.parent / "shared")).resolve()

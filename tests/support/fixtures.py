@@ -1,4 +1,4 @@
-"""Integration fixtures: the real local services, and an isolated namespace per test (its own
+"""Fixtures of tests on real services (integration and e2e): the local services, and an isolated namespace per test (its own
 Kafka topics, Redis keys, consumer groups and data dir) so tests never see each other's data."""
 
 from __future__ import annotations
