@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import httpx
 import numpy as np
 import openai
 from openai import NOT_GIVEN, AsyncOpenAI
 
+from connectors.openai_errors import typed_error
 from streamapp.embedding import Vectors
-from streamapp.errors import AuthFailed, ExternalAPIError, RateLimited, TransientError
+from streamapp.errors import ExternalAPIError
 from streamapp.settings import Settings
 
 SYSTEM = "embeddings"
@@ -71,10 +71,8 @@ class OpenAIEmbedder:
                 # Without it the client asks for base64, which Ollama does not serve.
                 encoding_format="float",
             )
-        except openai.APIStatusError as exc:
-            raise _typed_error(exc) from exc
-        except openai.APIConnectionError as exc:  # includes timeouts
-            raise TransientError(f"{SYSTEM}: {exc}") from exc
+        except openai.APIError as exc:
+            raise typed_error(SYSTEM, exc) from exc
         if len(response.data) != len(batch):
             raise ExternalAPIError(SYSTEM, 200, f"{len(response.data)} vectors for {len(batch)} inputs")
         ordered = sorted(response.data, key=lambda item: item.index)
@@ -83,23 +81,3 @@ class OpenAIEmbedder:
     async def aclose(self) -> None:
         """Close the HTTP connection pool."""
         await self._client.close()
-
-
-def _typed_error(exc: openai.APIStatusError) -> ExternalAPIError:
-    status, detail = exc.status_code, str(exc.message)
-    retry_after = _retry_after(exc.response.headers)
-    if status == 429 or (status == 503 and retry_after is not None):
-        return RateLimited(SYSTEM, status, detail, retry_after=1.0 if retry_after is None else retry_after)
-    if status in (401, 403):
-        return AuthFailed(SYSTEM, status, detail)
-    return ExternalAPIError(SYSTEM, status, detail)
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    """Seconds from `retry-after-ms` or a numeric `Retry-After`; None if absent or an HTTP date."""
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        try:
-            return float(headers[name]) * scale
-        except (KeyError, ValueError):
-            continue
-    return None

@@ -1,0 +1,1 @@
+"""Faithful local stand-ins for external systems, started by tests as fixtures."""
