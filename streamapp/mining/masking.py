@@ -40,6 +40,7 @@ _MASKS = (
     r"0[xX][0-9a-fA-F]+",  # hex literal
     r"(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{6,}",  # bare hex id (digits and letters)
     r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z][A-Za-z0-9]*)*_-?\d[\w-]*",  # prefixed id: blk_-42, attempt_1445_m_000002_0
+    r"(?=(?:[A-Za-z]*\d){6})[A-Za-z0-9]{16,}",  # long id: 16+ letters and digits, 6+ of them digits
     r"\d+(?:[dhm]\d+)+(?:\.\d+)?s?|P?T?\d+(?:\.\d+)?[HMS]",  # durations: 1h2m3s, PT5S
     rf"[-+]?\d+(?:\.\d+)?{_UNITS}",  # number with unit
     r"v?\d+(?:\.\d+){2,}(?:[-+]\w+)?",  # version

@@ -20,22 +20,23 @@ from streamapp.mining import state
 from streamapp.mining.groups import Groups
 from streamapp.mining.inputs import clean
 from streamapp.mining.masking import WILDCARD, Masker
-from streamapp.mining.refine import Template
+from streamapp.mining.refine import Template, token_key
 from streamapp.mining.results import MineResult, TemplateChange, TemplateInfo
-from streamapp.mining.units import ALL, COARSE, Unit
+from streamapp.mining.units import ALL, COARSE, SUB, Unit
 
 # The one configuration, for every log.
 SIM_TH = 0.5  # share of a template's words a line must repeat to join its cluster
-DEPTH = 4  # drain3 tree depth: token count, then the first token
+DEPTH = 3  # drain3 tree depth: token count, then the first token
 MAX_CHILDREN = 100  # drain3: children per tree node before new tokens share the `<*>` child
 CACHE_SIZE = 100_000  # lines (and shapes) remembered with their unit; a full cache is emptied
 
-_Seen = tuple[Template, Unit, Template, int]  # pattern, unit, split key, generation
+_Seen = tuple[Template, Unit, Template, int]  # signature, unit, split key, generation
 
 
 class _Tree(Drain):
     """drain3's tree, choosing among candidate units by the share of words a line repeats.
 
+    Lines are compared by their tokens' keys (`token_key`), so `force=a` and `force=b` agree.
     Positions masked in both the template and the line are left out of the share: a template
     that is mostly values must still match its own lines.
     """
@@ -81,9 +82,9 @@ class TemplateMiner:
             if seen is None:
                 return self._learn(message, shape)
             self._remember(self._lines, message, seen)
-        pattern, unit, key, _ = seen
+        signature, unit, key, _ = seen
         unit.size += 1
-        unit.patterns[pattern] += 1
+        unit.patterns[signature].count += 1
         return self._answer(unit, key, message)
 
     def add_many(self, messages: Iterable[str]) -> list[MineResult]:
@@ -102,9 +103,10 @@ class TemplateMiner:
             seen = self._fresh(self._shapes.get(shape))
             if seen is None:
                 unit = self._home(shape)
-                if unit is None or self._groups.of((unit.cluster_id, unit.key(unit.pattern(shape)))) is None:
+                key = unit.key(unit.signature(shape)) if unit is not None else ()
+                if unit is None or self._groups.of((unit.cluster_id, key)) is None:
                     return None
-                return self._answer(unit, unit.key(unit.pattern(shape)), message)
+                return self._answer(unit, key, message)
         return self._answer(seen[1], seen[2], message)
 
     def templates(self) -> list[TemplateInfo]:
@@ -112,10 +114,10 @@ class TemplateMiner:
         counts: Counter[str] = Counter()
         texts = {}
         for unit in self._tree.id_to_cluster.values():
-            for pattern, n in unit.patterns.items():
-                g = self._groups.of((unit.cluster_id, unit.key(pattern)))
+            for signature, pattern in unit.patterns.items():
+                g = self._groups.of((unit.cluster_id, unit.key(signature)))
                 if g is not None:
-                    counts[g.tid] += n
+                    counts[g.tid] += pattern.count
                     texts[g.tid] = g.text
         return [TemplateInfo(tid, texts[tid], n) for tid, n in counts.most_common()]
 
@@ -133,7 +135,6 @@ class TemplateMiner:
         tree.clusters_counter = counter
         tree.root_node = root
         for unit in units:
-            unit.refresh()
             tree.id_to_cluster[unit.cluster_id] = unit
             miner._groups.place(unit.cluster_id, unit.subs)
         return miner
@@ -146,17 +147,16 @@ class TemplateMiner:
     def _learn(self, message: str, shape: Template) -> MineResult:
         """A line whose pattern is new or whose cluster may have changed: the full path."""
         tree = self._tree
-        unit = tree.tree_search(tree.root_node, shape, SIM_TH, False)
+        unit = tree.tree_search(tree.root_node, tuple(map(token_key, shape)), SIM_TH, False)
         if unit is None:
             unit = self._create(shape)
-        old_split = unit.split
         flags = unit.absorb(shape)
-        pattern = unit.pattern(shape)
-        key = unit.key(pattern)
+        signature = unit.signature(shape)
+        key = unit.key(signature)
         changes: tuple[TemplateChange, ...] = ()
         if flags:
-            changes = self._replace(unit, flags, old_split, pattern)
-        seen = (pattern, unit, key, self._generation.get(len(shape), 0))
+            changes = self._replace(unit, flags, key, len(shape))
+        seen = (signature, unit, key, self._generation.get(len(shape), 0))
         self._remember(self._shapes, shape, seen)
         self._remember(self._lines, message, seen)
         return self._answer(unit, key, message, changes)
@@ -170,18 +170,13 @@ class TemplateMiner:
         self._bump(len(shape))
         return unit
 
-    def _replace(
-        self, unit: Unit, flags: int, old_split: tuple[int, ...], pattern: Template
-    ) -> tuple[TemplateChange, ...]:
+    def _replace(self, unit: Unit, flags: int, key: Template, length: int) -> tuple[TemplateChange, ...]:
         """Place a unit's re-derived sub-templates; report which final templates changed."""
         groups = self._groups
         uid = unit.cluster_id
         if flags & (ALL | COARSE):
-            self._bump(len(pattern))
-        if flags & ALL:
-            moves = {(tuple([p[i] for i in old_split]), unit.key(p)) for p in unit.patterns}
-        else:
-            moves = {(unit.key(pattern), unit.key(pattern))}
+            self._bump(length)
+        moves = unit.moves if flags & ALL else {(key, key)}
         before = {}
         for old, _ in moves:
             g = groups.of((uid, old))
@@ -189,8 +184,10 @@ class TemplateMiner:
                 before[old] = g.tid
         if flags & ALL:
             pairs = groups.place(uid, unit.subs)
+        elif flags & SUB:
+            pairs = groups.place_one((uid, key), unit.subs[key])
         else:
-            pairs = groups.place_one((uid, unit.key(pattern)), unit.subs[unit.key(pattern)])
+            pairs = []
         for old, new in moves:
             g = groups.of((uid, new))
             if old in before and g is not None and g.tid != before[old]:
@@ -200,12 +197,12 @@ class TemplateMiner:
     def _home(self, shape: Template) -> Unit | None:
         """The unit holding `shape`'s pattern, else the one tree search would pick."""
         tree = self._tree
-        unit = tree.tree_search(tree.root_node, shape, SIM_TH, False)
-        if unit is not None and unit.pattern(shape) in unit.patterns:
+        unit = tree.tree_search(tree.root_node, tuple(map(token_key, shape)), SIM_TH, False)
+        if unit is not None and unit.signature(shape) in unit.patterns:
             return unit
         for uid in tree.get_clusters_ids_for_seq_len(len(shape)):
             other = tree.id_to_cluster.get(uid)
-            if other is not None and other.pattern(shape) in other.patterns:
+            if other is not None and other.signature(shape) in other.patterns:
                 return other
         return unit
 
@@ -214,7 +211,7 @@ class TemplateMiner:
 
     def _fresh(self, seen: _Seen | None) -> _Seen | None:
         """`seen` if no unit of its token count changed since it was cached."""
-        if seen is not None and seen[3] == self._generation.get(len(seen[0]), 0):
+        if seen is not None and seen[3] == self._generation.get(len(seen[1].log_template_tokens), 0):
             return seen
         return None
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from streamapp.mining.masking import WILDCARD
 
@@ -40,6 +41,34 @@ _PUNCT = ".,;:()[]{}'\"<>!?*"
 # A value keeps the text that opens and closes it: `uid=<*>`, `(<*>)`, `tag="<*>",`.
 _OPENERS = "=:([{<\"'/#@|,"
 _CLOSERS = ")]}>\"',;:."
+
+
+# `key=value`, `key:value`, `call(arg)`: the key, with at least one letter, names the token
+# (an opening quote or bracket right after it belongs to the key: `tag="`); `a::b` is a name.
+_KEY = re.compile(r"[^=:(]*[A-Za-z][^=:(]*(?:[=(]|:(?!:))(?:[\"'\[{(]|<(?!\*>))*")
+
+
+@lru_cache(maxsize=1 << 16)
+def token_key(token: str) -> str:
+    """What matching compares: the `key=` (`key:`, `call(`) of a token, else the whole token.
+
+    Two `force=...` tokens are the same field whatever their values, so a line of word-valued
+    fields still finds its cluster.
+    """
+    m = _KEY.match(token)
+    return m.group() if m is not None else token
+
+
+def shell(token: str) -> str:
+    """A value reduced to what encloses it: `uid=5` -> `uid=<*>`, `(abc),` -> `(<*>),`, `abc` -> `<*>`."""
+    key = token_key(token)
+    bare = token.replace(WILDCARD, "\0")
+    lead = len(key) if key != token else len(bare) - len(bare.lstrip(_OPENERS))
+    rest = bare[lead:]
+    trail = len(rest) - len(rest.rstrip(_CLOSERS))
+    if trail == len(rest):
+        return token
+    return (bare[:lead] + "\0" + rest[len(rest) - trail :] if trail else bare[:lead] + "\0").replace("\0", WILDCARD)
 
 
 def constlike(token: str) -> bool:

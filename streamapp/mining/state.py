@@ -13,7 +13,7 @@ from typing import Any
 from drain3.drain import Node
 
 from streamapp.errors import StreamAppError
-from streamapp.mining.units import Unit
+from streamapp.mining.units import Pattern, Unit
 
 FORMAT = "streamapp-template-miner"
 VERSION = 1
@@ -34,8 +34,10 @@ def dump(counter: int, units: list[Unit], root: Node) -> bytes:
             {
                 "id": u.cluster_id,
                 "size": u.size,
-                "values": [None if v is None else sorted(v) for v in u.values],
-                "patterns": [[list(p), n] for p, n in u.patterns.items()],
+                "tokens": list(u.log_template_tokens),
+                "keys": [None if k is None else sorted(k) for k in u.keys],
+                "dropped": sorted(u.dropped),
+                "patterns": [[list(sig), list(p.template), p.count] for sig, p in u.patterns.items()],
             }
             for u in units
         ],
@@ -81,17 +83,26 @@ def _node_in(obj: Any, depth: int) -> Node:
 def _unit_in(obj: Any) -> Unit:
     if not isinstance(obj, dict):
         raise InvalidState("malformed unit")
-    values = [None if v is None else {_str(x) for x in _list(v)} for v in _list(obj["values"])]
-    unit = Unit(tuple("" for _ in values), _int(obj["id"]))
+    tokens = _strings(obj["tokens"])
+    unit = Unit(tokens, _int(obj["id"]))
     unit.size = _int(obj["size"])
-    unit.values = values
+    unit.keys = [None if k is None else set(_strings(k)) for k in _list(obj["keys"])]
+    unit.dropped = {_int(i) for i in _list(obj["dropped"])}
+    if len(unit.keys) != len(tokens) or not unit.dropped <= set(range(len(tokens))):
+        raise InvalidState("unit positions disagree")
+    width = sum(1 for i, k in enumerate(unit.keys) if k is not None and i not in unit.dropped)
     for item in _list(obj["patterns"]):
-        pattern, n = _list(item)
-        tokens = tuple(_str(t) for t in _list(pattern))
-        if len(tokens) != len(values):
+        sig, template, count = _list(item)
+        sig, template = _strings(sig), _strings(template)
+        if len(sig) != width or len(template) != len(tokens):
             raise InvalidState("pattern length differs from its unit")
-        unit.patterns[tokens] = _int(n)
+        unit.patterns[sig] = Pattern(template, _int(count))
+    unit.refresh()
     return unit
+
+
+def _strings(x: Any) -> tuple[str, ...]:
+    return tuple(_str(s) for s in _list(x))
 
 
 def _list(x: Any) -> list[Any]:

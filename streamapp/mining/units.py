@@ -1,24 +1,35 @@
-"""A drain cluster that remembers what refinement needs: values per position and line patterns.
+"""A drain cluster that remembers what refinement needs, in bounded memory.
 
-The drain template of a unit (`log_template_tokens`) is coarse: it is what new lines are matched
-against. A unit's lines are further split on its *split positions* (few distinct word-like
-values) into sub-templates, each re-derived position by position from the patterns it holds.
+The coarse template of a unit (`log_template_tokens`: a token where every line agreed, else `<*>`)
+is what drain matches new lines against. Per position the unit also keeps the distinct *keys*
+(`token_key`) of its values, while there are few of them. Lines are grouped into patterns by
+their keys at those positions (the *signature*); each pattern keeps the template of its lines,
+re-derived position by position. The *split positions* (a few distinct word-like keys) divide the
+patterns into sub-templates: `VM Started` and `VM Stopped` are two templates, however similar.
 """
 
 from __future__ import annotations
 
 from streamapp.mining.masking import WILDCARD
-from streamapp.mining.refine import Template, generalise, splittable
+from streamapp.mining.refine import SPLIT_MAX, Template, generalise, splittable, token_key
 
-# Distinct values remembered per position; past this the position is a variable for good.
-MAX_VALUES = 32
-# Distinct patterns remembered per unit; past this the widest position is forgotten.
-MAX_PATTERNS = 512
+# Patterns kept per unit; past this the signature position with the most keys is dropped.
+MAX_PATTERNS = 256
 
 # What `absorb` changed (bit flags).
-SUB = 1  # one sub-template was re-derived
-ALL = 2  # split positions or patterns changed: every sub-template was re-derived
-COARSE = 4  # the drain template changed
+SUB = 1  # the sub-template of the line was re-derived
+ALL = 2  # patterns or split positions changed: every sub-template was re-derived
+COARSE = 4  # what drain matches against changed
+
+
+class Pattern:
+    """Lines with one signature: their template so far, and how many they were."""
+
+    __slots__ = ("count", "template")
+
+    def __init__(self, template: Template, count: int) -> None:
+        self.template = template
+        self.count = count
 
 
 class Unit:
@@ -26,13 +37,15 @@ class Unit:
 
     __slots__ = (
         "cluster_id",
-        "forgotten",
+        "dropped",
+        "keys",
         "log_template_tokens",
+        "moves",
         "patterns",
+        "signed",
         "size",
         "split",
         "subs",
-        "values",
         "wilds",
         "words",
     )
@@ -40,100 +53,135 @@ class Unit:
     def __init__(self, tokens: Template, cluster_id: int) -> None:
         self.cluster_id = cluster_id
         self.log_template_tokens = tokens
-        # The coarse template split for fast matching: its words (None at wildcards), its wildcards.
+        self.size = 0
+        # Per position, the distinct keys of its values; None once there are more than SPLIT_MAX.
+        self.keys: list[set[str] | None] = [{token_key(t)} for t in tokens]
+        self.dropped: set[int] = set()  # positions left out of signatures to bound the patterns
+        self.signed: tuple[int, ...] = tuple(range(len(tokens)))  # positions in the signature
+        self.patterns: dict[Template, Pattern] = {}
+        self.split: tuple[int, ...] = ()  # indexes into the signature
+        self.subs: dict[Template, Template] = {}
+        # (old key, new key) of every pattern, after an absorb that re-derived everything.
+        self.moves: set[tuple[Template, Template]] = set()
+        # What drain compares a line's keys with: the one key of a position (else None), and
+        # the wildcards of the coarse template.
         self.words: tuple[str | None, ...] = ()
         self.wilds: tuple[str | None, ...] = ()
-        self._set_coarse(tokens)
-        self.forgotten = False  # some position's values were forgotten
-        self.size = 0
-        self.values: list[set[str] | None] = [set() for _ in tokens]
-        self.patterns: dict[Template, int] = {}
-        self.split: tuple[int, ...] = ()
-        self.subs: dict[Template, Template] = {}
+        self._derive_match()
 
-    def key(self, pattern: Template) -> Template:
-        """The sub-template a pattern belongs to: its values at the split positions."""
-        return tuple([pattern[i] for i in self.split])
+    def signature(self, shape: Template) -> Template:
+        """The keys of a line at the signature positions."""
+        return tuple([token_key(shape[i]) for i in self.signed])
 
-    def pattern(self, shape: Template) -> Template:
-        """`shape` with the forgotten positions as `<*>`."""
-        if not self.forgotten:
-            return shape
-        return tuple([WILDCARD if v is None else t for t, v in zip(shape, self.values, strict=True)])
+    def key(self, signature: Template) -> Template:
+        """The sub-template a signature belongs to: its keys at the split positions."""
+        return tuple([signature[j] for j in self.split])
 
     def absorb(self, shape: Template, n: int = 1) -> int:
-        """Count `n` lines of `shape` (same token count); returns what changed (`SUB|ALL|COARSE`)."""
+        """Count `n` lines of `shape` (same token count); returns what changed (`SUB|ALL|COARSE`).
+
+        After `ALL`, `moves` holds the (old key, new key) of every pattern."""
         self.size += n
-        pattern = self.pattern(shape)
-        count = self.patterns.get(pattern)
-        if count is not None:
-            self.patterns[pattern] = count + n
-            return 0
-        grew = False
-        for i, tok in enumerate(pattern):
-            v = self.values[i]
-            if v is not None and tok not in v:
-                v.add(tok)
-                grew = True
-        self.patterns[pattern] = n
-        flags = SUB
-        wide = [i for i, v in enumerate(self.values) if v is not None and len(v) > MAX_VALUES]
-        if len(self.patterns) > MAX_PATTERNS:
-            wide.append(self._widest())
-        if wide:
-            self._forget(wide)
+        old_split = self.split
+        flags = self._note(shape)
+        signature = self.signature(shape)
+        if signature not in self.patterns and len(self.patterns) >= MAX_PATTERNS and self.signed:
+            self.dropped.add(max(self.signed, key=lambda i: (len(self.keys[i] or ()), -i)))
             flags |= ALL
-        if grew or wide:
-            flags |= self._rederive()
-        if flags & ALL:
-            self.rebuild_subs()
+        resigned = self._resign() if flags & ALL else None
+        signature = self.signature(shape)
+        pattern = self.patterns.get(signature)
+        if pattern is None:
+            self.patterns[signature] = Pattern(shape, n)
+            flags |= SUB
         else:
-            key = self.key(pattern)
-            old = self.subs.get(key)
-            self.subs[key] = pattern if old is None else generalise((old, pattern))
+            pattern.count += n
+            merged = generalise((pattern.template, shape))
+            if merged != pattern.template:
+                pattern.template = merged
+                flags |= SUB
+        split = self._split_positions() if flags & (ALL | COARSE) else old_split
+        if split != old_split or resigned is not None:
+            if resigned is None:
+                resigned = [(tuple([sig[j] for j in old_split]), sig) for sig in self.patterns]
+            self.split = split
+            self.moves = {(old, self.key(new)) for old, new in resigned}
+            self.rebuild_subs()
+            return flags | ALL
+        if flags & SUB:
+            key = self.key(signature)
+            self.subs[key] = generalise(p.template for sig, p in self.patterns.items() if self.key(sig) == key)
         return flags
 
     def rebuild_subs(self) -> None:
         """Every sub-template, re-derived from the patterns in the order they were first seen."""
         groups: dict[Template, list[Template]] = {}
-        for pattern in self.patterns:
-            groups.setdefault(self.key(pattern), []).append(pattern)
+        for sig, pattern in self.patterns.items():
+            groups.setdefault(self.key(sig), []).append(pattern.template)
         self.subs = {k: generalise(g) for k, g in groups.items()}
 
     def refresh(self) -> None:
-        """Derive the coarse template, split positions and sub-templates (after a restore)."""
-        self.forgotten = any(v is None for v in self.values)
-        self._rederive()
+        """Derive what is not stored: signature and split positions, sub-templates (after a restore)."""
+        self.signed = self._signed()
+        self.split = self._split_positions()
+        self._derive_match()
         self.rebuild_subs()
 
-    def _rederive(self) -> int:
-        values = self.values
-        coarse = tuple(next(iter(v)) if v is not None and len(v) == 1 else WILDCARD for v in values)
-        split = tuple(i for i, v in enumerate(values) if v is not None and splittable(v, coarse[i - 1] if i else ""))
+    def _note(self, shape: Template) -> int:
+        """Record a line's values and keys: COARSE if what drain matches changed, ALL if a
+        position left the signature."""
         flags = 0
-        if coarse != self.log_template_tokens:
-            self._set_coarse(coarse)
+        coarse = self.log_template_tokens
+        if coarse != shape and any(c != WILDCARD and c != t for c, t in zip(coarse, shape, strict=True)):
+            self.log_template_tokens = tuple(c if c == t else WILDCARD for c, t in zip(coarse, shape, strict=True))
             flags |= COARSE
-        if split != self.split:
-            self.split = split
-            flags |= ALL
+        for i, keys in enumerate(self.keys):
+            if keys is None:
+                continue
+            key = token_key(shape[i])
+            if key not in keys:
+                keys.add(key)
+                flags |= COARSE
+                if len(keys) > SPLIT_MAX:
+                    self.keys[i] = None
+                    flags |= ALL
+        if flags & COARSE:
+            self._derive_match()
         return flags
 
-    def _set_coarse(self, coarse: Template) -> None:
-        self.log_template_tokens = coarse
-        self.words = tuple([None if t == WILDCARD else t for t in coarse])
-        self.wilds = tuple([WILDCARD if t == WILDCARD else None for t in coarse])
+    def _signed(self) -> tuple[int, ...]:
+        return tuple(i for i, k in enumerate(self.keys) if k is not None and i not in self.dropped)
 
-    def _widest(self) -> int:
-        sizes = [(len(v) if v is not None and len(v) > 1 else 0, -i) for i, v in enumerate(self.values)]
-        return -max(sizes)[1]
-
-    def _forget(self, positions: list[int]) -> None:
-        for i in positions:
-            self.values[i] = None
-        self.forgotten = True
-        merged: dict[Template, int] = {}
-        for pattern, n in self.patterns.items():
-            p = self.pattern(pattern)
-            merged[p] = merged.get(p, 0) + n
+    def _resign(self) -> list[tuple[Template, Template]]:
+        """Re-key the patterns after positions left the signature, merging those now equal;
+        returns each old pattern's (old key, new signature)."""
+        old_signed, self.signed = self.signed, self._signed()
+        keep = [old_signed.index(i) for i in self.signed]
+        merged: dict[Template, Pattern] = {}
+        resigned = []
+        for sig, pattern in self.patterns.items():
+            new = tuple([sig[j] for j in keep])
+            resigned.append((self.key(sig), new))
+            have = merged.get(new)
+            if have is None:
+                merged[new] = Pattern(pattern.template, pattern.count)
+            else:
+                have.count += pattern.count
+                have.template = generalise((have.template, pattern.template))
         self.patterns = merged
+        return resigned
+
+    def _split_positions(self) -> tuple[int, ...]:
+        coarse = self.log_template_tokens
+        out = []
+        for j, i in enumerate(self.signed):
+            keys = self.keys[i]
+            if keys is not None and splittable(keys, coarse[i - 1] if i else ""):
+                out.append(j)
+        return tuple(out)
+
+    def _derive_match(self) -> None:
+        self.words = tuple(
+            next(iter(k)) if k is not None and len(k) == 1 and WILDCARD not in k else None for k in self.keys
+        )
+        self.wilds = tuple([WILDCARD if t == WILDCARD else None for t in self.log_template_tokens])

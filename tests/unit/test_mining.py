@@ -144,6 +144,19 @@ def test_batches_and_single_lines_agree() -> None:
     assert [one.add(x) for x in lines] == many.add_many(lines)
 
 
+def test_memory_stays_bounded_and_cached_lines_survive_rekeying() -> None:
+    miner = TemplateMiner()
+    lines = [f"config reload for a{i % 8}x b{i // 8 % 7}y c{i // 56 % 6}z d{i}w saved in full" for i in range(3000)]
+    first = miner.add_many(lines)
+    again = miner.add_many(lines)  # every line now comes from the caches
+    assert [r.template_id for r in again] == [miner.match(line).template_id for line in lines]
+    assert len({r.template_id for r in first[-100:]}) <= len({r.template_id for r in first[:100]})
+    (unit,) = miner._tree.id_to_cluster.values()
+    assert unit.dropped and len(unit.patterns) <= 256  # 336 combinations: a position was dropped
+    assert sum(p.count for p in unit.patterns.values()) == 6000
+    assert TemplateMiner.from_state(miner.to_state()).to_state() == miner.to_state()
+
+
 def test_match_learns_nothing() -> None:
     miner = TemplateMiner()
     miner.add("cache hit ratio 0.93")
