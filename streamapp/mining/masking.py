@@ -23,36 +23,48 @@ _UNITS = (
     r"(?:[kKMGTP]i?[bB](?:ytes?|ps|/s)?|[bB]ytes?|bps|[mun]?s|secs?|seconds?|mins?|minutes?|"
     r"h|hrs?|hours?|days?|ms|us|ns|[kKMG]?Hz|%|x)"
 )
-# Order matters: the first alternative that matches at a position wins.
+# (pattern, can it match without an ASCII letter?). Order matters: the first alternative that
+# matches at a position wins.
 _MASKS = (
-    r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]*",  # URL
-    r"[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",  # e-mail
-    r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}",  # UUID
-    r"(?:[0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}",  # MAC address
-    r"/?\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?",  # IPv4 with optional port
-    r"(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}[a-fA-F][0-9a-fA-F]{0,3}(?![\w:])",  # IPv6 (a hex letter)
-    r"[\w.-]+/\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?",  # host/1.2.3.4:port
-    r"(?:[a-z][a-z0-9-]*(?:\.[a-z0-9-]+)+|[A-Za-z][\w]*-[\w-]*):\d{2,5}",  # host.name:port, my-host:80
-    rf"[A-Za-z0-9][\w-]*(?:\.[\w-]+)+\.(?:{_TLDS})(?!\.\w)",  # fully qualified host name
-    r"\d{4}[-/]\d{1,2}[-/]\d{1,2}(?:[T :]\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?",  # date
-    r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?",  # time of day, clock duration
-    r"(?:[A-Za-z]:)?(?:[\\/][\w.@%+=~$#-]*){2,}",  # path with at least two components
-    r"0[xX][0-9a-fA-F]+",  # hex literal
-    r"(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{6,}",  # bare hex id (digits and letters)
-    r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z][A-Za-z0-9]*)*_-?\d[\w-]*",  # prefixed id: blk_-42, attempt_1445_m_000002_0
-    r"(?=(?:[A-Za-z]*\d){6})[A-Za-z0-9]{16,}",  # long id: 16+ letters and digits, 6+ of them digits
-    r"\d+(?:[dhm]\d+)+(?:\.\d+)?s?|P?T?\d+(?:\.\d+)?[HMS]",  # durations: 1h2m3s, PT5S
-    rf"[-+]?\d+(?:\.\d+)?{_UNITS}",  # number with unit
-    r"v?\d+(?:\.\d+){2,}(?:[-+]\w+)?",  # version
-    r"[-+]?\d+(?:[.,]\d+)?(?:[eE][-+]?\d+)?",  # number
-    r"true|false|null|TRUE|FALSE|NULL|True|False",  # boolean, null
+    (r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]*", False),  # URL
+    (r"[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}", False),  # e-mail
+    (r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", True),  # UUID
+    (r"(?:[0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}", True),  # MAC address
+    (r"/?\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?", True),  # IPv4 with optional port
+    (r"(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}[a-fA-F][0-9a-fA-F]{0,3}(?![\w:])", False),  # IPv6
+    (r"[\w.-]+/\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?", True),  # host/1.2.3.4:port
+    (r"(?:[a-z][a-z0-9-]*(?:\.[a-z0-9-]+)+|[A-Za-z][\w]*-[\w-]*):\d{2,5}", False),  # host.name:port
+    (rf"[A-Za-z0-9][\w-]*(?:\.[\w-]+)+\.(?:{_TLDS})(?!\.\w)", False),  # fully qualified host name
+    (r"\d{4}[-/]\d{1,2}[-/]\d{1,2}(?:[T :]\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?", True),
+    (r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?", True),  # time of day, clock duration
+    (r"(?:[A-Za-z]:)?(?:[\\/][\w.@%+=~$#-]*){2,}", True),  # path with at least two components
+    (r"0[xX][0-9a-fA-F]+", False),  # hex literal
+    (r"(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{6,}", False),  # bare hex id
+    (r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z][A-Za-z0-9]*)*_-?\d[\w-]*", False),  # prefixed id: blk_-42, job_1_2
+    (r"(?=(?:[A-Za-z]*\d){6})[A-Za-z0-9]{16,}", True),  # long id: 16+ letters and digits, 6+ digits
+    (r"\d+(?:[dhm]\d+)+(?:\.\d+)?s?|P?T?\d+(?:\.\d+)?[HMS]", False),  # durations: 1h2m3s, PT5S
+    (rf"[-+]?\d+(?:\.\d+)?{_UNITS}", True),  # number with unit (`%` has no letter)
+    (r"v?\d+(?:\.\d+){2,}(?:[-+]\w+)?", True),  # version
+    (r"[-+]?\d+(?:[.,]\d+)?(?:[eE][-+]?\d+)?", True),  # number
+    (r"true|false|null|TRUE|FALSE|NULL|True|False", False),  # boolean, null
 )
-# A value never starts inside a word nor runs into one: `t761` and `abc123` stay as they are.
-_PATTERN = re.compile(r"(?<![\w.])(?:" + "|".join(_MASKS) + r")(?![\w])")
+
+
+def _compile(masks: tuple[tuple[str, bool], ...]) -> re.Pattern[str]:
+    # A value never starts inside a word nor runs into one: `t761` and `abc123` stay as they are.
+    return re.compile(r"(?<![\w.])(?:" + "|".join(m for m, _ in masks) + r")(?![\w])")
+
+
+_PATTERN = _compile(_MASKS)
+# The same answers for tokens without letters, from the alternatives that can match them: faster.
+_PATTERN_NO_LETTERS = _compile(tuple(m for m in _MASKS if m[1]))
 # Cheap pre-check: what every alternative needs (a digit, a slash, an '@', a boolean, a TLD).
 _MAYBE = re.compile(r"[\d/\\@]|true|false|null|TRUE|FALSE|NULL|True|False|\.(?:" + _TLDS + ")")
 
 _CACHE_LIMIT = 200_000
+# What may wrap a bare number (no sign, no slash, no leading dot: the pattern treats those apart).
+_LEADS = "([{<'\"=:#@"
+_TRAILS = ")]}>'\",;:."
 
 # Day and month names: next to masked numbers they are a date, which is one value.
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -91,16 +103,20 @@ class Masker:
         if masked is not None:
             return masked
         # Bare numbers are the commonest value and endless: answered without regex or cache.
-        if token.isdigit():
+        if token.isdecimal():
             return WILDCARD
-        if len(token) > MAX_TOKEN_CHARS:
+        # A number in brackets or after `=`: the same answer as the pattern's, much faster.
+        start = len(token) - len(token.lstrip(_LEADS))
+        end = len(token.rstrip(_TRAILS))
+        if start < end and token[start:end].isdecimal():
+            masked = token[:start] + WILDCARD + token[end:]
+        elif len(token) > MAX_TOKEN_CHARS:
             masked = WILDCARD
         elif _MAYBE.search(token) is None:
             masked = token
         else:
-            masked = _PATTERN.sub(WILDCARD, token)
-            if masked == WILDCARD:
-                masked = WILDCARD
+            pattern = _PATTERN_NO_LETTERS if token.lower() == token.upper() else _PATTERN
+            masked = pattern.sub(WILDCARD, token)
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
         self._cache[token] = masked

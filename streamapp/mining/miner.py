@@ -26,8 +26,8 @@ from streamapp.mining.units import ALL, COARSE, SUB, Unit
 
 # The one configuration, for every log.
 SIM_TH = 0.5  # share of a template's words a line must repeat to join its cluster
-DEPTH = 3  # drain3 tree depth: token count, then the first token
-MAX_CHILDREN = 100  # drain3: children per tree node before new tokens share the `<*>` child
+DEPTH = 3  # drain3 tree depth 3: a line's candidates are all units of its token count (a first
+# token can be a value as well as any other, so it does not pick the branch)
 CACHE_SIZE = 100_000  # lines (and shapes) remembered with their unit; a full cache is emptied
 
 _Seen = tuple[Template, Unit, Template, int]  # signature, unit, split key, generation
@@ -42,6 +42,8 @@ class _Tree(Drain):
     """
 
     def fast_match(self, cluster_ids, tokens, sim_th, include_params):  # type: ignore[no-untyped-def]
+        # As drain3's: the most similar unit, ties to the one with more wildcards; `tokens` are
+        # the line's keys. `include_params` is for drain3's own `match`, which is not used.
         best, best_sim, best_params = None, -1.0, -1
         units = self.id_to_cluster
         for cid in cluster_ids:
@@ -62,7 +64,7 @@ class TemplateMiner:
 
     def __init__(self) -> None:
         self._masker = Masker()
-        self._tree = _Tree(depth=DEPTH, sim_th=SIM_TH, max_children=MAX_CHILDREN)
+        self._tree = _Tree(depth=DEPTH, sim_th=SIM_TH)
         self._groups = Groups()
         # Lines and masked shapes seen, with their unit: valid while no unit of that token count
         # changed (then tree search would answer the same), so caching never changes an answer.
@@ -83,7 +85,6 @@ class TemplateMiner:
                 return self._learn(message, shape)
             self._remember(self._lines, message, seen)
         signature, unit, key, _ = seen
-        unit.size += 1
         unit.patterns[signature].count += 1
         return self._answer(unit, key, message)
 
@@ -141,7 +142,7 @@ class TemplateMiner:
 
     def _answer(self, unit: Unit, key: Template, message: str, changes: tuple[TemplateChange, ...] = ()) -> MineResult:
         g = self._groups.of((unit.cluster_id, key))
-        assert g is not None
+        assert g is not None  # every sub-template of a unit is placed
         return MineResult(g.tid, g.text, message, changes)
 
     def _learn(self, message: str, shape: Template) -> MineResult:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from streamapp.mining.params import parameters
 
 
-@dataclass(frozen=True, slots=True)
-class TemplateChange:
+class TemplateChange(NamedTuple):
     """Lines reported under `old_id` now belong to `new_id`.
 
     One change from an id is an alias (the template generalised, or merged into another); several
@@ -19,8 +18,7 @@ class TemplateChange:
     new_id: str
 
 
-@dataclass(frozen=True, slots=True)
-class MineResult:
+class MineResult(NamedTuple):
     """The current template of one message; `template_id` is None when the message was rejected."""
 
     template_id: str | None
@@ -35,8 +33,7 @@ class MineResult:
         return parameters(self.template, self.message) if self.template_id else ()
 
 
-@dataclass(frozen=True, slots=True)
-class TemplateInfo:
+class TemplateInfo(NamedTuple):
     """One final template and how many lines it holds."""
 
     template_id: str

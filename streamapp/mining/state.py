@@ -33,7 +33,6 @@ def dump(counter: int, units: list[Unit], root: Node) -> bytes:
         "units": [
             {
                 "id": u.cluster_id,
-                "size": u.size,
                 "tokens": list(u.log_template_tokens),
                 "keys": [None if k is None else sorted(k) for k in u.keys],
                 "dropped": sorted(u.dropped),
@@ -85,7 +84,6 @@ def _unit_in(obj: Any) -> Unit:
         raise InvalidState("malformed unit")
     tokens = _strings(obj["tokens"])
     unit = Unit(tokens, _int(obj["id"]))
-    unit.size = _int(obj["size"])
     unit.keys = [None if k is None else set(_strings(k)) for k in _list(obj["keys"])]
     unit.dropped = {_int(i) for i in _list(obj["dropped"])}
     if len(unit.keys) != len(tokens) or not unit.dropped <= set(range(len(tokens))):

@@ -43,7 +43,6 @@ class Unit:
         "moves",
         "patterns",
         "signed",
-        "size",
         "split",
         "subs",
         "wilds",
@@ -53,7 +52,6 @@ class Unit:
     def __init__(self, tokens: Template, cluster_id: int) -> None:
         self.cluster_id = cluster_id
         self.log_template_tokens = tokens
-        self.size = 0
         # Per position, the distinct keys of its values; None once there are more than SPLIT_MAX.
         self.keys: list[set[str] | None] = [{token_key(t)} for t in tokens]
         self.dropped: set[int] = set()  # positions left out of signatures to bound the patterns
@@ -81,7 +79,6 @@ class Unit:
         """Count `n` lines of `shape` (same token count); returns what changed (`SUB|ALL|COARSE`).
 
         After `ALL`, `moves` holds the (old key, new key) of every pattern."""
-        self.size += n
         old_split = self.split
         flags = self._note(shape)
         signature = self.signature(shape)
