@@ -14,7 +14,7 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,7 +60,7 @@ class RetryPolicy:
         if self.tries < 1 or self.base_sec < 0 or self.cap_sec < self.base_sec:
             raise ValueError(f"invalid retry policy {self}")
 
-    def wait(self, tried: int, error: Exception, rand: Callable[[], float]) -> float:
+    def wait(self, tried: int, error: Exception, rand: Callable[[], float] = random.random) -> float:
         """Seconds to wait after ``error`` ended request number ``tried`` (1-based)."""
         ceiling = min(self.cap_sec, self.base_sec * 2 ** (tried - 1))
         backoff = ceiling / 2 + rand() * ceiling / 2
@@ -104,15 +104,12 @@ class LLMConnector:
         model: str,
         policy: RetryPolicy | None = None,
         health_timeout_sec: float = 3.0,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        rand: Callable[[], float] = random.random,
     ) -> None:
         self.model = model
         self.policy = policy or RetryPolicy()
         self.totals = UsageTotals()
         self._client = client
         self._health_timeout = health_timeout_sec
-        self._sleep, self._rand = sleep, rand
         # Schema names the server refused as structured output; they go in the prompt from then on.
         self._in_prompt: set[str] = set()
 
@@ -223,9 +220,9 @@ class LLMConnector:
                 error = typed_error(SYSTEM, exc)
                 if not is_retryable(error) or tried >= self.policy.tries:
                     raise error from exc
-                wait = self.policy.wait(tried, error, self._rand)
+                wait = self.policy.wait(tried, error)
                 log.warning("llm: %s; try %d of %d in %.2fs", error, tried + 1, self.policy.tries, wait)
-                await self._sleep(wait)
+                await asyncio.sleep(wait)
                 continue
             if completion.usage is not None:
                 spent["prompt_tokens"] += completion.usage.prompt_tokens

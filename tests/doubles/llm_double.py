@@ -18,7 +18,6 @@ Retry-After). Errors have OpenAI's `{"error": {"message", "type", "param", "code
 from __future__ import annotations
 
 import asyncio
-import base64
 import collections
 import hashlib
 import json
@@ -191,12 +190,14 @@ class LLMDouble:
         sock.bind(("127.0.0.1", 0))  # bound before serving, so no other process can take the port
         self.root_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         config = uvicorn.Config(
-            self._app(), log_config=None, log_level="warning", access_log=False, lifespan="off",
+            self._app(), ws="none", log_config=None, log_level="warning", access_log=False, lifespan="off",
             timeout_graceful_shutdown=1,
         )
         self._server = uvicorn.Server(config)
+        # Its own loop via asyncio.run: `Server.run` would install uvloop's policy for the whole process.
+        serve = self._server.serve
         self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"llm-double-{self.flavor}"
+            target=lambda: asyncio.run(serve(sockets=[sock])), daemon=True, name=f"llm-double-{self.flavor}"
         )
         self._thread.start()
         deadline = time.monotonic() + 10
@@ -296,21 +297,21 @@ class LLMDouble:
             problem = _strict_problem(fmt["json_schema"]) if self.flavor == "openai" else None
             if problem:
                 return _error(400, "invalid_request_error", None, "response_format", problem)
-            content: str | None = json.dumps(_instance(fmt["json_schema"]["schema"], user, "answer"))
+            content = json.dumps(_instance(fmt["json_schema"]["schema"], user, "answer"))
         else:
             content = _text_answer(_schema_in_prompt(body["messages"]), user)
-        finish, refusal = "stop", None
+        finish, refusal = "stop", ""
         if scenario == "malformed_json":
             content = content.replace('"', "'")
         elif scenario == "length":
             content, finish = content[: len(content) // 2], "length"
         elif scenario == "refusal":
-            content, refusal = None, "I'm sorry, I can't assist with that request."
-        message: dict[str, Any] = {"role": "assistant", "content": content}
+            refusal = "I'm sorry, I can't assist with that request."
+        message: dict[str, Any] = {"role": "assistant", "content": None if refusal else content}
         if self.flavor == "openai":
-            message["refusal"] = refusal
+            message["refusal"] = refusal or None
         prompt = sum(len(str(m.get("content", ""))) for m in body["messages"]) // 4 + 1
-        completion = len(content or refusal or "") // 4 + 1
+        completion = len(refusal or content) // 4 + 1
         return JSONResponse({
             "id": f"chatcmpl-{len(self._calls)}", "object": "chat.completion", "created": 1717000000,
             "model": body["model"], "system_fingerprint": f"fp_{self.flavor}",
@@ -324,14 +325,12 @@ class LLMDouble:
             return refused
         texts = [body["input"]] if isinstance(body["input"], str) else body["input"]
         dim = body.get("dimensions") or 8
-        # Ollama serves floats whatever is asked; OpenAI honours base64 (its client's default).
-        as_base64 = self.flavor == "openai" and body.get("encoding_format", "float") == "base64"
         data = []
         for i, text in enumerate(texts):
+            # Floats whatever `encoding_format` asks, as Ollama does (the openai client accepts both).
             seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
             vector = np.random.default_rng(seed).standard_normal(dim).astype(np.float32)
-            embedding = base64.b64encode(vector.tobytes()).decode() if as_base64 else vector.tolist()
-            data.append({"object": "embedding", "index": i, "embedding": embedding})
+            data.append({"object": "embedding", "index": i, "embedding": vector.tolist()})
         data.reverse()  # clients must order by `index`
         tokens = sum(len(t) for t in texts) // 4 + 1
         return JSONResponse({"object": "list", "data": data, "model": body["model"],
