@@ -107,7 +107,7 @@ _STRICT_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 @dataclass(frozen=True)
 class Call:
-    """One request as received: ``scenario`` is the one it was answered with; ``at`` is monotonic."""
+    """One request as received, with the scenario picked for it; ``at`` is `time.monotonic()`."""
 
     method: str
     path: str

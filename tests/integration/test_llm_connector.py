@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 
@@ -336,7 +337,24 @@ async def test_health_service_of_a_disabled_llm_is_ok_without_calls(llm: LLMDoub
     assert llm.calls == []
 
 
-# --- configuration, policy, and the double's other route ---------------------------------------------
+# --- the double's own contract, configuration, policy ---------------------------------------------
+
+
+def test_double_answers_auth_and_unknown_models_like_its_server(llm: LLMDouble) -> None:
+    chat = {"model": llm.model, "messages": [{"role": "user", "content": DISK}]}
+    anonymous = httpx.post(f"{llm.url}/chat/completions", json=chat)
+    unknown = httpx.post(f"{llm.url}/chat/completions", json={**chat, "model": "nope"},
+                         headers={"Authorization": f"Bearer {llm.api_key}"})
+    assert set(unknown.json()["error"]) == {"message", "type", "param", "code"}
+    if llm.flavor == "openai":
+        assert anonymous.status_code == 401 and "didn't provide an API key" in anonymous.json()["error"]["message"]
+        assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "model_not_found"
+    else:
+        assert anonymous.status_code == 200  # a local Ollama has no authentication
+        assert unknown.status_code == 404 and unknown.json()["error"]["message"].startswith('model "nope" not found')
+    with pytest.raises(ValueError, match="no scenario"):
+        llm.scenario = "insufficient_quota" if llm.flavor == "ollama" else "busy"
+
 
 
 def test_openai_without_a_key_fails_fast() -> None:
