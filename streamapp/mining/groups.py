@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from streamapp.mining.ids import template_id
 from streamapp.mining.refine import Template, Words
@@ -37,10 +37,6 @@ class Groups:
     def of(self, member: Member) -> Group | None:
         """The final template of a unit's sub-template."""
         return self._of.get(member)
-
-    def all(self) -> Iterable[Group]:
-        """Every final template."""
-        return self._by_skeleton.values()
 
     def place(self, uid: int, subs: Mapping[Template, Template]) -> list[tuple[str, str]]:
         """Replace all sub-templates of a unit by `subs` (split key -> template); returns

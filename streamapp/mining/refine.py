@@ -3,8 +3,10 @@
 Drain groups lines by similarity, which happily merges `VM Started` with `VM Stopped`. These rules
 decide, for one generic configuration, what is template text and what is a value:
 
-* a position that takes only a few distinct word-like values splits its cluster (`splittable`);
-* templates are re-derived position by position, keeping a shared `key=` or bracket (`generalise`);
+* tokens are matched by their key, so `force=a` meets `force=b` (`token_key`);
+* a position that takes only a few distinct word-like keys splits its cluster (`splittable`);
+* templates are re-derived position by position, keeping a shared `key=` or bracket (`generalise`,
+  and `shell` for values no longer remembered one by one);
 * templates whose words agree are one template even when values made their lengths differ
   (`skeleton`, `align`): `0 bytes sent` and `1190 bytes (1.16 KB) sent` are both `<*> sent`.
 """
@@ -42,7 +44,6 @@ _PUNCT = ".,;:()[]{}'\"<>!?*"
 _OPENERS = "=:([{<\"'/#@|,"
 _CLOSERS = ")]}>\"',;:."
 
-
 # `key=value`, `key:value`, `call(arg)`: the key, with at least one letter, names the token
 # (an opening quote or bracket right after it belongs to the key: `tag="`); `a::b` is a name.
 _KEY = re.compile(r"[^=:(]*[A-Za-z][^=:(]*(?:[=(]|:(?!:))(?:[\"'\[{(]|<(?!\*>))*")
@@ -67,8 +68,9 @@ def shell(token: str) -> str:
     rest = bare[lead:]
     trail = len(rest) - len(rest.rstrip(_CLOSERS))
     if trail == len(rest):
-        return token
-    return (bare[:lead] + "\0" + rest[len(rest) - trail :] if trail else bare[:lead] + "\0").replace("\0", WILDCARD)
+        return token  # nothing but punctuation
+    closing = rest[len(rest) - trail :] if trail else ""
+    return (bare[:lead] + "\0" + closing).replace("\0", WILDCARD)
 
 
 def constlike(token: str) -> bool:
@@ -92,6 +94,8 @@ def merge_token(a: str, b: str) -> str:
     """`<*>` for the differing part of two tokens, keeping a shared `key=` or brackets around it."""
     if a == b:
         return a
+    if a == WILDCARD or b == WILDCARD:
+        return WILDCARD
     # Wildcards already in the tokens count as one opaque character.
     a, b = a.replace(WILDCARD, "\0"), b.replace(WILDCARD, "\0")
     n = min(len(a), len(b))

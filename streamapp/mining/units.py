@@ -103,14 +103,14 @@ class Unit:
                 resigned = [(tuple([sig[j] for j in old_split]), sig) for sig in self.patterns]
             self.split = split
             self.moves = {(old, self.key(new)) for old, new in resigned}
-            self.rebuild_subs()
+            self._rebuild_subs()
             return flags | ALL
         if flags & SUB:
             key = self.key(signature)
             self.subs[key] = generalise(p.template for sig, p in self.patterns.items() if self.key(sig) == key)
         return flags
 
-    def rebuild_subs(self) -> None:
+    def _rebuild_subs(self) -> None:
         """Every sub-template, re-derived from the patterns in the order they were first seen."""
         groups: dict[Template, list[Template]] = {}
         for sig, pattern in self.patterns.items():
@@ -122,7 +122,7 @@ class Unit:
         self.signed = self._signed()
         self.split = self._split_positions()
         self._derive_match()
-        self.rebuild_subs()
+        self._rebuild_subs()
 
     def _note(self, shape: Template) -> int:
         """Record a line's values and keys: COARSE if what drain matches changed, ALL if a
