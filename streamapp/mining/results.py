@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from streamapp.mining.params import parameters
@@ -33,7 +34,8 @@ class MineResult(NamedTuple):
         return parameters(self.template, self.message) if self.template_id else ()
 
 
-class TemplateInfo(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class TemplateInfo:
     """One final template and how many lines it holds."""
 
     template_id: str
