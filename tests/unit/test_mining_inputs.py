@@ -74,3 +74,24 @@ def test_cli_survives_a_garbage_file(tmp_path, capsys) -> None:
     assert rows[0] == "LineId,EventTemplate,TemplateId" and len(rows) == 7
     assert rows[2] == "2,," and rows[3] == "3,,"
     assert "rejected: 2 binary, 1 empty" in capsys.readouterr().err
+
+
+def test_cli_mines_json_lines_by_their_message_key(tmp_path) -> None:
+    log = tmp_path / "app.jsonl"
+    log.write_text(
+        "\n".join(
+            [
+                '{"ts": 1, "event": "user 17 logged in", "level": "info"}',
+                '{"ts": 2, "event": "user 42 logged in", "level": "info"}',
+                "not json at all",
+                '{"ts": 3, "msg": "ignored key", "event": "cache flushed"}',
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.csv"
+    assert main(["mine", "--format", "json", "--message-key", "event", str(log), "-o", str(out)]) == 0
+    rows = [line.split(",") for line in out.read_text(encoding="utf-8").splitlines()[1:]]
+    assert [r[1] for r in rows] == ["user <*> logged in", "user <*> logged in", "not json at all", "cache flushed"]
+    assert rows[0][2] == rows[1][2] != rows[3][2]
