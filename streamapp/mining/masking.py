@@ -35,6 +35,7 @@ _MASKS = (
     (r"[\w.-]+/\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?", True),  # host/1.2.3.4:port
     (r"(?:[a-z][a-z0-9-]*(?:\.[a-z0-9-]+)+|[A-Za-z][\w]*-[\w-]*):\d{2,5}", False),  # host.name:port
     (rf"[A-Za-z0-9][\w-]*(?:\.[\w-]+)+\.(?:{_TLDS})(?!\.\w)", False),  # fully qualified host name
+    # date, with an optional time and zone
     (r"\d{4}[-/]\d{1,2}[-/]\d{1,2}(?:[T :]\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?", True),
     (r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?", True),  # time of day, clock duration
     (r"(?:[A-Za-z]:)?(?:[\\/][\w.@%+=~$#-]*){2,}", True),  # path with at least two components
