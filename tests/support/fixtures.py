@@ -45,7 +45,7 @@ def env(services: None, tmp_path: Path) -> dict[str, str]:
 async def settings(env: dict[str, str]) -> AsyncIterator[Settings]:
     s = Settings(**{k.lower(): v for k, v in env.items()})
     yield s
-    await _cleanup(s)
+    await cleanup(s)
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ async def redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
     await client.aclose()
 
 
-async def _cleanup(s: Settings) -> None:
+async def cleanup(s: Settings) -> None:
     """Drop the test's topics and keys (best effort: leftovers are isolated anyway)."""
     client = aioredis.from_url(s.redis_url)
     with contextlib.suppress(Exception):
