@@ -1,0 +1,166 @@
+"""Per-text evidence for the offline classifier: keyword scores, rule hints, recovery and level cues.
+
+Everything here looks at one text (a line or a template) at a time; `offline` combines the texts of
+an issue. Scores are in 0..1 per failure type: the keyword model's summed weights squashed by
+`1 - exp(-s)`, combined with the strongest matching rule by noisy-OR (either alone can carry a type).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from streamapp.classify.vocabulary import FAILURE_WORDS, RECOVERY, SHARPER, SOFTER, VOCABULARY
+from streamapp.rules import RuleSet
+from streamapp.taxonomy import FailureType, Severity
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_IO = re.compile(r"\bi/o\b", re.IGNORECASE)
+_WORD = re.compile(r"[a-z]+")
+_STOP = frozenset((
+    "a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "of", "to", "for",
+    "on", "in", "at", "by", "with", "from", "as", "it", "its", "this", "that", "and", "or", "into", "via",
+))
+MAX_GRAM = 4
+
+# A level written in the message itself: `[error]`, apache `[proxy:error]`, `ERROR`, postgres `FATAL:`,
+# Cisco `%LINK-3-UPDOWN`.
+_BRACKET_LEVEL = re.compile(
+    r"\[(?:[\w.-]+:)?(emerg|alert|crit|critical|error|err|warn|warning|notice|info|debug)\]", re.IGNORECASE
+)
+_WORD_LEVEL = re.compile(r"\b(PANIC|FATAL|SEVERE|CRITICAL|ERROR|WARNING|WARN|NOTICE|INFO|DEBUG)\b")
+_CISCO_LEVEL = re.compile(r"%[A-Z0-9_]+-([0-7])-[A-Z0-9_]+")
+_SYSLOG_LEVELS = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
+
+
+def words(text: str) -> list[str]:
+    """Lower-case letter words: digits split words (`eth0` -> `eth`), camelCase is split, stop words go."""
+    text = _CAMEL.sub(" ", _IO.sub(" io ", text))
+    return [w for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in _STOP]
+
+
+def grams(tokens: list[str], longest: int = MAX_GRAM) -> set[tuple[str, ...]]:
+    return {tuple(tokens[i : i + n]) for n in range(1, longest + 1) for i in range(len(tokens) - n + 1)}
+
+
+def _phrase(text: str) -> tuple[str, ...]:
+    return tuple(words(text))
+
+
+def _compile(table: Mapping[str, float]) -> dict[tuple[str, ...], float]:
+    out: dict[tuple[str, ...], float] = {}
+    for phrase, weight in table.items():
+        key = _phrase(phrase)
+        if not key or len(key) > MAX_GRAM:
+            raise ValueError(f"vocabulary phrase {phrase!r} normalises to {key!r}")
+        out[key] = weight
+    return out
+
+
+_TYPES = tuple(FailureType)
+_INDEX: dict[tuple[str, ...], list[tuple[int, float]]] = {}
+for _i, _ft in enumerate(_TYPES):
+    for _gram, _weight in _compile(VOCABULARY.get(_ft, {})).items():
+        _INDEX.setdefault(_gram, []).append((_i, _weight))
+_FAILURE = _compile(FAILURE_WORDS)
+
+
+def _cues(phrases: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
+    """Cue phrases must survive normalisation whole: `is up` would shrink to `up` and match everywhere."""
+    out = frozenset(_phrase(p) for p in phrases)
+    lost = [p for p in phrases if len(_phrase(p)) != len(p.split())]
+    if lost:
+        raise ValueError(f"cue phrases lose words when normalised: {lost}")
+    return out
+
+
+_RECOVERY = _cues(RECOVERY)
+_SOFTER = _cues(SOFTER)
+_SHARPER = _cues(SHARPER)
+
+
+def squash(total: float) -> float:
+    return 1.0 - math.exp(-total)
+
+
+def noisy_or(*scores: float) -> float:
+    rest = 1.0
+    for s in scores:
+        rest *= 1.0 - max(0.0, min(1.0, s))
+    return 1.0 - rest
+
+
+def text_level(text: str) -> Severity | None:
+    """The level a message states about itself, if it states one."""
+    if m := _CISCO_LEVEL.search(text):
+        return Severity.parse(_SYSLOG_LEVELS[int(m.group(1))])
+    if m := _BRACKET_LEVEL.search(text):
+        return Severity.parse(m.group(1))
+    if m := _WORD_LEVEL.search(text):
+        return Severity.parse(m.group(1))
+    return None
+
+
+@dataclass(frozen=True)
+class TextEvidence:
+    """What one text says: per-type scores (benign included), and the cues severity needs."""
+
+    scores: Mapping[FailureType, float]
+    failure_words: float  # 0..1: how strongly the text reads as "something is wrong", whatever it is
+    recovered: bool
+    softer: bool
+    sharper: bool
+    routine: float  # 0..1: what the text's own words and rules say for benign, before any prior
+    rules: tuple[str, ...]
+    level: Severity | None
+
+    def best(self) -> FailureType:
+        """The type this text alone points at; a tie is no evidence of failure, so benign wins it."""
+        return max(self.scores, key=lambda ft: (round(self.scores[ft], 9), ft is FailureType.BENIGN, -_ORDER[ft]))
+
+
+_ORDER = {ft: i for i, ft in enumerate(FailureType)}
+BENIGN_PRIOR = 0.3  # benign's floor for a text that reads like a failure but names no type
+NEUTRAL_PRIOR = 0.5  # benign's floor for a text without a single failure word: a stray topic word must not win
+RECOVERY_DAMPING = 0.4  # a recovery line keeps this share of its failure scores
+
+
+@lru_cache(maxsize=32768)
+def _keyword_scores(text: str) -> tuple[tuple[float, ...], float, bool, bool, bool]:
+    found = grams(words(text))
+    totals = [0.0] * len(_TYPES)
+    for gram in found:
+        for i, weight in _INDEX.get(gram, ()):
+            totals[i] += weight
+    failure = squash(sum(w for g, w in _FAILURE.items() if g in found))
+    return tuple(totals), failure, bool(found & _RECOVERY), bool(found & _SOFTER), bool(found & _SHARPER)
+
+
+def text_evidence(text: str, rules: RuleSet, template_id: str = "", level: str = "") -> TextEvidence:
+    """Score one text. `level` is the line's own level (from its header or the pipeline), if known."""
+    totals, failure, recovered, softer, sharper = _keyword_scores(text)
+    rule_hint: dict[FailureType, float] = {}
+    rule_ids = []
+    for sig in rules.match(text, template_id):
+        rule_ids.append(sig.rule_id)
+        if sig.failure_type:
+            ft = FailureType(sig.failure_type)
+            rule_hint[ft] = max(rule_hint.get(ft, 0.0), sig.score)
+    scores: dict[FailureType, float] = {}
+    for ft, total in zip(_TYPES, totals, strict=True):
+        score = noisy_or(squash(total), rule_hint.get(ft, 0.0))
+        if ft is not FailureType.BENIGN and recovered:
+            score *= RECOVERY_DAMPING
+        scores[ft] = score
+    routine = noisy_or(scores[FailureType.BENIGN], 0.5 if recovered else 0.0)
+    # Failure words take benign's ground away; they do not pick a type by themselves.
+    prior = BENIGN_PRIOR + (NEUTRAL_PRIOR - BENIGN_PRIOR) * (1.0 - failure)
+    scores[FailureType.BENIGN] = max(prior, routine) * (1.0 - 0.7 * failure)
+    stated = Severity.parse(level) if level else None
+    return TextEvidence(
+        scores=scores, failure_words=failure, recovered=recovered, softer=softer, sharper=sharper, routine=routine,
+        rules=tuple(rule_ids), level=stated or text_level(text),
+    )

@@ -1,0 +1,239 @@
+"""The offline classifier: a verdict for an issue, a cluster or one line without any LLM.
+
+Evidence, strongest first: labelled neighbours from the vector store (an operator's label on a close
+neighbour outweighs anything the text says), then per text the rule hints and the keyword model
+(`features`), then the aggregator's rule hints over lines outside the sample. A type's text score is
+its best text's score plus a little for every further text that agrees; benign wins only when no
+failure evidence beats what the routine-looking texts say. Pure and deterministic: same input, same
+verdict, on any process.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from streamapp.classify import texts
+from streamapp.classify.features import BENIGN_PRIOR, TextEvidence, squash, text_evidence
+from streamapp.classify.subjects import Neighbour, Subject, Unit, from_cluster, from_issue, from_line
+from streamapp.records import ClusterCandidate, IssueCandidate
+from streamapp.rules import RuleSet
+from streamapp.taxonomy import FailureType, Severity
+from streamapp.verdicts import Verdict
+
+NAME = "offline-v1"
+OPERATOR = "operator"
+MAX_EVIDENCE = 10
+
+F = FailureType
+DEFAULT_SEVERITY: dict[FailureType, Severity] = {
+    F.HARDWARE_DISK: Severity.ERROR, F.HARDWARE_MEMORY: Severity.ERROR, F.HARDWARE_CPU: Severity.CRITICAL,
+    F.HARDWARE_THERMAL: Severity.ERROR, F.HARDWARE_FAN: Severity.ERROR, F.HARDWARE_PSU: Severity.CRITICAL,
+    F.NETWORK_LINK: Severity.ERROR, F.NETWORK_DNS: Severity.ERROR, F.NETWORK_ROUTING: Severity.ERROR,
+    F.OS_KERNEL_PANIC: Severity.CRITICAL, F.OS_OOM: Severity.ERROR, F.OS_FILESYSTEM_FULL: Severity.ERROR,
+    F.APP_CRASH: Severity.ERROR, F.APP_CONFIG: Severity.ERROR, F.APP_DEPENDENCY: Severity.ERROR,
+    F.SECURITY_AUTH: Severity.WARNING, F.PERFORMANCE: Severity.WARNING, F.BENIGN: Severity.INFO,
+}
+_ORDER = {ft: i for i, ft in enumerate(FailureType)}
+_SEVERITIES = list(Severity)
+
+# How much a neighbour's label counts at distance 0, by who labelled it. The offline classifier's own
+# past labels count least: trusting them fully would only echo this classifier's mistakes.
+OPERATOR_TRUST = 2.5
+MODEL_TRUST = 1.2
+OFFLINE_TRUST = 0.5
+UNKNOWN_TRUST = 0.8
+HINT_SHARE = 0.8  # aggregator hints count a little less than a line we can read
+SUPPORT_STEP = 0.04  # per doubling of the texts that agree on a type
+BENIGN_DISCOUNT = 0.5  # share of benign's score a clear failure text takes away from the whole subject
+
+
+@dataclass(frozen=True)
+class LineVerdict:
+    """The line-level answer: enough for one CSV row and for an alert decision."""
+
+    failure_type: FailureType
+    severity: Severity
+    confidence: float
+    rules: tuple[str, ...] = ()
+
+    @property
+    def alert(self) -> bool:
+        return self.failure_type is not FailureType.BENIGN and self.severity.rank >= Severity.ERROR.rank
+
+
+@dataclass(frozen=True)
+class _Decision:
+    failure: FailureType
+    scores: Mapping[FailureType, float]
+    confidence: float
+    severity: Severity
+    units: tuple[tuple[Unit, TextEvidence], ...]  # the texts relied on, best first
+    neighbours: tuple[Neighbour, ...]  # the neighbours relied on
+
+
+def neighbour_weight(n: Neighbour) -> float:
+    """The pull of one neighbour: by trust in its labeller, falling to 0 at cosine similarity 0.5."""
+    similarity = 1.0 - n.distance
+    closeness = max(0.0, min(1.0, (similarity - 0.5) / 0.5)) ** 2
+    who = n.labelled_by.lower()
+    if who == OPERATOR:
+        trust = OPERATOR_TRUST
+    elif who.startswith("offline"):
+        trust = OFFLINE_TRUST
+    else:
+        trust = MODEL_TRUST if who else UNKNOWN_TRUST
+    return trust * closeness
+
+
+def _label(n: Neighbour) -> FailureType | None:
+    try:
+        return FailureType(n.label.strip().lower())
+    except ValueError:
+        return None
+
+
+class OfflineClassifier:
+    """Deterministic classifier over rule signals, a keyword model and labelled neighbours."""
+
+    name = NAME
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.rules = rules
+
+    def classify_issue(self, candidate: IssueCandidate, neighbours: Sequence[Neighbour] = ()) -> Verdict:
+        return self.classify(from_issue(candidate), neighbours)
+
+    def classify_cluster(self, candidate: ClusterCandidate, neighbours: Sequence[Neighbour] = (),
+                         templates: Mapping[str, str] | None = None) -> Verdict:
+        return self.classify(from_cluster(candidate, templates), neighbours)
+
+    def classify_line(self, message: str, *, template_id: str = "", level: str = "",
+                      neighbours: Sequence[Neighbour] = ()) -> LineVerdict:
+        """One message or template on its own (the per-line CSV)."""
+        d = self._decide(from_line(message, template_id=template_id, level=level), neighbours)
+        rules = tuple(sorted({r for _, ev in d.units for r in ev.rules}))
+        return LineVerdict(d.failure, d.severity, d.confidence, rules)
+
+    def classify(self, subject: Subject, neighbours: Sequence[Neighbour] = ()) -> Verdict:
+        d = self._decide(subject, neighbours)
+        cited = [u for u, _ in d.units]
+        line_ids = _unique(u.line_id for u in cited)[:MAX_EVIDENCE]
+        template_ids = _unique(u.template_id for u in cited)[:MAX_EVIDENCE]
+        if not cited and d.neighbours:  # the subject as a whole matched: its templates are the evidence
+            template_ids = sorted(subject.template_ids)[:MAX_EVIDENCE]
+        messages = [u.text for u in cited] or [u.text for u in subject.units[:1]]
+        top = d.neighbours[0] if d.neighbours and d.neighbours[0].labelled_by.lower() == OPERATOR else None
+        summary, cause, action = texts.render(
+            d.failure, host=subject.host, component=subject.component,
+            lines=subject.line_count or len(subject.units), messages=messages,
+            neighbour=(top.id or top.text[:60]) if top else "",
+        )
+        ranked = sorted(d.scores.items(), key=lambda kv: (-kv[1], _ORDER[kv[0]]))[:3]
+        return Verdict(
+            failure_type=d.failure, severity=d.severity, confidence=d.confidence, summary=summary,
+            root_cause_hypothesis=cause, recommended_action=action, line_ids=tuple(line_ids),
+            template_ids=tuple(template_ids), classifier=NAME,
+            extra={
+                "scores": {str(ft): round(s, 3) for ft, s in ranked},
+                "rules": sorted({r for _, ev in d.units for r in ev.rules}),
+                "neighbours": [n.id for n in d.neighbours if n.id],
+            },
+        )
+
+    def _decide(self, subject: Subject, neighbours: Sequence[Neighbour]) -> _Decision:
+        seen = [(u, text_evidence(u.text, self.rules, u.template_id, u.level)) for u in subject.units]
+        scores = {ft: _text_score(ft, seen) for ft in FailureType}
+        scores[F.BENIGN] = _benign_score(seen)
+        for name, total in subject.hints.items():
+            if name in FailureType.__members__.values() and name != F.BENIGN:
+                hinted = FailureType(name)
+                scores[hinted] = max(scores[hinted], HINT_SHARE * squash(total))
+        pull: dict[FailureType, float] = {}
+        for n in neighbours:
+            label = _label(n)
+            if label is not None:
+                pull[label] = pull.get(label, 0.0) + neighbour_weight(n)
+        final = {ft: s + pull.get(ft, 0.0) for ft, s in scores.items()}
+        # a tie is no evidence of failure: benign first, then taxonomy order
+        failure = max(final, key=lambda ft: (round(final[ft], 9), ft is F.BENIGN, -_ORDER[ft]))
+        relied = _relied_on(failure, seen)
+        return _Decision(
+            failure=failure, scores=final, confidence=_confidence(failure, final), severity=_severity(failure, relied),
+            units=tuple(relied),
+            neighbours=tuple(sorted(
+                (n for n in neighbours if _label(n) is failure and neighbour_weight(n) > 0),
+                key=lambda n: (-neighbour_weight(n), n.id),
+            )),
+        )
+
+
+def _text_score(ft: FailureType, seen: list[tuple[Unit, TextEvidence]]) -> float:
+    values = [ev.scores[ft] for _, ev in seen]
+    if not values:
+        return 0.0
+    agreeing = sum(1 for v in values if v >= 0.5)
+    return max(values) + SUPPORT_STEP * min(3.0, math.log2(agreeing) if agreeing > 1 else 0.0)
+
+
+def _benign_score(seen: list[tuple[Unit, TextEvidence]]) -> float:
+    """How routine the whole subject reads: the mean of its texts' benign scores (one failing line
+    among routine ones lowers it), discounted by the strongest text that reads as a failure, so one
+    clear disk error among twenty session lines still wins."""
+    if not seen:
+        return BENIGN_PRIOR
+    mean = sum(ev.scores[F.BENIGN] for _, ev in seen) / len(seen)
+    failing = [ev.scores[ev.best()] for _, ev in seen if ev.best() is not F.BENIGN]
+    return mean * (1.0 - BENIGN_DISCOUNT * max(failing, default=0.0))
+
+
+def _relied_on(ft: FailureType, seen: list[tuple[Unit, TextEvidence]]) -> list[tuple[Unit, TextEvidence]]:
+    """The texts that carry the verdict, best first: those that point at the type by themselves; when
+    none does (a neighbour or the hints decided), those that lean towards it and do not read routine."""
+
+    def score(ev: TextEvidence) -> float:
+        # benign is cited for what the text says, not for the prior every text gets
+        return ev.routine if ft is F.BENIGN else ev.scores[ft]
+
+    own = [(i, u, ev) for i, (u, ev) in enumerate(seen) if ev.best() is ft and score(ev) >= 0.2]
+    if not own and ft is not F.BENIGN:
+        best = max((score(ev) for _, ev in seen), default=0.0)
+        floor = max(0.2, 0.5 * best)
+        own = [(i, u, ev) for i, (u, ev) in enumerate(seen) if score(ev) >= floor and ev.best() is not F.BENIGN]
+    return [(u, ev) for _, u, ev in sorted(own, key=lambda t: (-score(t[2]), t[0]))]
+
+
+def _confidence(ft: FailureType, final: Mapping[FailureType, float]) -> float:
+    top = final[ft]
+    second = max((s for other, s in final.items() if other is not ft), default=0.0)
+    share = top / (top + second + 0.15)
+    return round(max(0.05, min(0.97, 0.1 + 0.85 * share * min(1.0, top))), 3)
+
+
+def _severity(ft: FailureType, relied: list[tuple[Unit, TextEvidence]]) -> Severity:
+    """The type's usual severity, moved by what the texts say (corrected/predictive soften; fatal,
+    uncorrectable, read-only sharpen) and raised to error by a stated level of error or worse."""
+    evidence = [ev for _, ev in relied]
+    if ft is F.BENIGN:
+        levels = [ev.level for ev in evidence]
+        return Severity.DEBUG if levels and all(lv is Severity.DEBUG for lv in levels) else Severity.INFO
+    sev = DEFAULT_SEVERITY[ft]
+    sharper = any(ev.sharper for ev in evidence)
+    if evidence and all(ev.softer for ev in evidence) and not sharper:
+        return Severity.WARNING
+    if sharper:
+        sev = _SEVERITIES[min(len(_SEVERITIES) - 1, sev.rank + 1)]
+    if any(ev.level is not None and ev.level.rank >= Severity.ERROR.rank for ev in evidence):
+        # a stated error level makes it alert-worthy; `FATAL` in an app log is about one request, so
+        # critical comes only from the failure type and the words, never from the level alone
+        sev = max(sev, Severity.ERROR, key=lambda s: s.rank)
+    return sev
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        if v and v not in out:
+            out.append(v)
+    return out

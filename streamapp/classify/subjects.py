@@ -1,0 +1,119 @@
+"""What the offline classifier looks at: a subject (an issue, a cluster or one line) as evidence units,
+and the labelled neighbours the enricher found for it in the vector store.
+
+Builders accept the contract records as they arrive, including half-filled or malformed items, and
+never raise: a bad item is skipped, so a garbage candidate still gets a (benign, low-confidence) verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from streamapp.records import ClusterCandidate, IssueCandidate
+
+MAX_TEXT = 4000  # characters of one line looked at; the rest of a stack dump adds nothing
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One text: a sample line (citable by `line_id`) or a template no sample line stands for."""
+
+    text: str
+    line_id: str = ""
+    template_id: str = ""
+    level: str = ""
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Everything known about the thing being classified. `hints` are the aggregator's summed rule
+    scores over all its lines, which covers the lines that fell out of the head/tail sample."""
+
+    units: tuple[Unit, ...]
+    host: str = ""
+    component: str = ""
+    os: str = ""
+    line_count: int = 0
+    hints: Mapping[str, float] = field(default_factory=dict)
+    kind: str = "issue"
+
+    @property
+    def line_ids(self) -> frozenset[str]:
+        return frozenset(u.line_id for u in self.units if u.line_id)
+
+    @property
+    def template_ids(self) -> frozenset[str]:
+        return frozenset(u.template_id for u in self.units if u.template_id)
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """A labelled prototype or template near the subject. `distance` is cosine distance (0 = same
+    direction, as the vector store answers); `labelled_by` is `operator` or a classifier's name."""
+
+    label: str
+    distance: float
+    labelled_by: str = ""
+    id: str = ""
+    text: str = ""
+
+
+def _text(value: Any) -> str:
+    return value[:MAX_TEXT] if isinstance(value, str) else ""
+
+
+def _units_from_items(items: Iterable[Any], id_key: str) -> list[Unit]:
+    units = []
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue
+        text = _text(item.get("raw")) or _text(item.get("templated"))
+        if not text.strip():
+            continue
+        units.append(Unit(
+            text=text, line_id=str(item.get(id_key) or ""), template_id=str(item.get("template_id") or ""),
+            level=str(item.get("severity") or ""),
+        ))
+    return units
+
+
+def _template_units(ids: Sequence[Any], texts: Mapping[str, str], covered: set[str]) -> list[Unit]:
+    return [
+        Unit(text=_text(texts.get(str(tid))), template_id=str(tid))
+        for tid in ids
+        if str(tid) not in covered and _text(texts.get(str(tid))).strip()
+    ]
+
+
+def from_issue(candidate: IssueCandidate) -> Subject:
+    """The sample lines of an issue, plus the templates of lines outside the sample."""
+    units = _units_from_items(candidate.logs or (), "id")
+    ids = [str(t) for t in candidate.template_ids or ()]
+    texts = (candidate.templated_summary or "").split(" \n")
+    by_id = dict(zip(ids, texts, strict=True)) if len(ids) == len(texts) else {}
+    units += _template_units(ids, by_id, {u.template_id for u in units})
+    hints = {str(k): float(v) for k, v in (candidate.hints or {}).items() if isinstance(v, int | float)}
+    return Subject(
+        units=tuple(units), host=candidate.host or "", component=candidate.component or "", os=candidate.os or "",
+        line_count=int(candidate.line_count or len(units)), hints=hints, kind="issue",
+    )
+
+
+def from_cluster(candidate: ClusterCandidate, templates: Mapping[str, str] | None = None) -> Subject:
+    """A cluster's sample lines (cited by their `env_id`), plus its templates when the caller has their
+    text (the prototype keeps it; the cluster candidate does not)."""
+    units = _units_from_items(candidate.sample_logs or (), "env_id")
+    units += _template_units(list(candidate.template_ids or ()), templates or {}, set())
+    return Subject(
+        units=tuple(units), os=candidate.os or "", line_count=int(candidate.member_count or len(units)),
+        kind="cluster",
+    )
+
+
+def from_line(message: str, *, line_id: str = "", template_id: str = "", level: str = "",
+              host: str = "", component: str = "") -> Subject:
+    unit = Unit(text=_text(message), line_id=line_id, template_id=template_id, level=level)
+    return Subject(units=(unit,) if unit.text.strip() else (), host=host, component=component, line_count=1,
+                   kind="line")
