@@ -37,9 +37,18 @@ _SYSLOG_LEVELS = ("emerg", "alert", "crit", "err", "warning", "notice", "info", 
 
 
 def words(text: str) -> list[str]:
-    """Lower-case letter words: digits split words (`eth0` -> `eth`), camelCase is split, stop words go."""
+    """Lower-case letter words: digits split words (`eth0` -> `eth`), camelCase is split, stop words go,
+    plurals are folded (`stalls` -> `stall`, `batteries` -> `battery`)."""
     text = _CAMEL.sub(" ", _IO.sub(" io ", text))
-    return [w for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in _STOP]
+    return [_singular(w) for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in _STOP]
+
+
+def _singular(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
 
 
 def grams(tokens: list[str], longest: int = MAX_GRAM) -> set[tuple[str, ...]]:
@@ -56,7 +65,7 @@ def _compile(table: Mapping[str, float]) -> dict[tuple[str, ...], float]:
         key = _phrase(phrase)
         if not key or len(key) > MAX_GRAM:
             raise ValueError(f"vocabulary phrase {phrase!r} normalises to {key!r}")
-        out[key] = weight
+        out[key] = max(weight, out.get(key, 0.0))  # `error` and `errors` are one phrase now
     return out
 
 
@@ -126,6 +135,8 @@ _ORDER = {ft: i for i, ft in enumerate(FailureType)}
 BENIGN_PRIOR = 0.3  # benign's floor for a text that reads like a failure but names no type
 NEUTRAL_PRIOR = 0.5  # benign's floor for a text without a single failure word: a stray topic word must not win
 RECOVERY_DAMPING = 0.4  # a recovery line keeps this share of its failure scores
+QUIET = 0.25  # failure-word strength below which a text reads as a statement, not a complaint
+TOPICAL_SHARE = 0.5  # what topic words alone (`filesystem`, `ospf`, `account`) count in such a text
 
 
 @lru_cache(maxsize=32768)
@@ -150,7 +161,11 @@ def text_evidence(text: str, rules: RuleSet, template_id: str = "", level: str =
             ft = FailureType(sig.failure_type)
             rule_hint[ft] = max(rule_hint.get(ft, 0.0), sig.score)
     scores: dict[FailureType, float] = {}
+    quiet = failure < QUIET
     for ft, total in zip(_TYPES, totals, strict=True):
+        # "mounted filesystem", "Entering MASTER STATE": a topic without a complaint is weak evidence
+        if quiet and ft is not FailureType.BENIGN and ft not in rule_hint:
+            total *= TOPICAL_SHARE
         score = noisy_or(squash(total), rule_hint.get(ft, 0.0))
         if ft is not FailureType.BENIGN and recovered:
             score *= RECOVERY_DAMPING

@@ -117,48 +117,57 @@ WORDING: dict[F, Wording] = {
         "No action needed."),
 }
 
-# What the evidence names, per type: the first match in the key messages fills `{thing}`.
-_THINGS: dict[F, re.Pattern[str]] = {
-    F.HARDWARE_DISK: re.compile(r"\b((?:sd[a-z]+|hd[a-z]|vd[a-z]|nvme\d+n\d+|md\d+|dm-\d+)\d*|Harddisk\d+|"
-                                r"(?:physical )?disk [\w:/.-]*\d|drive \d+)", re.I),
-    F.HARDWARE_MEMORY: re.compile(r"\b(DIMM[\w#-]*|CPU_SrcID#\d+_\w+DIMM#\d+|csrow\d+|MC\d+)", re.I),
-    F.HARDWARE_CPU: re.compile(r"\b(CPU ?#?\d+|Processor \S+|Bank \d+)", re.I),
-    F.HARDWARE_THERMAL: re.compile(r"\b(CPU ?\d+|thermal_zone\d+|Inlet|Exhaust|\w+ temp(?:erature)?)", re.I),
-    F.HARDWARE_FAN: re.compile(r"\b(fan ?#?[\w.-]*\d\w*|FAN\w+)", re.I),
-    F.HARDWARE_PSU: re.compile(r"\b(power supply ?#?\w*\d|PSU ?#?\w*\d|PS\d+)", re.I),
-    F.NETWORK_LINK: re.compile(r"\b((?:eth|ens|enp|eno|em|bond|wlan|en)\w*\d\w*|(?:Ten|Forty|Hundred)?"
-                               r"Gig\w*Ethernet[\d/.]+|Ethernet[\d/.]+|Port-channel\d+)", re.I),
-    F.NETWORK_DNS: re.compile(r"(?:resolv\w* |for (?:the name )?|host |lookup |query \w+ for |\()'?\"?"
-                              r"([a-z0-9-]+(?:\.[a-z0-9-]+)+)", re.I),
-    F.NETWORK_ROUTING: re.compile(r"\b(?:neighbou?r|nbr|peer)\s+(\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f:]{6,})", re.I),
-    F.OS_KERNEL_PANIC: re.compile(r"\b(?:task |comm: |\[)([\w./-]+:\d+)", re.I),
-    F.OS_OOM: re.compile(r"(?:Killed process \d+ |killing\w* \w+ pid \d+ |process \d+ )\(?\[?([\w./-]+)", re.I),
-    F.OS_FILESYSTEM_FULL: re.compile(r"\((?:device )?([\w-]+)\)|\b([A-Z]:) disk|(/[\w./-]+)", re.I),
-    F.APP_CRASH: re.compile(r"\b([\w.-]+)\[\d+\]: segfault|Faulting application name: ([\w.-]+)|"
-                            r"\b([\w@.-]+)\.service|Process \d+ \(([\w.-]+)\)|The (.+?) service", re.I),
-    F.APP_CONFIG: re.compile(r"(/[\w./-]+\.(?:conf|cfg|ini|ya?ml|json|toml|properties|service))|"
-                             r"(?:directive|option|parameter|key(?: name)?|placeholder) [\"']?([\w.${}-]+)", re.I),
-    F.APP_DEPENDENCY: re.compile(r"upstream: \"?([^\",\s]+)|(?:to|connect to|host) ([\w.-]+:\d+)|"
-                                 r"(\d{1,3}(?:\.\d{1,3}){3}:\d+)", re.I),
-    F.SECURITY_AUTH: re.compile(r"\b(?:for (?:invalid user |illegal user )?|user[= ]\"?)([\w.@-]+)\"?"
-                                r"(?: from ([\w.:-]+))?", re.I),
-    F.PERFORMANCE: re.compile(r"\b(CPU ?\d+|queue \S+|zone \S+)", re.I),
+# What the evidence names, per type: the first pattern that matches a key message (most specific
+# pattern first, key messages in order of strength) fills `{thing}`.
+_P = re.compile
+_THINGS: dict[F, tuple[re.Pattern[str], ...]] = {
+    F.HARDWARE_DISK: (
+        _P(r"\b((?:sd[a-z]+|hd[a-z]|vd[a-z]|nvme\d+n\d+|md\d+|dm-\d+)\d*|Harddisk\d+)\b"),
+        _P(r"\b((?:physical )?disk [\w:/.-]*\d|drive \d+)", re.I),
+    ),
+    F.HARDWARE_MEMORY: (_P(r"([\w#]*DIMM[\w#]*)"), _P(r"\b(Memory Module \d+|csrow\d+|MC\d+)", re.I)),
+    F.HARDWARE_CPU: (_P(r"\b(CPU ?#?\d+|Processor \d+|Processor #0x[0-9a-f]+)", re.I), _P(r"\b(Bank \d+)", re.I)),
+    F.HARDWARE_THERMAL: (
+        _P(r"\b(CPU ?\d+|thermal_zone\d+|FPC \d+|Sensor \d+)", re.I), _P(r"\b(Inlet|Exhaust|Chassis)\b"),
+    ),
+    F.HARDWARE_FAN: (_P(r"\b(fan(?: tray)? ?(?:#\s*)?(?:0x[0-9a-f]+|\d+\w*))", re.I),),
+    F.HARDWARE_PSU: (
+        _P(r"\b(power supply ?#?(?:0x[0-9a-f]+|\w*\d\w*))", re.I), _P(r"\b(PSU ?#?\d\w*|PS ?\d+)\b", re.I),
+    ),
+    F.NETWORK_LINK: (_P(r"\b((?:eth|ens|enp|eno|em|bond|wlan|en|ae|xe-|ge-)[\w/.:-]*\d|(?:Ten|Forty|Hundred)?"
+                        r"Gig\w*Ethernet[\d/.]+|Ethernet[\d/.]+|Te[\d/.]+\d|Port-channel\d+)", re.I),),
+    F.NETWORK_DNS: (
+        _P(r"(?:resolv\w* |for (?:the name )?|host(?:name)?:? |lookup |query \w+ for |address for )['\"(]?"
+           r"([a-z0-9-]+(?:\.[a-z0-9-]+)+)", re.I),
+        _P(r"[<'\"(]([a-z0-9-]+(?:\.[a-z0-9-]+)+)\.?[\s>'\")/:]", re.I),
+    ),
+    F.NETWORK_ROUTING: (_P(r"\b(?:neighbou?r|nbr|peer)\s+(\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f:]{6,})", re.I),),
+    F.OS_KERNEL_PANIC: (_P(r"\b(?:task |comm: |\[)([\w./-]+:\d+)", re.I),),
+    F.OS_OOM: (_P(r"(?:Killed process \d+ |killing\w* \w+ pid \d+ |process \d+ )\(?\[?([\w./-]+)", re.I),),
+    F.OS_FILESYSTEM_FULL: (_P(r"\((?:device )?([\w-]+)\)"), _P(r"\b([A-Z]:) disk"), _P(r"(/[\w./-]+)")),
+    F.APP_CRASH: (_P(r"\b([\w.-]+)\[\d+\]: segfault|Faulting application name: ([\w.-]+)|"
+                    r"\b([\w@.-]+)\.service|Process \d+ \(([\w.-]+)\)|The (.+?) service", re.I),),
+    F.APP_CONFIG: (_P(r"(/[\w./-]+\.(?:conf|cfg|ini|ya?ml|json|toml|properties|service))|"
+                      r"(?:directive|option|parameter|key(?: name)?|placeholder) [\"']?([\w.${}-]+)", re.I),),
+    F.APP_DEPENDENCY: (_P(r"upstream: \"?([^\",\s]+)|(?:to|connect to|host) ([\w.-]+:\d+)|"
+                          r"(\d{1,3}(?:\.\d{1,3}){3}:\d+)", re.I),),
+    F.SECURITY_AUTH: (_P(r"\b(?:for (?:invalid user |illegal user )?|user[= ]\"?)([\w.@-]+)\"?"
+                         r"(?: from ([\w.:-]+))?", re.I),),
+    F.PERFORMANCE: (_P(r"\b(CPU ?\d+|queue \S+|zone \S+)", re.I),),
 }
 _SPACES = re.compile(r"\s+")
 
 
 def thing(failure: F, messages: list[str]) -> str:
     """What the evidence names for this failure type (a device, peer, user ...), or ''."""
-    pattern = _THINGS.get(failure)
-    if pattern is None:
-        return ""
-    for message in messages:
-        if m := pattern.search(message):
-            found = [g for g in m.groups() if g]
-            if failure is F.SECURITY_AUTH and len(found) == 2:
-                return f"{found[0]} from {found[1]}"
-            if found:
-                return found[0].strip("'\"")
+    for pattern in _THINGS.get(failure, ()):
+        for message in messages:
+            if m := pattern.search(message):
+                found = [g for g in m.groups() if g]
+                if failure is F.SECURITY_AUTH and len(found) == 2:
+                    return f"{found[0]} from {found[1]}"
+                if found:
+                    return found[0].strip("'\"")
     return ""
 
 

@@ -79,7 +79,8 @@ VOCABULARY: dict[F, dict[str, float]] = {
         "bgp": 1.4, "ospf": 1.4, "isis": 1.0, "eigrp": 1.2, "neighbor": 0.6, "neighbour": 0.6, "nbr": 0.6,
         "adjacency": 1.0, "adjchange": 1.2, "adjchg": 1.2, "peer": 0.3, "route": 0.8, "routes": 0.8,
         "routing": 1.0, "no route": 1.5, "unreachable": 0.7, "network unreachable": 1.2, "hold time": 1.0,
-        "holdtime": 1.0, "holdtimer": 1.0, "prefix": 0.3, "prefixes": 0.4, "withdrawn": 0.6, "next hop": 0.8,
+        "holdtime": 1.0, "holdtimer": 1.0, "hold timer": 1.0, "adj chg": 1.2, "prefix": 0.3, "prefixes": 0.4,
+        "withdrawn": 0.6, "next hop": 0.8,
         "nexthop": 0.8, "ttl exceeded": 0.8, "vrrp": 0.8, "hsrp": 0.8, "gateway": 0.3, "default route": 1.0,
         "bfd": 1.0, "host unreachable": 1.0, "dead timer": 1.0, "established": 0.2, "idle": 0.2,
         "notification": 0.3,
@@ -108,8 +109,8 @@ VOCABULARY: dict[F, dict[str, float]] = {
         "free space": 0.8, "low disk": 1.0, "disk space": 1.0, "read only": 1.0, "readonly": 1.0,
         "remounting": 1.0, "ext": 0.6, "fs": 0.4, "xfs": 0.6, "btrfs": 0.5, "filesystem": 0.7,
         "file system": 0.7, "inode": 0.6, "inodes": 0.8, "journal": 0.4, "jbd": 0.6, "corruption": 0.5,
-        "fsck": 0.5, "mount": 0.3, "volume": 0.3, "out space": 1.5, "capacity": 0.5, "partition": 0.5,
-        "ntfs": 0.4, "corrupt": 0.4, "structure needs cleaning": 1.0, "delete files": 0.6, "mounted": 0.2,
+        "fsck": 0.5, "volume": 0.3, "out space": 1.5, "capacity": 0.5, "partition": 0.5,
+        "ntfs": 0.4, "corrupt": 0.4, "structure needs cleaning": 1.0, "delete files": 0.6,
         "write failed": 0.4,
     },
     F.APP_CRASH: {
@@ -139,7 +140,7 @@ VOCABULARY: dict[F, dict[str, float]] = {
         "malformed": 0.6, "incompatible": 0.5, "address already use": 1.0, "placeholder": 1.0,
         "cannot load": 0.4, "failed load": 0.4, "unexpected token": 0.8, "expected": 0.3, "key": 0.1,
         "schema": 0.3, "validation": 0.4, "contains errors": 0.8, "not allowed": 0.3, "unknown": 0.2,
-        "path": 0.1, "file": 0.1, "line": 0.1, "bean": 0.5, "ignoring": 0.3, "cannot find": 0.5,
+        "does not exist": 0.5, "path": 0.1, "file": 0.1, "line": 0.1, "bean": 0.5, "ignoring": 0.3, "cannot find": 0.5,
     },
     F.APP_DEPENDENCY: {
         "connection refused": 1.8, "refused": 1.0, "connect": 0.4, "connection": 0.3, "connecting": 0.4,
@@ -181,6 +182,7 @@ VOCABULARY: dict[F, dict[str, float]] = {
         "delayed": 0.6, "behind": 0.5, "congestion": 0.8, "busy": 0.5, "overloaded": 1.2, "overload": 1.2,
         "cpu usage": 1.0, "utilization": 0.8, "starvation": 1.0, "starved": 0.8, "too long": 1.0,
         "contention": 0.8, "lock wait": 1.0, "thread pool": 0.6, "skipped frames": 1.2, "too much work": 1.0,
+        "too much time": 1.0, "still waiting": 0.6,
         "long running": 0.6, "iowait": 1.0, "thrashing": 1.0, "slowness": 1.2, "slow down": 1.0,
         "percentile": 0.8, "exceeded": 0.3, "threshold": 0.2, "query time": 1.0, "max request workers": 1.0,
         "maxrequestworkers": 1.0, "too many clients": 0.8, "collecting": 0.3, "overhead": 0.4, "spent": 0.3,
@@ -201,7 +203,7 @@ VOCABULARY: dict[F, dict[str, float]] = {
         "successfully logged": 1.5, "entered running state": 1.2, "running state": 0.8, "resuming normal": 1.2,
         "checkpoint": 0.4, "accept connections": 0.8, "connection authorized": 1.0, "opened": 0.4,
         "closed": 0.2, "version": 0.2, "back": 0.3, "online": 0.4, "up": 0.3, "booting": 0.3, "boot": 0.2,
-        "installed": 0.4, "upgraded": 0.4, "saved": 0.3, "passed": 0.5, "running": 0.3,
+        "installed": 0.4, "upgraded": 0.4, "mounted": 0.5, "saved": 0.3, "passed": 0.5, "running": 0.3,
     },
 }
 
@@ -212,7 +214,12 @@ FAILURE_WORDS: dict[str, float] = {
     "could not": 0.5, "denied": 0.5, "refused": 0.6, "timeout": 0.5, "timed out": 0.6, "exception": 0.5,
     "warning": 0.3, "warn": 0.3, "lost": 0.5, "down": 0.4, "degraded": 0.5, "invalid": 0.4, "abort": 0.5,
     "corrupt": 0.5, "bad": 0.3, "unexpected": 0.4, "severe": 0.6, "not responding": 0.6, "asserted": 0.5,
-    "exceeded": 0.3, "killed": 0.4, "no": 0.1, "not": 0.1, "mismatch": 0.3, "unreachable": 0.5,
+    "exceeded": 0.3, "killed": 0.4, "no": 0.1, "not": 0.1, "mismatch": 0.3, "unreachable": 0.5, "fault": 0.5,
+    "faulty": 0.6, "loss": 0.4, "stall": 0.5, "hang": 0.5, "hung": 0.5, "stuck": 0.5, "starvation": 0.5,
+    "exhausted": 0.5, "retried": 0.3, "unavailable": 0.5, "disconnected": 0.3, "killing": 0.4, "overflow": 0.4,
+    "dropped": 0.3, "expired": 0.3, "rejected": 0.4, "missing": 0.4, "broken": 0.5, "violation": 0.4,
+    "abnormal": 0.5, "alarm": 0.4, "lockup": 0.6, "too high": 0.4, "too low": 0.4, "too long": 0.4,
+    "not found": 0.3, "slow": 0.3,
 }
 
 # Phrases that report a recovery: the failure words in such a line describe the past.
@@ -220,7 +227,7 @@ RECOVERY: tuple[str, ...] = (
     "link up", "state up", "restored", "recovered", "cleared", "deasserted", "back online", "back normal",
     "returned normal", "speed normal", "back mains", "power back", "resuming normal", "neighbor up",
     "neighbour up", "adjacency up", "peer up", "session up", "came up", "now up", "mains returned",
-    "power returned", "power restored",
+    "power returned", "power restored", "loading done",
 )
 
 # Phrases that soften or sharpen the severity a failure type usually carries.
