@@ -2,9 +2,11 @@
 deterministic, cites only ids it was given, keeps benign noise quiet, obeys close operator labels, and
 answers garbage with a valid benign verdict.
 
-The labelled set has two parts: `dev` lines were written first and used while building the keyword
-model; `holdout` lines were written after the model was frozen and never used to tune it. The score
-of both is printed (run with `-s`); the gate is macro-F1 >= 0.8 over everything.
+The labelled set has three parts, written in this order: `dev` (used while building the keyword model),
+`holdout` (written after the first version was frozen; that version scored macro-F1 0.869 on it, and its
+errors then guided generic fixes, so it is no longer a clean hold-out) and `holdout2` (written after the
+current version was frozen, never used to tune it: the honest estimate). Every part's score is printed
+(run with `-s`); the gates are macro-F1 >= 0.8 overall and on each held-out part.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ LABELLED = DATA / "labelled_lines.csv"
 LOGHUB_REFS = DATA / "labelled_loghub.csv"
 MIN_MACRO_F1 = 0.8
 BENIGN = str(FailureType.BENIGN)
+SPLITS = ("dev", "holdout", "holdout2")
 
 
 def _rows() -> list[dict[str, str]]:
@@ -111,7 +114,7 @@ def test_labelled_set_is_big_varied_and_sourced() -> None:
     assert len(ROWS) >= 150
     assert len([ft for ft in labels if ft != BENIGN]) >= 12 and labels[BENIGN] >= 20
     assert set(labels) <= {str(ft) for ft in FailureType}
-    assert {r["split"] for r in ROWS} == {"dev", "holdout"}
+    assert {r["split"] for r in ROWS} == set(SPLITS)
     assert len({r["line"] for r in ROWS}) == len(ROWS), "duplicate lines"
     for r in ROWS:
         assert r["source"].strip(), r["line"]
@@ -120,7 +123,7 @@ def test_labelled_set_is_big_varied_and_sourced() -> None:
 
 def test_macro_f1_on_labelled_lines_and_issues(classifier: OfflineClassifier) -> None:
     truth, predicted, by_split = [], [], {}
-    for split in ("dev", "holdout"):
+    for split in SPLITS:
         rows = [r for r in ROWS if r["split"] == split]
         got = [str(classifier.classify_line(r["line"]).failure_type) for r in rows]
         want = [r["failure_type"] for r in rows]
@@ -132,10 +135,10 @@ def test_macro_f1_on_labelled_lines_and_issues(classifier: OfflineClassifier) ->
     want = [label for _, label in issues]
     issue_f1 = report("multi-line issues", want, got)
     overall = report("all (single lines and issues)", truth + want, predicted + got)
-    print(f"\nmacro-F1: dev {by_split['dev']:.3f}, holdout {by_split['holdout']:.3f}, issues {issue_f1:.3f}, "
-          f"overall {overall:.3f}")
+    parts = ", ".join(f"{split} {f1:.3f}" for split, f1 in by_split.items())
+    print(f"\nmacro-F1: {parts}, issues {issue_f1:.3f}, overall {overall:.3f}")
     assert overall >= MIN_MACRO_F1
-    assert by_split["holdout"] >= MIN_MACRO_F1
+    assert by_split["holdout"] >= MIN_MACRO_F1 and by_split["holdout2"] >= MIN_MACRO_F1
 
 
 def test_loghub_lines_by_reference(classifier: OfflineClassifier, loghub_dir: Path) -> None:
