@@ -75,6 +75,8 @@ class _Decision:
 
 def neighbour_weight(n: Neighbour) -> float:
     """The pull of one neighbour: by trust in its labeller, falling to 0 at cosine similarity 0.5."""
+    if not math.isfinite(n.distance):
+        return 0.0
     similarity = 1.0 - n.distance
     closeness = max(0.0, min(1.0, (similarity - 0.5) / 0.5)) ** 2
     who = n.labelled_by.lower()

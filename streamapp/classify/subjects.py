@@ -40,10 +40,6 @@ class Subject:
     kind: str = "issue"
 
     @property
-    def line_ids(self) -> frozenset[str]:
-        return frozenset(u.line_id for u in self.units if u.line_id)
-
-    @property
     def template_ids(self) -> frozenset[str]:
         return frozenset(u.template_id for u in self.units if u.template_id)
 

@@ -238,6 +238,6 @@ SOFTER: tuple[str, ...] = (
 SHARPER: tuple[str, ...] = (
     "uncorrectable", "uncorrected", "fatal", "panic", "critical", "shutting down", "emergency",
     "non recoverable", "nonrecoverable", "back up data", "failed smart", "break attempt", "brute force",
-    "maximum authentication attempts", "authentication failures", "read only", "not syncing", "ue memory",
-    "ue error",
+    "maximum authentication attempts", "too many authentication", "more authentication failures", "read only",
+    "not syncing", "ue memory", "ue error",
 )
