@@ -55,7 +55,7 @@ class Clusterer:
     async def apply(self, closed: ClosedIssue) -> Prototype | None:
         if not closed.emitted:
             return None
-        issue = OpenIssue(**closed.issue)
+        issue = OpenIssue.from_dict(closed.issue)
         now = self.deps.clock.now()
         vector = issue_vector(issue.template_counts, self.deps.template_vectors(issue.templates))
         index = self.centroids(issue.os)

@@ -115,7 +115,7 @@ class LineConsumer:
     async def _index_os(self, store, os_name: str, evs: list[ParsedEvent]) -> None:  # type: ignore[no-untyped-def]
         templates = {ev.template_id: ev.template for ev in evs}
         vecs = self.deps.template_vectors(templates)
-        await store.upsert(
+        await store.add_new(
             "logs", os_name, [ev.id for ev in evs], np.stack([vecs[ev.template_id] for ev in evs]),
             metadatas=[line_metadata(ev, partition_key(ev, self.key_fields)) for ev in evs],
             documents=[ev.raw[:2000] for ev in evs],

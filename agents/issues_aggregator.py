@@ -1,11 +1,11 @@
 """Issues aggregator agent: `issue_events` -> open-issues table -> `issues_candidates`.
 
 Events are applied one at a time, because the table's local store and changelog partition come
-from the event being processed. A timer sweeps the locally owned issues and, for each one due to
-close (inactivity, age, size, or too many open), sends a `close` command into the same keyed
-topic, so closing happens in stream order like every other change. Closing emits the candidate
-(stable id) and a `ClosedIssue`; the closed issue is purged only after a grace period, so a
-replayed close re-emits the same ids instead of losing them.
+from the event being processed. A timer sweeps the locally owned issues and sends, per partition,
+one `sweep` command listing the issues due to close (inactivity, age, size, too many open) or to
+purge, into that partition of the same topic: closing happens in stream order like every other
+change. Closing emits the candidate (stable id) and a `ClosedIssue`; a closed issue is purged
+only after a grace period, so a replayed close re-emits the same ids instead of losing them.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 
 import faust
+from aiokafka.partitioner import DefaultPartitioner
 
 from streamapp.deps import Deps
 from streamapp.issues import (
@@ -31,6 +32,8 @@ from streamapp.records import ClosedIssue, IssueEvents, ParsedEvent
 from tables.issues import open_issues
 
 log = logging.getLogger(__name__)
+
+_PARTITIONER = DefaultPartitioner()
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,8 @@ class Aggregator:
     # ------------------------------------------------------------------------ stream iteration
     async def apply(self, cmd: IssueEvents) -> None:
         now = self.deps.clock.now()
-        issue: OpenIssue | None = self.table.get(cmd.key)
         if cmd.kind == "lines":
+            issue = self._load(cmd.key)
             events = [ParsedEvent(**e) for e in cmd.events]
             while events:
                 issue, events = absorb(issue, cmd.key, events, now, self.policy)
@@ -75,15 +78,27 @@ class Aggregator:
                     await self._close(issue, "max_lines", now)
                 else:
                     self._store(issue)
-        elif cmd.kind == "close" and issue is not None:
-            if issue.state == "open" and issue.version == cmd.version:
-                await self._close(issue, cmd.reason or "inactivity", now)
-            elif issue.state == "closed" and issue.version == cmd.version:
-                await self._emit(issue)  # a replayed close: same ids, deduplicated downstream
-        elif cmd.kind == "purge" and issue is not None and issue.state == "closed" and issue.version == cmd.version:
-            del self.table[cmd.key]
-            self.index.pop(cmd.key, None)
-        self._asked.pop(cmd.key, None)
+        elif cmd.kind == "sweep":
+            for action, key, version, reason in cmd.actions:
+                await self._act(action, key, version, reason, now)
+
+    async def _act(self, action: str, key: str, version: int, reason: str, now: float) -> None:
+        """A sweep decision, applied only if the issue is still the version the sweep saw."""
+        self._asked.pop(key, None)
+        issue = self._load(key)
+        if issue is None or issue.version != version:
+            return
+        if action == "close" and issue.state == "open":
+            await self._close(issue, reason, now)
+        elif action == "close":
+            await self._emit(issue)  # a replayed close: same ids, deduplicated downstream
+        elif action == "purge" and issue.state == "closed":
+            del self.table[key]
+            self.index.pop(key, None)
+
+    def _load(self, key: str) -> OpenIssue | None:
+        stored = self.table.get(key)
+        return OpenIssue.from_dict(stored) if stored is not None else None
 
     async def _close(self, issue: OpenIssue, reason: str, now: float) -> None:
         close(issue, reason, now)
@@ -100,12 +115,13 @@ class Aggregator:
             id=issue_id(issue.key, issue.first_line_id), os=issue.os, issue_key=contract_issue_key(issue),
             key=issue.key, host=issue.host, component=issue.component, pid=issue.pid,
             line_count=issue.line_count, emitted=emitted, severity=issue.severity,
-            close_reason=issue.close_reason, first_ts=issue.first_t, last_ts=issue.last_t, issue=issue.asdict(),
+            close_reason=issue.close_reason, first_ts=issue.first_t, last_ts=issue.last_t,
+            issue=issue.asdict() if emitted else {},  # only candidates are clustered
         )
         await topics.closed_issues.send(key=issue.os, value=closed)
 
     def _store(self, issue: OpenIssue) -> None:
-        self.table[issue.key] = issue
+        self.table[issue.key] = issue.asdict()
         self.index[issue.key] = entry_of(issue)
 
     # -------------------------------------------------------------------------------- sweeping
@@ -114,36 +130,43 @@ class Aggregator:
         partitions this worker owns)."""
         if actives == self._indexed_for:
             return
-        self.index = {key: entry_of(issue) for key, issue in self.table.items()}
+        self.index = {key: entry_of(OpenIssue.from_dict(issue)) for key, issue in self.table.items()}
         self._indexed_for = actives
         self._asked.clear()
 
-    def due(self, now: float) -> list[IssueEvents]:
-        """Commands for every local issue that must close or may be purged now (pure over the index)."""
-        commands = []
+    def due(self, now: float) -> dict[int, IssueEvents]:
+        """One sweep command per partition holding issues that must close or may be purged now
+        (pure over the index): a handful of messages per sweep, not one per issue."""
         p = self.policy
         opened = sorted((e.updated_at, k) for k, e in self.index.items() if e.state == "open")
         over = max(0, len(opened) - self.deps.settings.issue_max_open)
         stalest = {k for _, k in opened[:over]}
+        actions: dict[int, list[list]] = {}
         for key, e in self.index.items():
             if self._asked.get(key) == e.version:
                 continue
             if e.state == "open":
                 reason = "capacity" if key in stalest else close_reason(e, now, p)
                 if reason:
-                    commands.append(IssueEvents(kind="close", key=key, version=e.version, reason=reason))
+                    actions.setdefault(self.partition_of(key), []).append(["close", key, e.version, reason])
             elif now - e.closed_at >= self.deps.settings.issue_purge_grace_sec:
-                commands.append(IssueEvents(kind="purge", key=key, version=e.version))
-        return commands
+                actions.setdefault(self.partition_of(key), []).append(["purge", key, e.version, ""])
+        return {part: IssueEvents(kind="sweep", key=f"sweep:{part}", actions=acts) for part, acts in actions.items()}
+
+    def partition_of(self, key: str) -> int:
+        """The issue-events partition of a key: the producer's default (murmur2) partitioner."""
+        parts = list(range(self.deps.settings.topic_partitions))
+        return _PARTITIONER(key.encode(), parts, parts)
 
     async def sweep(self) -> int:
         actives = frozenset(self.deps.app.assignor.assigned_actives())
         self.refresh_index(actives)
         commands = self.due(self.deps.clock.now())
-        for cmd in commands:
-            await self.deps.topics.issue_events.send(key=cmd.key, value=cmd)
-            self._asked[cmd.key] = cmd.version
-        return len(commands)
+        for part, cmd in commands.items():
+            await self.deps.topics.issue_events.send(key=cmd.key, value=cmd, partition=part)
+            for _, key, version, _ in cmd.actions:
+                self._asked[key] = version
+        return sum(len(c.actions) for c in commands.values())
 
 
 def entry_of(issue: OpenIssue) -> Entry:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
+from streamapp.errors import ConfigError
 from streamapp.settings import Settings
 
 
@@ -24,6 +25,15 @@ async def ensure_topics(settings: Settings, topics: dict[str, int]) -> None:
     await admin.start()
     try:
         existing = set(await admin.list_topics())
+        present = [name for name in topics if name in existing]
+        for desc in await admin.describe_topics(present) if present else []:
+            want, have = topics[desc["topic"]], len(desc["partitions"])
+            if have != want:
+                # Keyed state (tables) depends on equal partition counts; fail before anything runs.
+                raise ConfigError(
+                    f"topic {desc['topic']!r} has {have} partitions but TOPIC_PARTITIONS is {want}; "
+                    "use the same count (or another TOPIC_PREFIX)"
+                )
         missing = [
             NewTopic(name=name, num_partitions=parts, replication_factor=1)
             for name, parts in topics.items()

@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -297,7 +298,8 @@ class Postgres(Service):
         own = self.dir / "data"
         if self._postgres_can_reach(self.dir):
             return own
-        return Path("/var/tmp") / f"streamapp-pg-{hashlib.sha1(str(STATE).encode()).hexdigest()[:10]}"
+        digest = hashlib.sha256(str(STATE).encode()).hexdigest()[:12]
+        return Path("/var/tmp") / f"streamapp-pg-{digest}"  # noqa: S108 - a named, per-checkout folder
 
     @staticmethod
     def _postgres_can_reach(path: Path) -> bool:
@@ -321,7 +323,12 @@ class Postgres(Service):
         return out.stdout.strip()
 
     def ensure_database(self) -> None:
-        """Create the project's role and database if the configured user cannot log in yet."""
+        """Create the project's role and database if the configured user cannot log in yet.
+        Names come from DATABASE_URL and are checked to be plain identifiers before use."""
+        for name in (self.user, self.db):
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise SystemExit(f"[services] DATABASE_URL: {name!r} is not a plain identifier")
+        password = self.password.replace("'", "''")
         env = {**os.environ, "PGPASSWORD": self.password}
         probe = subprocess.run(
             ["psql", "-h", self.host, "-p", str(self.port), "-U", self.user, "-d", self.db, "-tAc", "select 1"],
@@ -329,9 +336,9 @@ class Postgres(Service):
         )
         if probe.returncode == 0:
             return
-        if self.psql_as_postgres(f"select 1 from pg_roles where rolname='{self.user}'") != "1":
-            self.psql_as_postgres(f"create role \"{self.user}\" login password '{self.password}'")
-        if self.psql_as_postgres(f"select 1 from pg_database where datname='{self.db}'") != "1":
+        if self.psql_as_postgres(f"select 1 from pg_roles where rolname='{self.user}'") != "1":  # noqa: S608
+            self.psql_as_postgres(f"create role \"{self.user}\" login password '{password}'")
+        if self.psql_as_postgres(f"select 1 from pg_database where datname='{self.db}'") != "1":  # noqa: S608
             self.psql_as_postgres(f"create database \"{self.db}\" owner \"{self.user}\"")
 
     def up(self) -> None:

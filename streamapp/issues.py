@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from streamapp.intake import parse_id
-from streamapp.records import IssueCandidate, ParsedEvent, Record
+from streamapp.records import IssueCandidate, ParsedEvent
 from streamapp.taxonomy import Severity, max_severity
 
 KEY_FIELDS = ("os", "host", "component", "pid")
@@ -34,8 +34,10 @@ class IssuePolicy:
     emit: str = "signal"  # signal = only issues with a warning+ signal or a rule hit; all = every issue
 
 
-class OpenIssue(Record):
-    """An issue being built: what the table stores per key. Bounded by IssuePolicy."""
+@dataclass(slots=True)
+class OpenIssue:
+    """An issue being built: the open-issues table's value (stored as its dict). Bounded by
+    IssuePolicy. A slotted dataclass: read and written once per batch of a key, on the hot path."""
 
     key: str
     os: str
@@ -49,20 +51,30 @@ class OpenIssue(Record):
     updated_at: float
     version: int = 0
     line_count: int = 0
-    template_counts: dict = {}  # template id -> lines
-    templates: dict = {}  # template id -> template text
+    template_counts: dict = field(default_factory=dict)  # template id -> lines
+    templates: dict = field(default_factory=dict)  # template id -> template text
     other_templates: int = 0  # lines whose template did not fit under max_templates
-    head: list = []  # first lines (contract `logs` items)
-    tail: list = []  # last lines
+    head: list = field(default_factory=list)  # first lines (contract `logs` items)
+    tail: list = field(default_factory=list)  # last lines
     severity: str = "info"
-    signals: dict = {}  # rule id -> hits (ignored rules excluded)
-    hints: dict = {}  # failure type -> summed rule score
+    signals: dict = field(default_factory=dict)  # rule id -> hits (ignored rules excluded)
+    hints: dict = field(default_factory=dict)  # failure type -> summed rule score
     interesting: bool = False
-    sources: list = []
-    high_water: dict = {}  # source -> newest line id absorbed (a replayed line is skipped)
+    sources: list = field(default_factory=list)
+    high_water: dict = field(default_factory=dict)  # source -> newest line id absorbed (replays skipped)
     state: str = "open"  # open | closed (kept until purged, so a replayed close re-emits)
     close_reason: str = ""
     closed_at: float = 0.0
+
+    def asdict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OpenIssue:
+        return cls(**{k: v for k, v in data.items() if k in _ISSUE_FIELDS})
+
+
+_ISSUE_FIELDS = frozenset(OpenIssue.__slots__)  # type: ignore[attr-defined]
 
 
 def partition_key(event: ParsedEvent, fields: Sequence[str] = KEY_FIELDS) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import socket
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -186,6 +187,18 @@ def load_settings(**overrides: object) -> Settings:
             shown = "" if secret else f" (got {err.get('input')!r})"
             problems.append(f"{field.upper()}: {err['msg']}{shown}")
         raise ConfigError("invalid settings: " + "; ".join(problems)) from None
+
+
+def settings_for_env(env: Mapping[str, str]) -> Settings:
+    """The settings a child process started with `env` (on top of ours) will read, for the
+    launchers of workers (demo, benches, tests)."""
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        return load_settings()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @functools.cache

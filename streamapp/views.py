@@ -72,7 +72,7 @@ def register(app: faust.App, settings: Settings, tables: dict[str, faust.Table],
         class OpenIssues(web.View):
             @guarded
             async def get(self, request: web.Request) -> web.Response:
-                items, nxt = page((issue_summary(v) for _, v in issues.items()), request)
+                items, nxt = page((issue_summary(OpenIssue.from_dict(v)) for _, v in issues.items()), request)
                 return self.json({"worker": str(app.conf.canonical_url), "items": items, "next_offset": nxt})
 
         @app.page("/issues/{key}/")
@@ -83,7 +83,7 @@ def register(app: faust.App, settings: Settings, tables: dict[str, faust.Table],
                 issue = issues.get(key)
                 if issue is None:
                     return self.json({"error": f"no open issue {key!r}"}, status=404)
-                return self.json(issue.asdict())
+                return self.json(issue)
 
     protos = tables.get("prototypes")
     if protos is not None:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
+from streamapp.processes import start_worker
 from streamapp.records import ClosedIssue, ClusterCandidate, IssueCandidate
 from streamapp.settings import Settings
-from tests.support.procs import start_worker
 from tests.support.streams import accounted_lines, eventually, records, xadd_lines
 from tests.unit.test_records import PINNED
 

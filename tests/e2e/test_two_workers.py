@@ -9,9 +9,9 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
+from streamapp.processes import free_port, start_worker
 from streamapp.records import IssueCandidate
-from streamapp.settings import Settings
-from tests.support.procs import free_port, start_worker
+from streamapp.settings import Settings, settings_for_env
 from tests.support.streams import accounted_lines, eventually, records
 
 pytestmark = pytest.mark.e2e
@@ -33,8 +33,9 @@ async def run(
             async with httpx.AsyncClient(timeout=10) as http:
 
                 async def split() -> bool:
+                    auth = {"Authorization": f"Bearer {TOKEN}"}
                     for _, port in procs:
-                        r = await http.get(f"http://127.0.0.1:{port}/issues/", headers={"Authorization": f"Bearer {TOKEN}"})
+                        r = await http.get(f"http://127.0.0.1:{port}/issues/", headers=auth)
                         if r.status_code != 200:
                             return False
                     return all("Assigned" in p.output() or "assigned" in p.output() for p, _ in procs)
@@ -68,7 +69,7 @@ async def test_two_workers_equal_one(
     # A second, independent namespace for the two-worker run.
     env2 = {**env, "STREAMAPP_ID": env["STREAMAPP_ID"] + "2", "TOPIC_PREFIX": env["TOPIC_PREFIX"] + "2.",
             "STREAM_PREFIX": env["STREAM_PREFIX"] + "2."}
-    settings2 = Settings(**{k.lower(): v for k, v in env2.items()})
+    settings2 = settings_for_env(env2)
     try:
         pair = await run(env2, settings2, redis, lines, tmp_path / "two", workers=2)
     finally:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.procs import BIN, Proc, free_port
+from streamapp.processes import BIN, Proc, free_port
 
 HOST = "127.0.0.1"
 

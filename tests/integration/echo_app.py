@@ -18,7 +18,9 @@ async def echo(stream):
     async for batch in stream.take(50, within=0.5):
         lines: list[LogLine] = list(batch)
         cid = hashlib.blake2b("|".join(x.id for x in lines).encode(), digest_size=8).hexdigest()
-        items = [{"id": x.id, "templated": x.line, "raw": x.line, "component": "echo", "pid": "", "time": 0} for x in lines]
+        items = [
+            {"id": x.id, "templated": x.line, "raw": x.line, "component": "echo", "pid": "", "time": 0} for x in lines
+        ]
         await topics.issues_candidates.send(key=cid, value=IssueCandidate(
             id=cid, os="linux", issue_key="linux|echo|nopid", templated_summary=" \n".join(x.line for x in lines),
             logs=items, line_count=len(lines),

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from streamapp.api import create_api
+from streamapp.processes import free_port
 from streamapp.settings import Settings
-from tests.support.procs import free_port
 
 pytestmark = pytest.mark.integration
 

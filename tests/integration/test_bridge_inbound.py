@@ -13,10 +13,10 @@ import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from connectors.bridge_in import InboundBridge
+from streamapp.processes import start_cli
 from streamapp.records import DeadLetter, LogLine
 from streamapp.settings import Settings
 from tests.support.kafka import read_topic
-from tests.support.procs import start_cli
 
 pytestmark = pytest.mark.integration
 

@@ -10,9 +10,9 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
+from streamapp.processes import free_port, start_worker
 from streamapp.records import IssueCandidate
 from streamapp.settings import Settings
-from tests.support.procs import free_port, start_worker
 from tests.support.streams import accounted_lines, eventually, records, xadd_lines
 
 pytestmark = pytest.mark.integration

@@ -10,8 +10,8 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
+from streamapp.processes import start_worker
 from streamapp.settings import Settings
-from tests.support.procs import start_worker
 from tests.support.streams import eventually, xadd_lines
 
 pytestmark = pytest.mark.integration

@@ -19,11 +19,11 @@ from connectors.embeddings_openai import OpenAIEmbedder
 from connectors.llm import LLMConnector, RetryPolicy, UnusableAnswer
 from connectors.llm_health import LLMHealth
 from streamapp.errors import AuthFailed, ConfigError, ExternalAPIError, RateLimited, TransientError
+from streamapp.processes import free_port
 from streamapp.settings import load_settings
 from streamapp.taxonomy import FailureType
 from streamapp.verdicts import VERDICT_SCHEMA, InvalidVerdict, parse_verdict
 from tests.doubles.llm_double import LLMDouble
-from tests.support.procs import free_port
 
 SYSTEM = "You triage log incidents. Classify the lines."
 DISK = "Dec  1 10:00:01 db1 kernel: sd 0:0:0:0: [sda] I/O error, dev sda, sector 2048\n"

@@ -20,8 +20,9 @@ from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_
 from connectors.vectorstore import AsyncVectorStore, ChromaVectorStore, collection_name, open_client
 from streamapp.embedding import HashedTfidfEmbedder, Vectors
 from streamapp.errors import ConfigError, TransientError
+from streamapp.processes import free_port
+from tests.conftest import REPO
 from tests.integration.chroma_server import ChromaServer
-from tests.support.procs import REPO, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -12,9 +12,9 @@ import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient
 
 from connectors.kafka_admin import bootstrap_servers
+from streamapp.processes import start_worker
 from streamapp.records import Alert, IssueCandidate
 from streamapp.settings import Settings
-from tests.support.procs import start_worker
 from tests.unit.test_records import PINNED
 
 pytestmark = pytest.mark.integration

@@ -1,5 +1,6 @@
-"""Fixtures of tests on real services (integration and e2e): the local services, and an isolated namespace per test (its own
-Kafka topics, Redis keys, consumer groups and data dir) so tests never see each other's data."""
+"""Fixtures of tests on real services (integration and e2e): the local services, and an isolated
+namespace per test (its own Kafka topics, Redis keys, consumer groups and data dir) so tests never
+see each other's data."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient
 
 from connectors.kafka_admin import bootstrap_servers
-from streamapp.settings import Settings
-from tests.support.procs import REPO, free_port
+from streamapp.processes import free_port
+from streamapp.settings import Settings, settings_for_env
+from tests.conftest import REPO
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +45,7 @@ def env(services: None, tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 async def settings(env: dict[str, str]) -> AsyncIterator[Settings]:
-    s = Settings(**{k.lower(): v for k, v in env.items()})
+    s = settings_for_env(env)
     yield s
     await cleanup(s)
 

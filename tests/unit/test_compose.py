@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 
 from streamapp.settings import Settings
-from tests.support.procs import REPO
+from tests.conftest import REPO
 
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]

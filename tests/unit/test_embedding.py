@@ -20,7 +20,7 @@ from connectors.embeddings_openai import OpenAIEmbedder
 from streamapp.embedding import HashedTfidfEmbedder, tokenize
 from streamapp.errors import AuthFailed, ExternalAPIError, RateLimited, TransientError
 from streamapp.settings import load_settings
-from tests.support.procs import REPO
+from tests.conftest import REPO
 
 TEMPLATES = [
     "Connection refused to <*> port <*>",

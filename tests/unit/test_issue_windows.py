@@ -13,7 +13,7 @@ from agents.issues_aggregator import Aggregator
 from streamapp.clock import ManualClock
 from streamapp.deps import Deps
 from streamapp.embedding import HashedTfidfEmbedder
-from streamapp.issues import partition_key
+from streamapp.issues import OpenIssue, partition_key
 from streamapp.lines import LineProcessor
 from streamapp.records import IssueEvents, LogLine, ParsedEvent
 from streamapp.rules import RuleSet
@@ -53,6 +53,17 @@ def event(i: int, t: float, component: str = "kernel", severity: str = "error") 
     )
 
 
+def due(agg: Aggregator, now: float) -> list[list]:
+    """The sweep's decisions, flattened over partitions: [action, key, version, reason]."""
+    return [a for cmd in agg.due(now).values() for a in cmd.actions]
+
+
+async def run(agg: Aggregator, now: float) -> None:
+    """Apply every sweep command due now (what the timer sends and the agent then processes)."""
+    for cmd in agg.due(now).values():
+        await agg.apply(cmd)
+
+
 async def feed(agg: Aggregator, events: list[ParsedEvent]) -> None:
     key = partition_key(events[0])
     await agg.apply(IssueEvents(kind="lines", key=key, events=[e.asdict() for e in events]))
@@ -65,12 +76,12 @@ async def test_closes_exactly_after_inactivity_not_before() -> None:
     clock.advance(20)
     await feed(agg, [event(1, clock.now())])  # activity restarts the timeout
     clock.advance(29.999)
-    assert agg.due(clock.now()) == []
+    assert due(agg, clock.now()) == []
     clock.advance(0.001)
-    (cmd,) = agg.due(clock.now())
-    assert (cmd.kind, cmd.reason) == ("close", "inactivity")
+    (action,) = due(agg, clock.now())
+    assert (action[0], action[3]) == ("close", "inactivity")
     assert sinks.issues_candidates.sent == []
-    await agg.apply(cmd)
+    await run(agg, clock.now())
     (candidate,) = sinks.issues_candidates.sent
     assert candidate.line_count == 2 and candidate.issue_key == "linux|kernel|nopid"
     assert [c.emitted for c in sinks.closed_issues.sent] == [True]
@@ -81,13 +92,13 @@ async def test_a_key_that_never_goes_quiet_closes_at_max_duration() -> None:
     agg, sinks = make(clock)
     for i in range(61):  # a line every 10 s, for 600 s
         await feed(agg, [event(i, clock.now())])
-        commands = agg.due(clock.now())
+        actions = due(agg, clock.now())
         if i < 60:
-            assert commands == [], f"closed early at {i * 10}s"
-        clock.advance(10) if i < 60 else None
-    (cmd,) = commands
-    assert cmd.reason == "max_duration"
-    await agg.apply(cmd)
+            assert actions == [], f"closed early at {i * 10}s"
+            clock.advance(10)
+    (action,) = actions
+    assert action[3] == "max_duration"
+    await run(agg, clock.now())
     assert sinks.issues_candidates.sent[0].line_count == 61
 
 
@@ -96,9 +107,10 @@ async def test_a_stale_close_command_is_ignored() -> None:
     agg, sinks = make(clock)
     await feed(agg, [event(0, clock.now())])
     clock.advance(31)
-    (cmd,) = agg.due(clock.now())
+    commands = list(agg.due(clock.now()).values())
     await feed(agg, [event(1, clock.now())])  # a line arrives before the close is processed
-    await agg.apply(cmd)
+    for cmd in commands:
+        await agg.apply(cmd)
     assert sinks.issues_candidates.sent == [], "the issue saw new lines; the old close does not apply"
 
 
@@ -109,7 +121,7 @@ async def test_replayed_lines_and_closes_are_not_counted_twice() -> None:
     await feed(agg, batch)
     await feed(agg, batch)  # at-least-once: the same lines again
     clock.advance(30)
-    (cmd,) = agg.due(clock.now())
+    (cmd,) = agg.due(clock.now()).values()
     await agg.apply(cmd)
     await agg.apply(cmd)  # the close replayed
     ids = {c.id for c in sinks.issues_candidates.sent}
@@ -121,12 +133,13 @@ async def test_closed_issues_are_purged_after_the_grace_period() -> None:
     agg, _ = make(clock, issue_purge_grace_sec=60)
     await feed(agg, [event(0, clock.now())])
     clock.advance(30)
-    await agg.apply(agg.due(clock.now())[0])
+    await run(agg, clock.now())
     clock.advance(59)
-    assert agg.due(clock.now()) == []
+    assert due(agg, clock.now()) == []
     clock.advance(1)
-    (purge,) = agg.due(clock.now())
-    await agg.apply(purge)
+    (purge,) = due(agg, clock.now())
+    assert purge[0] == "purge"
+    await run(agg, clock.now())
     assert agg.table == {} and agg.index == {}
 
 
@@ -150,19 +163,19 @@ async def test_200k_generated_lines_stay_within_caps(shared_tools_dir: Path, log
             if len(batch) == 1000:
                 await replay_batch(agg, processor, batch, clock, keys_seen)
                 batch = []
-                for cmd in agg.due(clock.now()):  # the sweep, every simulated second
-                    await agg.apply(cmd)
+                await run(agg, clock.now())  # the sweep, every simulated second
                 max_open = max(max_open, sum(1 for e in agg.index.values() if e.state == "open"))
                 clock.advance(1)
     assert len(keys_seen) > 5 * cap_open, "the replay must have many more keys than the cap"
     assert max_open <= cap_open + 1000, max_open  # at most one batch of new keys above the cap
-    for issue in agg.table.values():
+    for issue in map(OpenIssue.from_dict, agg.table.values()):
         assert len(issue.head) <= cap_sample and len(issue.tail) <= cap_sample
         assert issue.line_count <= cap_lines
         assert len(issue.template_counts) <= 50
     closed = sinks.closed_issues.sent
     assert any(c.close_reason == "capacity" for c in closed), "the open-issue cap was exercised"
-    assert sum(c.line_count for c in closed) + sum(i.line_count for i in agg.table.values() if i.state == "open") == 200_000
+    still_open = sum(i["line_count"] for i in agg.table.values() if i["state"] == "open")
+    assert sum(c.line_count for c in closed) + still_open == 200_000
     print(f"keys {len(keys_seen)}, max open {max_open}, closed {len(closed)}")
 
 

@@ -1,4 +1,5 @@
-"""Real processes for tests: free ports, and workers/bridges started as the user would start them."""
+"""Child processes of the demo, the benches and the tests: free ports, and workers, bridges and
+the API started exactly as a user starts them, with their output in a log file."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
@@ -24,12 +24,14 @@ def free_port() -> int:
 class Proc:
     """A child process whose output goes to a log file, with the ways a test stops it."""
 
-    def __init__(self, argv: list[str], env: dict[str, str], log_path: Path, ready_marker: str | None) -> None:
+    def __init__(
+        self, argv: list[str], env: dict[str, str], log_path: Path, ready_marker: str | None, cwd: Path | None = None
+    ) -> None:
         self.argv, self.log_path, self.ready_marker = argv, log_path, ready_marker
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in wait()
         self.popen = subprocess.Popen(
-            argv, cwd=REPO, env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT,
+            argv, cwd=cwd or Path.cwd(), env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -65,9 +67,10 @@ class Proc:
             self._log.close()
 
 
-def start_worker(env: dict[str, str], log_path: Path, app: str = "streamapp") -> Proc:
+def start_worker(env: dict[str, str], log_path: Path, app: str = "streamapp", cwd: Path | None = None) -> Proc:
     """`faust -A <app> worker -l info`, exactly as users run it; ready when Faust says so."""
-    proc = Proc([str(BIN / "faust"), "-A", app, "worker", "-l", "info"], env, log_path, "[^Worker]: Ready")
+    argv = [str(BIN / "faust"), "-A", app, "worker", "-l", "info"]
+    proc = Proc(argv, env, log_path, "[^Worker]: Ready", cwd=cwd)
     proc.wait_ready()
     return proc
 

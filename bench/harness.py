@@ -1,0 +1,90 @@
+"""What the benches share: a fresh namespace on the local services, generated lines, a worker
+process, progress polling and RSS readings."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import redis
+
+from streamapp.processes import Proc, free_port, start_worker
+from streamapp.settings import Settings, settings_for_env
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("STREAMAPP_SHARED_DIR", REPO.parent / "shared"))
+
+
+def services_up() -> None:
+    subprocess.run([str(REPO / "scripts" / "services"), "up"], check=True, stdout=subprocess.DEVNULL)
+
+
+def namespace(workdir: Path, **extra: str) -> tuple[dict[str, str], Settings]:
+    prefix = f"b{uuid.uuid4().hex[:8]}."
+    env = {
+        "STREAMAPP_ID": f"{prefix}app", "TOPIC_PREFIX": prefix, "STREAM_PREFIX": prefix,
+        "DATA_DIR": str(workdir / "worker"), "CHROMA_PATH": str(workdir / "chroma"), "WEB_PORT": str(free_port()),
+        **extra,
+    }
+    return env, settings_for_env(env)
+
+
+def generate(n: int, out: Path, system: str = "Linux", seed: int = 1) -> list[str]:
+    """`n` realistic lines from the shared generator (fresh variable values, known templates)."""
+    tool = SHARED / "tools" / "loggen.py"
+    if not tool.exists():
+        raise SystemExit(f"shared tools not found at {tool} (set STREAMAPP_SHARED_DIR)")
+    subprocess.run(
+        [sys.executable, str(tool), "--data", str(SHARED / "data" / "loghub-2k"), "--system", system,
+         "-n", str(n), "-o", str(out), "--seed", str(seed)], check=True, stdout=subprocess.DEVNULL,
+    )
+    return out.read_text().splitlines()
+
+
+def xadd_all(client: redis.Redis, stream: str, lines: list[str], source: str) -> float:
+    """Pipelined XADD of every line; returns the seconds it took."""
+    start = time.perf_counter()
+    for i in range(0, len(lines), 2000):
+        pipe = client.pipeline(transaction=False)
+        for line in lines[i : i + 2000]:
+            pipe.xadd(stream, {"source": source, "line": line})
+        pipe.execute()
+    return time.perf_counter() - start
+
+
+def wait(progress: Callable[[], int], target: int, timeout: float, label: str) -> float:
+    """Poll until progress() >= target; returns the elapsed seconds."""
+    start = time.perf_counter()
+    last_print = 0.0
+    while (done := progress()) < target:
+        now = time.perf_counter() - start
+        if now > timeout:
+            raise SystemExit(f"{label}: only {done}/{target} after {timeout:.0f}s")
+        if now - last_print > 5:
+            print(f"  {label}: {done}/{target} after {now:.0f}s", file=sys.stderr, flush=True)
+            last_print = now
+        time.sleep(0.05)
+    return time.perf_counter() - start
+
+
+def rss_mb(proc: Proc) -> float:
+    """Resident set size of the worker process, MiB."""
+    for line in Path(f"/proc/{proc.popen.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def worker(env: dict[str, str], log: Path, app: str = "streamapp") -> Proc:
+    return start_worker(env, log, app=app, cwd=REPO)
+
+
+def cleanup(client: redis.Redis, settings: Settings) -> None:
+    keys = list(client.scan_iter(match=f"{settings.stream_prefix}*", count=1000))
+    for i in range(0, len(keys), 500):
+        client.delete(*keys[i : i + 500])
