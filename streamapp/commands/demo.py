@@ -1,0 +1,190 @@
+"""`streamapp demo`: the analyzer end to end on simulated incidents (or a log file you name).
+
+Starts the local services (scripts/services), a worker and the API; feeds the lines through the
+Redis stream `logs` in real time; shows issues and alerts as they arrive; ends with a scorecard
+(simulated traffic) and where to look. Everything of one run lives under its own prefix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import redis
+from tqdm import tqdm
+
+from streamapp.auth import new_token
+from streamapp.processes import BIN, Proc, free_port, start_worker
+from streamapp.records import Alert, ClosedIssue, IssueCandidate
+from streamapp.scorecard import Detection, score
+from streamapp.settings import Settings, settings_for_env
+from streamapp.simulate import SOURCE_FORMATS, Scenario
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="run the analyzer end to end on simulated traffic or a log file")
+    p.add_argument("--file", type=Path, help="a log file to analyze instead of simulated traffic")
+    p.add_argument("--format", default="linux", help="format of --file: a preset or a Loghub format string")
+    p.add_argument("--rate", type=float, default=400.0, help="lines/s fed from --file")
+    p.add_argument("--duration", type=float, default=60.0, help="seconds of simulated traffic")
+    p.add_argument("--sim-rate", type=float, default=40.0, help="routine lines/s of simulated traffic")
+    p.add_argument("--incidents", type=int, default=10, help="incidents injected into simulated traffic")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--keep", action="store_true", help="leave the worker and API running at the end")
+    p.set_defaults(func=run)
+
+
+def port_or_free(preferred: int) -> int:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", preferred))
+        except OSError:
+            return free_port()
+    return preferred
+
+
+def feed(
+    client: redis.Redis, stream: str, items: Iterator[tuple[float, str, str]], total: int, on_tick: Callable[[], None]
+) -> dict[int, str]:
+    """XADD (at, source, line) items in real time, calling `on_tick` while waiting; returns
+    index -> line id."""
+    ids: dict[int, str] = {}
+    start = time.monotonic()
+    with tqdm(total=total, unit="line", desc="feeding logs", file=sys.stderr, mininterval=1.0) as bar:
+        pipe = client.pipeline(transaction=False)
+        pending: list[int] = []
+        for i, (at, source, line) in enumerate(items):
+            if (wait := at - (time.monotonic() - start)) > 0:
+                for k, eid in zip(pending, pipe.execute(), strict=True):
+                    ids[k] = eid.decode()
+                bar.update(len(pending))
+                pending = []
+                on_tick()
+                time.sleep(min(wait, 1.0))
+            pipe.xadd(stream, {"source": source, "line": line})
+            pending.append(i)
+        for k, eid in zip(pending, pipe.execute(), strict=True):
+            ids[k] = eid.decode()
+        bar.update(len(pending))
+    return ids
+
+
+class Watcher:
+    """Prints new issue candidates and alerts as they appear on their Redis streams."""
+
+    def __init__(self, client: redis.Redis, settings: Settings) -> None:
+        self.client, self.s = client, settings
+        self.last = {"issues_candidates": "0-0", "alerts": "0-0"}
+        self.issues: list[IssueCandidate] = []
+        self.alerts: list[Alert] = []
+
+    def poll(self) -> None:
+        for name, cls in (("issues_candidates", IssueCandidate), ("alerts", Alert)):
+            for eid, fields in self.client.xrange(self.s.redis_key(name), min=f"({self.last[name]}"):
+                self.last[name] = eid.decode()
+                rec = cls.from_redis(fields)
+                if isinstance(rec, Alert):
+                    self.alerts.append(rec)
+                    tqdm.write(
+                        f"  ALERT {rec.severity:8} {rec.failure_type:24} {rec.host or '-':10} {rec.summary[:90]}"
+                    )
+                else:
+                    self.issues.append(rec)
+                    hint = max(rec.hints, key=rec.hints.get) if rec.hints else "-"
+                    tqdm.write(f"  issue {rec.severity:8} {hint:24} {rec.host or '-':10} {rec.issue_key} "
+                               f"({rec.line_count} lines)")
+
+    def accounted(self) -> int:
+        closed = self.client.xrange(self.s.redis_key(self.s.stream_issues_closed))
+        return sum({c.id: c.line_count for c in (ClosedIssue.from_redis(f) for _, f in closed)}.values())
+
+
+def run(args: argparse.Namespace) -> int:
+    repo = Path.cwd()
+    if (repo / "scripts" / "services").exists():
+        subprocess.run([str(repo / "scripts" / "services"), "up"], check=True)
+    run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    workdir = repo / ".state" / "demo" / run_id
+    token = new_token()
+    formats = {"user-file": args.format} if args.file else SOURCE_FORMATS
+    env = {
+        "STREAMAPP_ID": f"demo{run_id}", "TOPIC_PREFIX": f"demo{run_id}.", "STREAM_PREFIX": f"demo{run_id}.",
+        "DATA_DIR": str(workdir / "worker"), "CHROMA_PATH": str(workdir / "chroma"), "ISSUE_INACTIVITY_SEC": "5",
+        "SOURCE_FORMATS": json.dumps(formats), "ADMIN_TOKEN": token,
+        "WEB_PORT": str(port_or_free(6066)), "API_PORT": str(port_or_free(8080)),
+    }
+    s = settings_for_env(env)
+    print(f"streamapp demo {run_id}: starting a worker and the API (logs in {workdir})", flush=True)
+    worker = start_worker(env, workdir / "worker.log")
+    api = Proc([str(BIN / "streamapp"), "api"], env, workdir / "api.log", "Uvicorn running")
+    api.wait_ready()
+    client = redis.Redis.from_url(s.redis_url)
+    watch = Watcher(client, s)
+    scenario = None
+    if args.file:
+        lines = args.file.read_text(errors="replace").splitlines()
+        items = ((i / args.rate, "user-file", line) for i, line in enumerate(lines))
+        total = len(lines)
+        incident_of: list[str] = []
+    else:
+        scenario = Scenario(duration=args.duration, rate=args.sim_rate, incidents=args.incidents, seed=args.seed,
+                            start=datetime.now(UTC))
+        sim = list(scenario.lines())
+        items = ((x.at, x.source, x.line) for x in sim)
+        total = len(sim)
+        incident_of = [x.incident for x in sim]
+    started = time.monotonic()
+    try:
+        ids = feed(client, s.redis_key("logs"), items, total, watch.poll)
+        deadline = time.monotonic() + 180
+        while watch.accounted() < total and time.monotonic() < deadline:
+            watch.poll()
+            time.sleep(0.5)
+        time.sleep(2)
+        watch.poll()
+        elapsed = time.monotonic() - started
+        report(watch, scenario, ids, incident_of, total, elapsed, s, env, token)
+    finally:
+        if not args.keep:
+            api.terminate()
+            worker.terminate()
+    return 0
+
+
+def report(watch: Watcher, scenario: Scenario | None, ids: dict[int, str], incident_of: list[str], total: int,
+           elapsed: float, s: Settings, env: dict[str, str], token: str) -> None:
+    accounted = watch.accounted()
+    print("\n=== scorecard ===")
+    print(f"lines fed {total}, in closed issues {accounted}, in {elapsed:.0f}s ({accounted / elapsed:.0f} lines/s)")
+    print(f"issue candidates {len(watch.issues)}, alerts {len(watch.alerts)}")
+    if scenario is not None:
+        lines_of: dict[str, set[str]] = {}
+        for i, inc in enumerate(incident_of):
+            if inc and i in ids:
+                lines_of.setdefault(inc, set()).add(ids[i])
+        incidents = {x.id: (str(x.failure_type), frozenset(lines_of.get(x.id, ()))) for x in scenario.incidents}
+        if watch.alerts:
+            dets = [Detection(a.id, a.host, a.failure_type, frozenset(a.log_ids)) for a in watch.alerts]
+            basis = "alerts"
+        else:
+            dets = [Detection(c.id, c.host, max(c.hints, key=c.hints.get) if c.hints else "",
+                              frozenset(i["id"] for i in c.logs)) for c in watch.issues]
+            basis = "issue candidates (top rule hint; no alerts yet)"
+        card = score(incidents, dets)
+        print(f"incidents injected {card.incidents}, detected {card.detected}  (from {basis})")
+        print(f"precision {card.precision:.2f}  recall {card.recall:.2f}")
+        for x in scenario.incidents:
+            mark = "missed" if x.id in card.misses else "found"
+            print(f"  {x.id} {x.failure_type:24} {x.host:10} {mark}")
+    print("\n=== where to look ===")
+    print(f"API            http://127.0.0.1:{env['API_PORT']}/healthz  /readyz")
+    print(f"table views    http://127.0.0.1:{env['WEB_PORT']}/issues/  /prototypes/   (Authorization: Bearer {token})")
+    streams = ("logs", "issues_candidates", "clusters_candidates", "alerts")
+    print(f"Redis streams  {', '.join(s.redis_key(n) for n in streams)}")
