@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from connectors.kafka_admin import bootstrap_servers
+from connectors.kafka_admin import bootstrap_servers, ensure_topics
 from streamapp.settings import Settings
 
 
@@ -38,7 +38,9 @@ async def read_topic(
 
 
 async def produce(settings: Settings, topic: str, items: list[tuple[bytes, bytes]]) -> None:
-    """Send (key, value) pairs and wait for the broker's acks."""
+    """Send (key, value) pairs and wait for the broker's acks (creating the topic the way the app
+    does: the broker never auto-creates topics)."""
+    await ensure_topics(settings, {topic: settings.topic_partitions})
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers(settings), acks="all")
     await producer.start()
     try:
