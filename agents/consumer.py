@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +39,7 @@ class LineConsumer:
         self.snapshot_dir = Path(s.data_dir) / "miners"
         self._indexed_templates: set[str] = set()
         self.sampler = IndexSampler(window_sec=s.index_window_sec, per_window=s.index_per_window)
+        self.seen = RecentIds()
         self.vector_errors = 0
         self.load_snapshots()
 
@@ -60,12 +61,15 @@ class LineConsumer:
             os.replace(tmp, self.snapshot_dir / f"{os_name}.state")
 
     # --------------------------------------------------------------------------------- batches
-    async def handle(self, lines: list[LogLine]) -> Processed:
+    async def handle(self, lines: list[LogLine], positions: list[tuple[int, int]] | None = None) -> Processed:
+        """One batch; `positions` are the lines' (partition, offset) in `logs`, which the
+        aggregator uses to recognise a redelivered line."""
         s, topics = self.deps.settings, self.deps.topics
         now = self.deps.clock.now()
+        at = dict(zip((x.id for x in lines), positions or (), strict=False))
         metrics: list[Metric] = []
         logs: list[LogLine] = []
-        for line in lines:
+        for line in self.seen.fresh(lines):
             payload = metric_payload(line.line) if s.enable_metrics_normalization else None
             if payload is None:
                 logs.append(line)
@@ -76,6 +80,8 @@ class LineConsumer:
         except Exception as exc:  # a bug must not stop the stream: park the batch with the reason
             log.exception("consumer: batch failed")
             processed = Processed(dead=[dead_letter(x, f"consumer error: {exc!r}", now) for x in logs])
+        for ev in processed.events:
+            ev.src, ev.off = at.get(ev.id, (-1, -1))
         await self.index(processed.events)
         by_key: dict[str, list[ParsedEvent]] = defaultdict(list)
         for ev in processed.events:
@@ -138,6 +144,28 @@ class LineConsumer:
                     ev.nearest_label = str(nearest[ev.template_id].metadata.get("label", ""))
 
 
+class RecentIds:
+    """Line ids seen lately. A bridge that crashed after producing but before acknowledging sends
+    its batch again, so Kafka holds the same Redis entry twice; the second copy is dropped here."""
+
+    def __init__(self, size: int = 200_000) -> None:
+        self.size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self.duplicates = 0
+
+    def fresh(self, lines: list[LogLine]) -> list[LogLine]:
+        out = []
+        for line in lines:
+            if line.id in self._ids:
+                self.duplicates += 1
+                continue
+            self._ids[line.id] = None
+            out.append(line)
+        while len(self._ids) > self.size:
+            self._ids.popitem(last=False)
+        return out
+
+
 def line_metadata(ev: ParsedEvent, key: str) -> dict:
     """What `logs_<os>` keeps per line: enough to filter by host/issue and cite the line."""
     return {
@@ -163,8 +191,10 @@ def register(deps: Deps) -> LineConsumer:
 
     @app.agent(deps.topics.logs, name="consumer")
     async def consume(stream):  # type: ignore[no-untyped-def]
-        async for batch in stream.take(s.consumer_batch_size, within=s.consumer_batch_within_sec):
-            await consumer.handle(list(batch))
+        async for events in stream.take_events(s.consumer_batch_size, within=s.consumer_batch_within_sec):
+            await consumer.handle(
+                [e.value for e in events], [(e.message.partition, e.message.offset) for e in events]
+            )
 
     @app.timer(interval=s.miner_snapshot_sec, name="consumer.snapshot")
     async def snapshot() -> None:

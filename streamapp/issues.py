@@ -12,12 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from streamapp.intake import parse_id
 from streamapp.records import IssueCandidate, ParsedEvent
 from streamapp.taxonomy import Severity, max_severity
 
 KEY_FIELDS = ("os", "host", "component", "pid")
-MAX_SOURCES = 64  # per issue, for replay detection
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,7 @@ class OpenIssue:
     hints: dict = field(default_factory=dict)  # failure type -> summed rule score
     interesting: bool = False
     sources: list = field(default_factory=list)
-    high_water: dict = field(default_factory=dict)  # source -> newest line id absorbed (replays skipped)
+    high_water: dict = field(default_factory=dict)  # `logs` partition -> newest offset absorbed
     state: str = "open"  # open | closed (kept until purged, so a replayed close re-emits)
     close_reason: str = ""
     closed_at: float = 0.0
@@ -133,14 +131,17 @@ def absorb(
 
 
 def _is_new(issue: OpenIssue, ev: ParsedEvent) -> bool:
-    """Lines of one source arrive in id order, so a line at or below the source's high-water mark
-    was absorbed before: at-least-once delivery replays it, the issue must not count it twice."""
-    line = parse_id(ev.id)
-    last = issue.high_water.get(ev.source)
-    if last is not None and line <= parse_id(last):
+    """Each `logs` partition is consumed in offset order, and a redelivery (a consumer restart or
+    a rebalance) re-reads from an older committed offset. So a line at or below its partition's
+    high-water offset was absorbed before: the issue must not count it twice. (Redis entry ids
+    cannot serve here: several bridges interleave their batches in one Kafka partition.)"""
+    if ev.src < 0:  # not from Kafka (tools, tests): nothing to deduplicate against
+        return True
+    part = str(ev.src)
+    last = issue.high_water.get(part)
+    if last is not None and ev.off <= last:
         return False
-    if last is not None or len(issue.high_water) < MAX_SOURCES:
-        issue.high_water[ev.source] = ev.id
+    issue.high_water[part] = ev.off
     return True
 
 

@@ -265,6 +265,8 @@ class ParsedEvent:
     source_id: str = ""
     nearest_label: str = ""
     nearest_distance: float = 1.0
+    src: int = -1  # the `logs` partition and offset the line was read at (replay detection)
+    off: int = -1
 
     def asdict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]

@@ -50,6 +50,7 @@ def event(i: int, t: float, component: str = "kernel", severity: str = "error") 
         timestamp="", t=t, template_id="t1", template="disk <*> failed", params=[str(i)], raw=f"disk {i} failed",
         severity=severity, signals=[{"rule": "disk-io-error", "severity": "error", "failure_type": "hardware_disk",
                                      "score": 0.8, "ignore": False}],
+        src=0, off=i,  # read from `logs` partition 0 at offset i
     )
 
 
@@ -182,6 +183,7 @@ async def test_200k_generated_lines_stay_within_caps(shared_tools_dir: Path, log
 async def replay_batch(agg, processor, batch, clock, keys_seen) -> None:  # type: ignore[no-untyped-def]
     groups: dict[str, list[ParsedEvent]] = {}
     for ev in processor.process(batch, clock.now()).events:
+        ev.src, ev.off = 0, int(ev.id.split("-")[0])
         groups.setdefault(partition_key(ev), []).append(ev)
     for key, evs in groups.items():
         keys_seen.add(key)

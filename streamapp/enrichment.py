@@ -1,0 +1,160 @@
+"""Enrichment, pure: the prompts (HyDE and classification), the verdict cache key, operator
+overrides, and the alerts built from a verdict. The agents do the I/O around these."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from streamapp.classify.subjects import Neighbour
+from streamapp.records import Alert, ClusterCandidate, IssueCandidate
+from streamapp.taxonomy import FailureType, Severity
+from streamapp.verdicts import PROMPT_VERSION, Verdict
+
+OPERATOR = "operator"
+OVERRIDE_DISTANCE = 0.15  # an operator-labelled prototype this close decides the failure type
+MAX_PROMPT_LINES = 30
+
+HYDE_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["lines"],
+    "properties": {"lines": {"type": "array", "items": {"type": "string"}}},
+}
+
+SYSTEM = (
+    "You are a senior site reliability engineer triaging production logs. Answer only with JSON "
+    "that fits the schema. Base the verdict on the evidence shown; cite line ids and template ids "
+    "exactly as given; use `benign` when nothing needs action."
+)
+
+
+def hyde_prompt(lines: Sequence[str], os_name: str) -> tuple[str, str]:
+    """Ask for the log lines the failure behind these lines would also produce (HyDE): their
+    embeddings find related evidence the issue's own wording would miss."""
+    shown = "\n".join(lines[:MAX_PROMPT_LINES])
+    user = (
+        f"These {os_name} log lines belong to one issue:\n{shown}\n\n"
+        "Write 5 other log lines (raw syslog messages, no commentary) that the same underlying "
+        "failure would typically produce on such a system."
+    )
+    return SYSTEM, user
+
+
+def _taxonomy() -> str:
+    return "\n".join(f"- {f}: {f.description}" for f in FailureType)
+
+
+def issue_prompt(candidate: IssueCandidate, neighbours: Sequence[Neighbour], related: Sequence[str]) -> tuple[str, str]:
+    lines = "\n".join(
+        f"[{item.get('id')}] (template {item.get('template_id', '')}) {item.get('raw', '')}"
+        for item in candidate.logs[:MAX_PROMPT_LINES]
+    )
+    return SYSTEM, _classify_text(
+        f"Issue {candidate.issue_key} on host {candidate.host or '?'}: {candidate.line_count} lines, "
+        f"severity by log level and rules {candidate.severity}.",
+        lines, candidate.signals, candidate.hints, neighbours, related,
+    )
+
+
+def cluster_prompt(
+    candidate: ClusterCandidate, neighbours: Sequence[Neighbour], related: Sequence[str], templates: dict[str, str]
+) -> tuple[str, str]:
+    lines = "\n".join(f"[{s.get('env_id')}] {s.get('raw', '')}" for s in candidate.sample_logs[:MAX_PROMPT_LINES])
+    tpl = "\n".join(f"(template {t}) {templates[t]}" for t in candidate.template_ids if t in templates)
+    return SYSTEM, _classify_text(
+        f"A cluster of {candidate.member_count} similar issues on {candidate.os}. Its templates:\n{tpl}",
+        lines, [], {}, neighbours, related,
+    )
+
+
+def _classify_text(head: str, lines: str, signals: Iterable[dict], hints: dict, neighbours: Sequence[Neighbour],
+                   related: Sequence[str]) -> str:
+    near = "\n".join(
+        f"- distance {n.distance:.2f}: labelled {n.label or 'unlabelled'} by {n.labelled_by or 'nobody'}: "
+        f"{n.text[:160]}"
+        for n in neighbours
+    )
+    return (
+        f"{head}\n\nLines (id in brackets):\n{lines}\n\n"
+        f"Rule signals: {json.dumps(list(signals))}; rule hints per failure type: {json.dumps(hints)}\n"
+        f"Similar known prototypes/templates:\n{near or '- none'}\n"
+        f"Related lines retrieved from the store:\n" + ("\n".join(f"- {r[:200]}" for r in related) or "- none")
+        + f"\n\nFailure types:\n{_taxonomy()}\n\nClassify this issue."
+    )
+
+
+def cache_key(subject: Iterable[str], model: str) -> str:
+    """Same templates (or the same prototype), same prompt version, same model: same verdict."""
+    basis = "|".join(sorted(subject)) + f"|{PROMPT_VERSION}|{model}"
+    return "verdict:" + hashlib.blake2b(basis.encode(), digest_size=16).hexdigest()
+
+
+def verdict_to_cache(verdict: Verdict) -> str:
+    return json.dumps({**verdict.as_result(), "classifier": verdict.classifier})
+
+
+def verdict_from_cache(raw: str | bytes, line_ids: Sequence[str], template_ids: Sequence[str]) -> Verdict:
+    """A cached verdict applied to a new occurrence: its evidence re-pointed at this issue's lines
+    (the cached ids belong to the issue that paid for the LLM call)."""
+    data = json.loads(raw)
+    cited = set(data["evidence"]["template_ids"]) & set(template_ids)
+    return Verdict(
+        failure_type=FailureType(data["failure_type"]), severity=Severity(data["severity"]),
+        confidence=float(data["confidence"]), summary=data["summary"],
+        root_cause_hypothesis=data.get("root_cause_hypothesis", ""),
+        recommended_action=data.get("recommended_action", ""), line_ids=tuple(line_ids[:10]),
+        template_ids=tuple(cited or template_ids[:5]), classifier=f"{data.get('classifier', '')}+cache",
+    )
+
+
+def operator_override(verdict: Verdict, neighbours: Sequence[Neighbour]) -> Verdict:
+    """An operator's label on a close prototype wins over any classifier: feedback must stick."""
+    best = min((n for n in neighbours if n.labelled_by == OPERATOR and n.label), key=lambda n: n.distance, default=None)
+    if best is None or best.distance > OVERRIDE_DISTANCE or best.label == verdict.failure_type:
+        return verdict
+    return replace(
+        verdict, failure_type=FailureType(best.label), confidence=max(verdict.confidence, 0.9),
+        classifier=f"{verdict.classifier}+operator-label",
+        root_cause_hypothesis=f"Operators labelled similar issues {best.label}. {verdict.root_cause_hypothesis}",
+    )
+
+
+def issue_alert(candidate: IssueCandidate, verdict: Verdict, prototype_id: str, now: float) -> Alert:
+    """The alert of an issue candidate; its id derives from the candidate's, so replays collapse."""
+    known = {item.get("id") for item in candidate.logs}
+    log_ids = [i for i in verdict.line_ids if i in known] or [item["id"] for item in candidate.logs[:10]]
+    return Alert(
+        id=f"alert-{candidate.id}", type="issue", os=candidate.os, failure_type=str(verdict.failure_type),
+        confidence=round(verdict.confidence, 4), result=verdict.as_result(),
+        is_hardware_failure=verdict.is_hardware_failure, issue_key=candidate.issue_key, log_ids=log_ids,
+        host=candidate.host, component=candidate.component, severity=str(verdict.severity),
+        summary=verdict.summary, template_ids=list(verdict.template_ids or candidate.template_ids[:10]),
+        prototype_id=prototype_id, classifier=verdict.classifier, created_at=now,
+    )
+
+
+def cluster_alert(candidate: ClusterCandidate, verdict: Verdict, now: float) -> Alert:
+    known = {s.get("env_id") for s in candidate.sample_logs}
+    cited = [i for i in verdict.line_ids if i in known] or list(candidate.env_ids[:10])
+    evidence = [
+        {"id": s["env_id"], "templated": s.get("templated", ""), "raw": s.get("raw", ""),
+         "source": s.get("source", ""), "os": s.get("os", candidate.os), "env_id": s["env_id"]}
+        for s in candidate.sample_logs if s.get("env_id") in set(cited)
+    ]
+    return Alert(
+        id=f"alert-{candidate.id}", type="cluster", os=candidate.os, failure_type=str(verdict.failure_type),
+        confidence=round(verdict.confidence, 4), result=verdict.as_result(),
+        is_hardware_failure=verdict.is_hardware_failure, cluster_id=candidate.cluster_id,
+        env_id=cited[0] if cited else "", env_ids=cited, evidence_logs=evidence, log_ids=cited,
+        severity=str(verdict.severity), summary=verdict.summary,
+        template_ids=list(verdict.template_ids or candidate.template_ids[:10]), prototype_id=candidate.cluster_id,
+        classifier=verdict.classifier, created_at=now,
+    )
+
+
+def worth_alerting(verdict: Verdict) -> bool:
+    """Benign verdicts are recorded on the issue, not raised as alerts."""
+    return verdict.failure_type is not FailureType.BENIGN
