@@ -1,4 +1,4 @@
-"""The Starlette API: health and readiness (later issues add alerts, sources and telemetry).
+"""The Starlette API: health and readiness, and the alert endpoints (`streamapp.api_alerts`).
 
 Run with `streamapp api` or `uvicorn --factory streamapp.api:create_api`.
 """
@@ -6,13 +6,20 @@ Run with `streamapp api` or `uvicorn --factory streamapp.api:create_api`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from connectors.alert_store import AlertStore
 from connectors.health import Probe, dependency_probes, run_probe
+from connectors.llm import LLMConnector
+from connectors.llm_health import LLMHealth
+from streamapp import api_alerts
+from streamapp.api_errors import HANDLERS
 from streamapp.settings import Settings, get_settings
 
 
@@ -22,17 +29,44 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    """Every dependency answers; 503 with the failing ones otherwise."""
+    """Every dependency answers; 503 with the failing ones otherwise. The LLM is reported but never
+    makes the API unready (the offline classifier answers without it): `degraded` says it is not usable."""
     probes: dict[str, Probe] = request.app.state.probes
     results = await asyncio.gather(*(run_probe(p, timeout=4.0) for p in probes.values()))
     body = {name: r.as_json() for name, r in zip(probes, results, strict=True)}
     ready = all(r.ok for r in results)
-    return JSONResponse({"ready": ready, "dependencies": body}, status_code=200 if ready else 503)
+    llm = request.app.state.llm_health.status
+    return JSONResponse(
+        {"ready": ready, "dependencies": body, "llm": llm.as_json(), "degraded": not llm.ok},
+        status_code=200 if ready else 503,
+    )
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    """Starts the LLM health checks; on the way out stops them and closes the connections."""
+    health: LLMHealth = app.state.llm_health
+    await health.start()
+    try:
+        yield
+    finally:
+        await health.stop()
+        if health.llm is not None:
+            await health.llm.aclose()
+        await app.state.alerts.aclose()
 
 
 def create_api(settings: Settings | None = None, probes: dict[str, Probe] | None = None) -> Starlette:
+    """The app. Clients connect lazily, so it also serves without its lifespan (in-process tests);
+    the LLM status is then what it was before any check (`disabled`, or `unknown`)."""
     s = settings or get_settings()
-    app = Starlette(routes=[Route("/healthz", healthz), Route("/readyz", readyz)])
+    app = Starlette(
+        routes=[Route("/healthz", healthz), Route("/readyz", readyz), *api_alerts.routes],
+        exception_handlers=HANDLERS,
+        lifespan=lifespan,
+    )
     app.state.settings = s
     app.state.probes = probes if probes is not None else dependency_probes(s)
+    app.state.llm_health = LLMHealth(LLMConnector.from_settings(s))
+    app.state.alerts = AlertStore.from_settings(s)
     return app

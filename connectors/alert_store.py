@@ -1,0 +1,182 @@
+"""The alerts on Redis, as the API reads and annotates them: the `alerts` stream paged newest first,
+the `alert:<id>` hashes, the feedback sets and the `feedback` stream (names: the Redis contract)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import WatchError
+
+from connectors.redis_streams import connect
+from streamapp.errors import TransientError
+from streamapp.feedback import Feedback
+from streamapp.settings import Settings
+
+# Until Settings has `stream_feedback` (STREAM_FEEDBACK): the stream the prototype improver consumes.
+STREAM_FEEDBACK = "feedback"
+VERDICT_SETS = {"correct": "alerts:feedback:correct", "incorrect": "alerts:feedback:incorrect"}
+PERSISTED = "alerts:persisted"
+SCAN_CHUNK = 500  # entries per XREVRANGE while filtering
+WATCH_TRIES = 5  # concurrent feedback on one alert retries the transaction this often
+
+# Removing the TTL and remembering the id must both happen or neither, and only for an alert that exists.
+_PERSIST = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('PERSIST', KEYS[1])
+  redis.call('SADD', KEYS[2], ARGV[1])
+  return 1
+end
+return 0
+"""
+
+Fields = dict[str, str]
+
+
+@dataclass(frozen=True)
+class StoredAlert:
+    """An alert hash, its remaining TTL (None once persisted) and whether it was persisted."""
+
+    fields: Fields
+    ttl_sec: int | None
+    persisted: bool
+
+
+@dataclass(frozen=True)
+class AlertPage:
+    """Entries of the `alerts` stream, newest first: (entry id, fields, the hash's raw `feedback` or
+    None). `next_before` continues the scan (None: the stream's start was reached); `scanned` counts
+    the entries read, matching or not."""
+
+    items: list[tuple[str, Fields, str | None]]
+    next_before: str | None
+    scanned: int
+
+
+class AlertConflict(TransientError):
+    """The alert kept changing under concurrent feedback; the caller may try again."""
+
+
+class AlertStore:
+    """Reads and annotates alerts. Every Redis failure surfaces as TransientError."""
+
+    def __init__(self, client: aioredis.Redis, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+        self._persist = client.register_script(_PERSIST)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AlertStore:
+        return cls(connect(settings), settings)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    def _key(self, name: str) -> str:
+        return self.settings.redis_key(name)
+
+    async def page(self, *, before: str | None, limit: int, where: Mapping[str, str], budget: int) -> AlertPage:
+        """Up to `limit` entries older than the entry id `before` whose fields equal `where`, reading at
+        most `budget` entries; the matches' `feedback` comes in one pipeline."""
+        stream = self._key(self.settings.stream_alerts)
+        found: list[tuple[str, Fields]] = []
+        scanned, upper, last = 0, f"({before}" if before else "+", None
+        with _unavailable():
+            while len(found) < limit and scanned < budget:
+                count = min(budget - scanned, SCAN_CHUNK if where else limit - len(found))
+                entries = await self.client.xrevrange(stream, max=upper, min="-", count=count)
+                for entry_id, raw in entries:
+                    scanned += 1
+                    last = entry_id.decode()
+                    fields = _text(raw)
+                    if all(fields.get(k) == v for k, v in where.items()):
+                        found.append((last, fields))
+                        if len(found) == limit:
+                            break
+                if len(entries) < count and len(found) < limit:
+                    last = None  # read to the start of the stream
+                    break
+                upper = f"({last}"
+            feedback = await self._hash_fields([fields.get("id", "") for _, fields in found], "feedback")
+        items = [(eid, fields, fb) for (eid, fields), fb in zip(found, feedback, strict=True)]
+        return AlertPage(items, last, scanned)
+
+    async def _hash_fields(self, ids: list[str], name: str) -> list[str | None]:
+        if not ids:
+            return []
+        async with self.client.pipeline(transaction=False) as pipe:
+            for alert_id in ids:
+                pipe.hget(self._key(f"alert:{alert_id}"), name)
+            values = await pipe.execute()
+        return [v.decode("utf-8", errors="replace") if v is not None else None for v in values]
+
+    async def get(self, alert_id: str) -> StoredAlert | None:
+        """The alert hash, or None when it does not exist (never written, or expired)."""
+        key = self._key(f"alert:{alert_id}")
+        with _unavailable():
+            async with self.client.pipeline(transaction=False) as pipe:
+                pipe.hgetall(key)
+                pipe.ttl(key)
+                pipe.sismember(self._key(PERSISTED), alert_id)
+                raw, ttl, persisted = await pipe.execute()
+        if not raw:
+            return None
+        return StoredAlert(_text(raw), ttl if ttl >= 0 else None, bool(persisted))
+
+    async def record_feedback(
+        self, alert_id: str, make: Callable[[Fields], Feedback]
+    ) -> tuple[Feedback, str] | None:
+        """Record the feedback `make` builds from the alert's fields, in one transaction: the hash's
+        `feedback` field, the id in exactly one verdict set, and an entry on the feedback stream.
+        Returns the feedback and its entry id, or None when the alert does not exist. Exceptions of
+        `make` propagate with nothing written."""
+        key = self._key(f"alert:{alert_id}")
+        with _unavailable():
+            async with self.client.pipeline(transaction=True) as pipe:
+                for _ in range(WATCH_TRIES):
+                    try:
+                        # watched, so an alert expiring or changing meanwhile is not half-written
+                        await pipe.watch(key)
+                        raw = await pipe.hgetall(key)  # type: ignore[misc]  # immediate while watching
+                        if not raw:
+                            return None
+                        feedback = make(_text(raw))
+                        pipe.multi()
+                        pipe.hset(key, "feedback", feedback.hash_value())
+                        for verdict, name in VERDICT_SETS.items():
+                            if verdict == feedback.verdict:
+                                pipe.sadd(self._key(name), alert_id)
+                            else:
+                                pipe.srem(self._key(name), alert_id)
+                        pipe.xadd(
+                            self._key(STREAM_FEEDBACK), feedback.to_redis(),  # type: ignore[arg-type]
+                            maxlen=self.settings.outbound_stream_maxlen, approximate=True,
+                        )
+                        results = await pipe.execute()
+                    except WatchError:
+                        continue
+                    return feedback, results[-1].decode()
+        raise AlertConflict(f"alert {alert_id!r} changed during {WATCH_TRIES} feedback attempts")
+
+    async def persist(self, alert_id: str) -> bool:
+        """Remove the alert's TTL and add it to `alerts:persisted`; False when it does not exist."""
+        keys = [self._key(f"alert:{alert_id}"), self._key(PERSISTED)]
+        with _unavailable():
+            return bool(await self._persist(keys=keys, args=[alert_id]))
+
+
+def _text(raw: Mapping[bytes, bytes]) -> Fields:
+    return {k.decode("utf-8", errors="replace"): v.decode("utf-8", errors="replace") for k, v in raw.items()}
+
+
+@contextlib.contextmanager
+def _unavailable() -> Iterator[None]:
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        raise TransientError(f"redis unavailable: {exc}") from exc
+
