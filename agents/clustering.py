@@ -27,8 +27,9 @@ from streamapp.clustering import (
 )
 from streamapp.deps import Deps
 from streamapp.errors import StreamAppError
+from streamapp.improver import OPERATOR, PROPAGATED, ProtoState, improve
 from streamapp.issues import OpenIssue
-from streamapp.records import ClosedIssue
+from streamapp.records import ClosedIssue, PrototypeCommand
 from tables.prototypes import prototypes
 
 log = logging.getLogger(__name__)
@@ -75,22 +76,52 @@ class Clusterer:
         await self.mirror(proto, issue)
         return proto
 
-    async def mirror(self, proto: Prototype, issue: OpenIssue) -> None:
-        """`proto_<os>` entry, and the issue's lines tagged with the prototype (best effort)."""
+    async def command(self, cmd: PrototypeCommand) -> list[str]:
+        """Apply a label (a classifier's verdict on a cluster) or operators' feedback; returns the
+        prototypes that changed. Operators' labels are never replaced by a classifier's."""
+        changed: list[Prototype] = []
+        if cmd.kind == "label":
+            proto = self.table.get(cmd.prototype_id)
+            if proto is not None and proto.labelled_by not in (OPERATOR, PROPAGATED):
+                changed.append(relabel(proto, cmd.label, cmd.labelled_by, cmd.confidence, cmd.at))
+        elif cmd.kind == "feedback":
+            mine = {pid: p for pid, p in self.table.items() if p.os == cmd.os}
+            states = {pid: ProtoState(p.label, p.labelled_by, p.centroid) for pid, p in mine.items()}
+            for change in improve(states, cmd.items, self.policy.sim_threshold):
+                changed.append(relabel(mine[change.prototype_id], change.label, change.labelled_by,
+                                       change.confidence, cmd.at))
+        for proto in changed:
+            self.table[proto.id] = proto
+            await self.mirror(proto)
+        return [p.id for p in changed]
+
+    async def mirror(self, proto: Prototype, issue: OpenIssue | None = None) -> None:
+        """`proto_<os>` entry (with its label, which the enrichers read), and the new member's
+        lines tagged with the prototype (best effort)."""
         try:
             store = await self.deps.vectors()
             await store.upsert(
                 "proto", proto.os, [proto.id], np.asarray([proto.centroid], np.float32),
-                metadatas=[{"label": proto.label, "failure_type": proto.failure_type,
-                            "member_count": proto.member_count}],
+                metadatas=[{"label": proto.label, "failure_type": proto.failure_type, "labelled_by": proto.labelled_by,
+                            "confidence": proto.confidence, "member_count": proto.member_count}],
                 documents=[" \n".join(proto.templates.values())],
             )
+            if issue is None:
+                return
             where = {"$and": [{"ikey": issue.key}, {"t": {"$gte": issue.first_t}}, {"t": {"$lte": issue.last_t}}]}
             ids = [item.id for item in await store.get("logs", issue.os, where=where)]
             if ids:
                 await store.update_metadata("logs", issue.os, ids, {"cluster_id": proto.id})
         except (StreamAppError, OSError, ValueError) as exc:
             log.warning("clustering: vector store unavailable (%s); prototype %s not mirrored", exc, proto.id)
+
+
+def relabel(proto: Prototype, label: str, labelled_by: str, confidence: float, at: float) -> Prototype:
+    proto.label = proto.failure_type = label
+    proto.labelled_by = labelled_by
+    proto.confidence = confidence
+    proto.last_classified = at
+    return proto
 
 
 def register(deps: Deps) -> Clusterer:
@@ -101,5 +132,11 @@ def register(deps: Deps) -> Clusterer:
     async def cluster(stream):  # type: ignore[no-untyped-def]
         async for closed in stream:
             await clusterer.apply(closed)
+
+    # Same key (OS) and partition count as closed_issues: the same worker owns both.
+    @deps.app.agent(deps.topics.prototype_commands, name="prototype_commands")
+    async def commands(stream):  # type: ignore[no-untyped-def]
+        async for cmd in stream:
+            await clusterer.command(cmd)
 
     return clusterer

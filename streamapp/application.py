@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import faust
 
-from agents import clustering, consumer, issues_aggregator
+from agents import cluster_enricher, clustering, consumer, enricher, issues_aggregator, prototype_improver
 from connectors.bridge_in import InboundBridge
 from connectors.bridge_out import OutboundBridge
 from connectors.kafka_admin import ensure_topics
+from connectors.llm import LLMConnector
+from connectors.llm_health import LLMHealth
 from streamapp import views
 from streamapp.clock import Clock, SystemClock
 from streamapp.deps import Deps
@@ -66,11 +68,21 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     if s.enable_bridge:
         app.service(InboundBridge(s))
         app.service(OutboundBridge(s))
+    if s.enable_enricher or s.enable_cluster_enricher:
+        deps.llm = LLMConnector.from_settings(s)
+        deps.llm_health = LLMHealth(deps.llm, interval_sec=s.llm_health_interval_sec)
+        app.service(deps.llm_health)
     if s.enable_consumer:
         consumer.register(deps)
     if s.enable_issues_aggregator:
         issues_aggregator.register(deps)
     if s.enable_clustering:
         clustering.register(deps)
+    if s.enable_enricher:
+        enricher.register(deps)
+    if s.enable_cluster_enricher:
+        cluster_enricher.register(deps)
+    if s.enable_prototype_improver:
+        prototype_improver.register(deps)
     views.register(app, s, deps.tables, app.pipeline_topics.closed_issues)
     return app

@@ -137,7 +137,7 @@ def to_cluster_candidate(proto: Prototype, policy: ClusterPolicy) -> ClusterCand
             if len(samples) < policy.sample_lines:
                 samples.append({
                     "raw": line["raw"], "templated": line["templated"], "os": proto.os,
-                    "source": line.get("source", ""), "env_id": line["id"],
+                    "source": line.get("source", ""), "env_id": line["id"], "template_id": line.get("template_id", ""),
                 })
     ranked = sorted(proto.template_counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return ClusterCandidate(

@@ -19,6 +19,10 @@ from streamapp.settings import Settings
 from streamapp.topics import Topics
 
 if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+
+    from connectors.llm import LLMConnector
+    from connectors.llm_health import LLMHealth
     from connectors.vectorstore import AsyncVectorStore
 
 
@@ -32,9 +36,24 @@ class Deps:
     clock: Clock = field(default_factory=SystemClock)
     tables: dict[str, faust.Table] = field(default_factory=dict)
     template_cache_size: int = 50_000
+    llm: LLMConnector | None = None
+    llm_health: LLMHealth | None = None
+    _redis: aioredis.Redis | None = None
     _vectors: AsyncVectorStore | None = None
     _vectors_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _template_vectors: OrderedDict[str, np.ndarray] = field(default_factory=OrderedDict)
+
+    def redis(self) -> aioredis.Redis:
+        """The worker's Redis client for agent-side state (verdict cache, feedback), created once."""
+        if self._redis is None:
+            from connectors.redis_streams import connect
+
+            self._redis = connect(self.settings)
+        return self._redis
+
+    def llm_usable(self) -> bool:
+        """An LLM is configured and its last health check did not find it down."""
+        return self.llm is not None and (self.llm_health is None or self.llm_health.status.state != "unavailable")
 
     def template_vectors(self, templates: Mapping[str, str]) -> dict[str, np.ndarray]:
         """Embeddings of templates by id, each computed once (LRU-bounded cache)."""

@@ -284,6 +284,21 @@ class IssueEvents(Record):
     actions: list = []  # for kind=sweep
 
 
+class PrototypeCommand(Record):
+    """A change to the prototypes of one OS, keyed by OS so the agent that owns those prototypes
+    applies it in order: `label` (a classifier's verdict on a cluster; never overrides an
+    operator's) or `feedback` (operators' verdicts on alerts; `items` are feedback entries)."""
+
+    kind: str  # label | feedback
+    os: str
+    prototype_id: str = ""
+    label: str = ""
+    confidence: float = 0.0
+    labelled_by: str = ""
+    items: list = []
+    at: float = 0.0
+
+
 CONTRACT_STREAMS: dict[str, tuple[type[StreamRecord], ...]] = {
     "logs": (LogLine,),
     "metrics": (Metric,),

@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     stream_clusters_candidates: str = Field("clusters_candidates", description="Redis stream of clusters.")
     stream_alerts: str = Field("alerts", description="Redis stream of alerts.")
     stream_deadletter: str = Field("deadletter", description="Redis stream of poison input, with reasons.")
+    stream_feedback: str = Field(
+        "feedback", description="Redis stream of operators' feedback on alerts (read by the prototype improver)."
+    )
     stream_issues_closed: str = Field(
         "issues_closed", description="Redis stream of every closed issue (candidate or info-only), for accounting."
     )
@@ -147,6 +150,10 @@ class Settings(BaseSettings):
     )
     cluster_min_size: int = Field(3, ge=1, description="Members before a prototype is a cluster candidate.")
 
+    prototype_improver_interval_sec: float = Field(
+        30.0, gt=0, description="How often the prototype improver applies pending feedback, seconds."
+    )
+
     # --- LLM ---------------------------------------------------------------------------------------
     llm_provider: Literal["none", "openai", "ollama"] = Field(
         "none", description="`none` = offline classifier only; `openai`/`ollama` via the openai client."
@@ -154,7 +161,8 @@ class Settings(BaseSettings):
     llm_base_url: str = Field("", description="OpenAI-compatible base URL (Ollama: http://host:11434/v1).")
     llm_model: str = Field("gpt-4o-mini", description="Chat model name.")
     llm_api_key: SecretStr = Field(SecretStr(""), description="API key (Ollama ignores it).")
-    llm_timeout_sec: float = Field(30.0, gt=0, description="Timeout of one LLM call, seconds.")
+    llm_timeout_sec: float = Field(30.0, gt=0, description="Timeout of one LLM request, seconds.")
+    llm_health_interval_sec: float = Field(30.0, gt=0, description="How often the LLM's health is checked.")
 
     # --- telemetry -------------------------------------------------------------------------------
     otel_exporter_otlp_endpoint: str = Field(

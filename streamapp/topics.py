@@ -16,6 +16,7 @@ from streamapp.records import (
     LineCandidate,
     LogLine,
     Metric,
+    PrototypeCommand,
     StreamRecord,
 )
 from streamapp.settings import Settings
@@ -34,6 +35,7 @@ class Topics:
     deadletter: faust.TopicT
     issue_events: faust.TopicT
     closed_issues: faust.TopicT
+    prototype_commands: faust.TopicT
 
     def all(self) -> list[faust.TopicT]:
         return [getattr(self, f.name) for f in fields(self)]
@@ -51,6 +53,8 @@ VALUE_TYPES: dict[str, type[StreamRecord]] = {
     # internal: consumer -> aggregator (keyed by aggregation key), aggregator -> clustering (by OS)
     "issue_events": IssueEvents,
     "closed_issues": ClosedIssue,
+    # internal: enrichers/improver -> the agent owning prototypes (keyed by OS, like closed_issues)
+    "prototype_commands": PrototypeCommand,
 }
 
 

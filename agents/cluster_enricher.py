@@ -1,0 +1,102 @@
+"""Cluster enricher agent: cluster candidates -> the cluster's own lines and neighbour templates ->
+verdict -> cluster alert; the prototype's label, failure type and confidence are updated (through
+the agent that owns prototypes), unless an operator labelled it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import numpy as np
+from redis.exceptions import RedisError
+
+from agents.enricher import Retrieval, park
+from connectors.llm import UnusableAnswer
+from streamapp.classify import OfflineClassifier
+from streamapp.classify.subjects import Neighbour
+from streamapp.deps import Deps
+from streamapp.enrichment import cluster_alert, cluster_prompt, operator_override, worth_alerting
+from streamapp.errors import StreamAppError
+from streamapp.records import Alert, ClusterCandidate, PrototypeCommand
+from streamapp.verdicts import VERDICT_SCHEMA, InvalidVerdict, Verdict, parse_verdict
+
+log = logging.getLogger(__name__)
+
+
+class ClusterEnricher:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.offline = OfflineClassifier(deps.rules)
+        self.retrieval = Retrieval(deps)
+
+    async def context(self, cc: ClusterCandidate) -> tuple[dict[str, str], list[Neighbour], list[str]]:
+        """The cluster's templates, labelled prototypes near it (itself included: an operator's
+        label on it decides), and its own lines from `logs_<os>` (best effort)."""
+        templates = {s.get("template_id") or s["templated"]: s["templated"] for s in cc.sample_logs}
+        try:
+            store = await self.deps.vectors()
+            stored = await store.get("templates", cc.os, ids=list(cc.template_ids))
+            templates.update({t.id: t.document or "" for t in stored if t.document})
+            vecs = self.deps.template_vectors(templates)
+            centroid = np.mean(np.stack(list(vecs.values())), axis=0)
+            centroid = centroid / (np.linalg.norm(centroid) or 1.0)
+            protos = [
+                replace(n, distance=0.0) if n.id == cc.cluster_id else n  # the cluster's own prototype
+                for n in await self.retrieval.prototypes(cc.os, centroid)
+            ]
+            own = await store.query("logs", cc.os, centroid[None, :], n_results=10, where={"cluster_id": cc.cluster_id})
+            related = [h.document or "" for h in own[0]]
+        except (StreamAppError, OSError, ValueError) as exc:
+            log.warning("cluster enricher: retrieval unavailable (%s)", exc)
+            return templates, [], []
+        return templates, protos, related
+
+    async def handle(self, cc: ClusterCandidate) -> Alert | None:
+        now = self.deps.clock.now()
+        templates, protos, related = await self.context(cc)
+        verdict = operator_override(await self.classify(cc, protos, related, templates), protos)
+        labelled_by_operator = any(p.id == cc.cluster_id and p.labelled_by == "operator" for p in protos)
+        if not labelled_by_operator:
+            await self.deps.topics.prototype_commands.send(key=cc.os, value=PrototypeCommand(
+                kind="label", os=cc.os, prototype_id=cc.cluster_id, label=str(verdict.failure_type),
+                confidence=verdict.confidence, labelled_by=verdict.classifier, at=now,
+            ))
+        if not worth_alerting(verdict):
+            return None
+        alert = cluster_alert(cc, verdict, now)
+        await self.deps.topics.alerts.send(key=alert.id, value=alert)
+        return alert
+
+    async def classify(
+        self, cc: ClusterCandidate, protos: list[Neighbour], related: list[str], templates: dict[str, str]
+    ) -> Verdict:
+        if not self.deps.llm_usable():
+            return self.offline.classify_cluster(cc, protos, templates)
+        assert self.deps.llm is not None
+        name = f"llm:{self.deps.llm.model}"
+        known = {"known_line_ids": list(cc.env_ids), "known_template_ids": list(cc.template_ids)}
+        try:
+            answer, _ = await self.deps.llm.chat_json(
+                *cluster_prompt(cc, protos, related, templates), VERDICT_SCHEMA, name="verdict",
+                check=lambda o: parse_verdict(o, classifier=name, **known),
+            )
+            return parse_verdict(answer, classifier=name, **known)
+        except (StreamAppError, UnusableAnswer, InvalidVerdict, RedisError) as exc:
+            log.warning("cluster enricher: LLM verdict failed (%s); offline classifier answers", exc)
+            return self.offline.classify_cluster(cc, protos, templates)
+
+
+def register(deps: Deps) -> ClusterEnricher:
+    enricher = ClusterEnricher(deps)
+
+    @deps.app.agent(deps.topics.clusters_candidates, name="cluster_enricher")
+    async def enrich(stream):  # type: ignore[no-untyped-def]
+        async for cc in stream:
+            try:
+                await enricher.handle(cc)
+            except Exception as exc:  # one bad candidate must not stop the stage: park it with the reason
+                log.exception("cluster enricher: candidate %s failed", cc.id)
+                await park(deps, "clusters_candidates", cc.id, cc.dumps(), exc)
+
+    return enricher

@@ -1,0 +1,68 @@
+"""Prototype improver: periodically turns operators' feedback (the Redis stream `feedback`, read
+through the consumer group `prototype_improver`) into prototype labels.
+
+Order, so a crash anywhere loses nothing and repeats nothing harmful: read feedback, hand it to the
+agent that owns the OS's prototypes (a keyed command, awaited until the broker has it), then XACK.
+A crash before the XACK leaves the entries pending; they are reclaimed and sent again, and applying
+the same feedback twice sets the same labels.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+from redis.exceptions import RedisError, ResponseError
+
+from connectors.redis_streams import ensure_group
+from streamapp.deps import Deps
+from streamapp.records import PrototypeCommand
+
+log = logging.getLogger(__name__)
+
+GROUP = "prototype_improver"
+BATCH = 500
+CLAIM_IDLE_MS = 60_000
+
+
+class Improver:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.stream = deps.settings.redis_key(deps.settings.stream_feedback)
+        self.consumer = f"improver-{deps.settings.bridge_consumer}"
+        self.applied = 0
+
+    async def run_once(self) -> int:
+        """One improver run; returns the feedback entries handed on."""
+        redis = self.deps.redis()
+        await ensure_group(redis, self.stream, GROUP)
+        _, claimed, *_ = await redis.xautoclaim(self.stream, GROUP, self.consumer, CLAIM_IDLE_MS, count=BATCH)
+        fresh = await redis.xreadgroup(GROUP, self.consumer, {self.stream: ">"}, count=BATCH)
+        entries = [e for e in claimed if e] + [e for _, batch in fresh or [] for e in batch]
+        if not entries:
+            return 0
+        by_os: dict[str, list[dict]] = defaultdict(list)
+        for _, fields in entries:
+            item = {k.decode(): v.decode("utf-8", "replace") for k, v in fields.items()}
+            by_os[item.get("os", "")].append(item)
+        now = self.deps.clock.now()
+        for os_name, items in by_os.items():
+            cmd = PrototypeCommand(kind="feedback", os=os_name, items=items, at=now)
+            delivered = await self.deps.topics.prototype_commands.send(key=os_name, value=cmd)
+            await delivered  # the broker has it; only now may the feedback be acknowledged
+        await redis.xack(self.stream, GROUP, *(eid for eid, _ in entries))
+        self.applied += len(entries)
+        return len(entries)
+
+
+def register(deps: Deps) -> Improver:
+    improver = Improver(deps)
+
+    @deps.app.timer(interval=deps.settings.prototype_improver_interval_sec, name="prototype_improver")
+    async def improve() -> None:
+        try:
+            await improver.run_once()
+        except (RedisError, ResponseError, OSError) as exc:
+            log.warning("prototype improver: skipped this run (%s)", exc)
+
+    return improver
