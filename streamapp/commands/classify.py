@@ -1,11 +1,11 @@
 """`streamapp classify --format FORMAT INPUT -o OUTPUT.csv`: a verdict for every line of a file, offline.
 
-Lines are mined exactly as by `streamapp mine`, then each line's final template is classified by the
-offline classifier (no LLM, no services). A template is classified once per stated level, not once
-per line: the verdict depends on the template's text and on the line's level (an `err` line can be
-an alert where the same template at `info` is not), never on the values the template masks, so
-caching by (template id, level) gives every line the verdict it would get on its own at a fraction
-of the cost. Rejected lines (no template) are classified by their message, uncached.
+Lines are mined exactly as by `streamapp mine`; a line's verdict is then the offline classifier's
+verdict (no LLM, no services) on its final template at the line's stated level. The level is kept
+because it can decide the alert (`slow query` at `error` alerts, at `warning` it does not); the
+values the template masks are not looked at. So each (template id, level) pair is classified once
+and its verdict reused for every such line. Rejected lines (no template) are classified by their
+message, uncached.
 
 Columns: `LineId,TemplateId,FailureType,Severity,Alert`; `Alert` is `true` for lines of severity
 error or worse that are not benign.
