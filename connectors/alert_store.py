@@ -17,8 +17,6 @@ from streamapp.errors import TransientError
 from streamapp.feedback import Feedback
 from streamapp.settings import Settings
 
-# Until Settings has `stream_feedback` (STREAM_FEEDBACK): the stream the prototype improver consumes.
-STREAM_FEEDBACK = "feedback"
 VERDICT_SETS = {"correct": "alerts:feedback:correct", "incorrect": "alerts:feedback:incorrect"}
 PERSISTED = "alerts:persisted"
 SCAN_CHUNK = 500  # entries per XREVRANGE while filtering
@@ -153,7 +151,7 @@ class AlertStore:
                             else:
                                 pipe.srem(self._key(name), alert_id)
                         pipe.xadd(
-                            self._key(STREAM_FEEDBACK), feedback.to_redis(),  # type: ignore[arg-type]
+                            self._key(self.settings.stream_feedback), feedback.to_redis(),  # type: ignore[arg-type]
                             maxlen=self.settings.outbound_stream_maxlen, approximate=True,
                         )
                         results = await pipe.execute()

@@ -67,6 +67,6 @@ def create_api(settings: Settings | None = None, probes: dict[str, Probe] | None
     )
     app.state.settings = s
     app.state.probes = probes if probes is not None else dependency_probes(s)
-    app.state.llm_health = LLMHealth(LLMConnector.from_settings(s))
+    app.state.llm_health = LLMHealth(LLMConnector.from_settings(s), interval_sec=s.llm_health_interval_sec)
     app.state.alerts = AlertStore.from_settings(s)
     return app

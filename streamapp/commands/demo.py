@@ -38,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--incidents", type=int, default=10, help="incidents injected into simulated traffic")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--keep", action="store_true", help="leave the worker and API running at the end")
+    p.add_argument("--scorecard-json", type=Path, help="also write the scorecard to this file as JSON")
     p.set_defaults(func=run)
 
 
@@ -150,7 +151,9 @@ def run(args: argparse.Namespace) -> int:
         time.sleep(2)
         watch.poll()
         elapsed = time.monotonic() - started
-        report(watch, scenario, ids, incident_of, total, elapsed, s, env, token)
+        card = report(watch, scenario, ids, incident_of, total, elapsed, s, env, token)
+        if args.scorecard_json:
+            args.scorecard_json.write_text(json.dumps(card, indent=2))
     finally:
         if not args.keep:
             api.terminate()
@@ -159,8 +162,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def report(watch: Watcher, scenario: Scenario | None, ids: dict[int, str], incident_of: list[str], total: int,
-           elapsed: float, s: Settings, env: dict[str, str], token: str) -> None:
+           elapsed: float, s: Settings, env: dict[str, str], token: str) -> dict:
+    """Print the scorecard and where to look; return the scorecard's figures."""
     accounted = watch.accounted()
+    figures: dict = {"lines_fed": total, "lines_in_issues": accounted, "seconds": round(elapsed, 1),
+                     "issue_candidates": len(watch.issues), "alerts": len(watch.alerts)}
     print("\n=== scorecard ===")
     print(f"lines fed {total}, in closed issues {accounted}, in {elapsed:.0f}s ({accounted / elapsed:.0f} lines/s)")
     print(f"issue candidates {len(watch.issues)}, alerts {len(watch.alerts)}")
@@ -178,6 +184,9 @@ def report(watch: Watcher, scenario: Scenario | None, ids: dict[int, str], incid
                               frozenset(i["id"] for i in c.logs)) for c in watch.issues]
             basis = "issue candidates (top rule hint; no alerts yet)"
         card = score(incidents, dets)
+        figures.update(incidents=card.incidents, detected=card.detected, precision=card.precision,
+                       recall=card.recall, misses=list(card.misses), false_detections=list(card.false_detections),
+                       basis=basis)
         print(f"incidents injected {card.incidents}, detected {card.detected}  (from {basis})")
         print(f"precision {card.precision:.2f}  recall {card.recall:.2f}")
         for x in scenario.incidents:
@@ -188,3 +197,4 @@ def report(watch: Watcher, scenario: Scenario | None, ids: dict[int, str], incid
     print(f"table views    http://127.0.0.1:{env['WEB_PORT']}/issues/  /prototypes/   (Authorization: Bearer {token})")
     streams = ("logs", "issues_candidates", "clusters_candidates", "alerts")
     print(f"Redis streams  {', '.join(s.redis_key(n) for n in streams)}")
+    return figures

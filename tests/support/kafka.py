@@ -47,3 +47,15 @@ async def produce(settings: Settings, topic: str, items: list[tuple[bytes, bytes
         await asyncio.gather(*[await producer.send(topic, value=v, key=k) for k, v in items])
     finally:
         await producer.stop()
+
+
+async def list_topics(bootstrap: str) -> list[str]:
+    """The broker's topics (proves an admin round trip works)."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        return list(await admin.list_topics())
+    finally:
+        await admin.close()

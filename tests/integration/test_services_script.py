@@ -1,0 +1,76 @@
+"""`scripts/services` brings up real Kafka 4.1 (from the Maven Central jars), Redis and PostgreSQL,
+reports them, and stops exactly what it started — shown here on a second set of ports and a
+state folder of the test's own, so the suite's services are left alone."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+import asyncpg
+import pytest
+import redis
+
+from streamapp.processes import free_port
+from tests.conftest import REPO
+from tests.support.kafka import list_topics
+
+pytestmark = pytest.mark.integration
+
+
+def free_pair() -> int:
+    """A port p with p+1 free too (Kafka's controller listens on p+1)."""
+    while True:
+        p = free_port()
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", p + 1))
+            except OSError:
+                continue
+        return p
+
+
+def services(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(REPO / "scripts" / "services"), *args], env={**os.environ, **env}, capture_output=True, text=True,
+        timeout=300, check=False,
+    )
+
+
+def test_up_status_down_on_other_ports(tmp_path: Path) -> None:
+    kafka, rport, pport = free_pair(), free_port(), free_port()
+    env = {
+        "STREAMAPP_STATE_DIR": str(tmp_path / "state"),
+        "KAFKA_BROKER_URL": f"kafka://127.0.0.1:{kafka}",
+        "REDIS_URL": f"redis://127.0.0.1:{rport}/0",
+        "DATABASE_URL": f"postgresql://streamapp:streamapp@127.0.0.1:{pport}/streamapp",
+    }
+    try:
+        up = services("up", env=env)
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert "Apache Kafka 4.1." in up.stdout and "KRaft" in up.stdout
+        status = services("status", env=env)
+        assert status.returncode == 0
+        lines = status.stdout.splitlines()
+        assert len(lines) == 3 and all(" up " in ln and "started here" in ln for ln in lines), status.stdout
+        assert asyncio.run(list_topics(f"127.0.0.1:{kafka}")) is not None
+        assert redis.Redis(port=rport).ping()
+        assert asyncio.run(_pg_select(pport)) == 1
+        again = services("up", env=env)  # idempotent
+        assert again.returncode == 0 and again.stdout.count("already up") == 3
+    finally:
+        down = services("down", env=env)
+    assert down.returncode == 0
+    after = services("status", env=env)
+    assert after.returncode == 3 and all(" down " in ln for ln in after.stdout.splitlines()), after.stdout
+
+
+async def _pg_select(port: int) -> int:
+    conn = await asyncpg.connect(f"postgresql://streamapp:streamapp@127.0.0.1:{port}/streamapp", timeout=10)
+    try:
+        return await conn.fetchval("select 1")
+    finally:
+        await conn.close()
