@@ -9,17 +9,21 @@ import logging
 from dataclasses import replace
 
 import numpy as np
-from redis.exceptions import RedisError
 
 from agents.enricher import Retrieval, park
-from connectors.llm import UnusableAnswer
+from agents.verdicts import llm_verdict
 from streamapp.classify import OfflineClassifier
 from streamapp.classify.subjects import Neighbour
 from streamapp.deps import Deps
-from streamapp.enrichment import cluster_alert, cluster_prompt, operator_override, worth_alerting
+from streamapp.enrichment import (
+    cluster_alert,
+    cluster_prompt,
+    operator_override,
+    worth_alerting,
+)
 from streamapp.errors import StreamAppError
 from streamapp.records import Alert, ClusterCandidate, PrototypeCommand
-from streamapp.verdicts import VERDICT_SCHEMA, InvalidVerdict, Verdict, parse_verdict
+from streamapp.verdicts import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -71,20 +75,16 @@ class ClusterEnricher:
     async def classify(
         self, cc: ClusterCandidate, protos: list[Neighbour], related: list[str], templates: dict[str, str]
     ) -> Verdict:
-        if not self.deps.llm_usable():
-            return self.offline.classify_cluster(cc, protos, templates)
-        assert self.deps.llm is not None
-        name = f"llm:{self.deps.llm.model}"
-        known = {"known_line_ids": list(cc.env_ids), "known_template_ids": list(cc.template_ids)}
-        try:
-            answer, _ = await self.deps.llm.chat_json(
-                *cluster_prompt(cc, protos, related, templates), VERDICT_SCHEMA, name="verdict",
-                check=lambda o: parse_verdict(o, classifier=name, **known),
-            )
-            return parse_verdict(answer, classifier=name, **known)
-        except (StreamAppError, UnusableAnswer, InvalidVerdict, RedisError) as exc:
-            log.warning("cluster enricher: LLM verdict failed (%s); offline classifier answers", exc)
-            return self.offline.classify_cluster(cc, protos, templates)
+        """Offline without an LLM; with one, the cached verdict for this candidate (a prototype at
+        this size: a grown cluster is assessed again) or a fresh LLM verdict."""
+
+        async def prompt() -> tuple[str, str]:
+            return cluster_prompt(cc, protos, related, templates)
+
+        return await llm_verdict(
+            self.deps, [cc.id], prompt, list(cc.env_ids), list(cc.template_ids),
+            lambda: self.offline.classify_cluster(cc, protos, templates),
+        )
 
 
 def register(deps: Deps) -> ClusterEnricher:

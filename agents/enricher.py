@@ -15,6 +15,7 @@ import logging
 import numpy as np
 from redis.exceptions import RedisError
 
+from agents.verdicts import llm_verdict
 from connectors.llm import UnusableAnswer
 from streamapp.classify import OfflineClassifier
 from streamapp.classify.subjects import Neighbour
@@ -22,22 +23,25 @@ from streamapp.clustering import prototype_id
 from streamapp.deps import Deps
 from streamapp.enrichment import (
     HYDE_SCHEMA,
-    cache_key,
+    group_key,
     hyde_prompt,
     issue_alert,
     issue_prompt,
     operator_override,
-    verdict_from_cache,
-    verdict_to_cache,
     worth_alerting,
 )
 from streamapp.errors import StreamAppError
 from streamapp.records import Alert, DeadLetter, IssueCandidate
-from streamapp.verdicts import VERDICT_SCHEMA, InvalidVerdict, Verdict, parse_verdict
+from streamapp.verdicts import Verdict
 
 log = logging.getLogger(__name__)
 
-CACHE_TTL_SEC = 7 * 86400
+_TOUCH = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return redis.call('HSET', KEYS[1], 'occurrences', ARGV[1], 'last_seen', ARGV[2])
+end
+return 0
+"""
 
 
 class Retrieval:
@@ -75,7 +79,6 @@ class Enricher:
         self.deps = deps
         self.offline = OfflineClassifier(deps.rules)
         self.retrieval = Retrieval(deps)
-        self.llm_calls = 0
 
     def issue_vector(self, candidate: IssueCandidate) -> np.ndarray:
         texts = {item.get("template_id") or item["templated"]: item["templated"] for item in candidate.logs}
@@ -87,23 +90,58 @@ class Enricher:
         now = self.deps.clock.now()
         s = self.deps.settings
         protos: list[Neighbour] = []
-        related: list[str] = []
-        queries = [item["templated"] for item in candidate.logs]
         try:
             protos = await self.retrieval.prototypes(candidate.os, self.issue_vector(candidate))
-            if self.deps.llm_usable():
-                queries = await self.hyde(candidate) or queries
-            related = await self.retrieval.related(candidate.os, queries)
         except (StreamAppError, OSError, ValueError) as exc:
             log.warning("enricher: retrieval unavailable (%s); classifying without neighbours", exc)
-        verdict = operator_override(await self.classify(candidate, protos, related), protos)
+        verdict = operator_override(await self.classify(candidate, protos), protos)
         nearest = protos[0] if protos and 1 - protos[0].distance >= s.cluster_sim_threshold else None
         proto_id = nearest.id if nearest else prototype_id(candidate.os, candidate.id)
         if not worth_alerting(verdict):
             return None
         alert = issue_alert(candidate, verdict, proto_id, now)
+        if await self.grouped(candidate, verdict, alert.id):
+            return None
         await self.deps.topics.alerts.send(key=alert.id, value=alert)
         return alert
+
+    async def grouped(self, candidate: IssueCandidate, verdict: Verdict, alert_id: str) -> bool:
+        """True when an alert of the same group was raised within the window: this issue is then
+        counted on that alert (`occurrences`) instead of raising its own. A replay of the group's
+        first issue finds itself as the owner and is raised again (and deduplicated downstream)."""
+        s = self.deps.settings
+        if s.alert_group_window_sec <= 0:
+            return False
+        key = s.redis_key(group_key(candidate, verdict))
+        redis = self.deps.redis()
+        try:
+            async with redis.pipeline(transaction=True) as pipe:
+                pipe.set(key, alert_id, nx=True, ex=int(s.alert_group_window_sec))
+                pipe.get(key)
+                pipe.sadd(f"{key}:members", candidate.id)
+                pipe.expire(f"{key}:members", int(s.alert_group_window_sec))
+                _, owner, *_ = await pipe.execute()
+            owner = owner.decode() if owner else alert_id
+            if owner == alert_id:
+                return False
+            members = await redis.scard(f"{key}:members")
+            # Only an alert hash that exists (the owner may not be mirrored yet, or expired).
+            await redis.eval(_TOUCH, 1, s.redis_key(f"alert:{owner}"), members, str(self.deps.clock.now()))
+        except (OSError, RedisError) as exc:  # grouping is a convenience: without Redis, alert anyway
+            log.warning("enricher: alert grouping unavailable (%s)", exc)
+            return False
+        return True
+
+    async def related(self, candidate: IssueCandidate) -> list[str]:
+        """Evidence beyond the issue: lines and templates near what the LLM expects this failure
+        to produce (HyDE), or near the issue's own templates when the LLM cannot say."""
+        queries = [item["templated"] for item in candidate.logs]
+        try:
+            queries = await self.hyde(candidate) or queries
+            return await self.retrieval.related(candidate.os, queries)
+        except (StreamAppError, OSError, ValueError) as exc:
+            log.warning("enricher: related lines unavailable (%s)", exc)
+            return []
 
     async def hyde(self, candidate: IssueCandidate) -> list[str]:
         """Lines the LLM expects this failure to produce; empty if it cannot answer now."""
@@ -111,44 +149,23 @@ class Enricher:
         try:
             answer, _ = await self.deps.llm.chat_json(*hyde_prompt([i["raw"] for i in candidate.logs], candidate.os),
                                                       HYDE_SCHEMA, name="hyde")
-            self.llm_calls += 1
         except (StreamAppError, UnusableAnswer) as exc:
             log.info("enricher: HyDE skipped (%s)", exc)
             return []
         return [str(x) for x in answer.get("lines", []) if str(x).strip()][:8]
 
-    async def classify(self, candidate: IssueCandidate, protos: list[Neighbour], related: list[str]) -> Verdict:
-        line_ids = [i["id"] for i in candidate.logs]
-        template_ids = list(candidate.template_ids)
-        if not self.deps.llm_usable():
-            return self.offline.classify_issue(candidate, protos)
-        assert self.deps.llm is not None
-        redis = self.deps.redis()
-        key = self.deps.settings.redis_key(cache_key(template_ids or [candidate.issue_key], self.deps.llm.model))
-        try:
-            cached = await redis.get(key)
-        except (OSError, RedisError, StreamAppError) as exc:  # the cache is an optimisation, never a dependency
-            log.warning("enricher: verdict cache unavailable (%s)", exc)
-            cached = None
-        if cached:
-            return verdict_from_cache(cached, line_ids, template_ids)
-        known = {"known_line_ids": line_ids, "known_template_ids": template_ids}
-        name = f"llm:{self.deps.llm.model}"
-        try:
-            answer, _ = await self.deps.llm.chat_json(
-                *issue_prompt(candidate, protos, related), VERDICT_SCHEMA, name="verdict",
-                check=lambda o: parse_verdict(o, classifier=name, **known),
-            )
-            self.llm_calls += 1
-            verdict = parse_verdict(answer, classifier=name, **known)
-        except (StreamAppError, UnusableAnswer, InvalidVerdict) as exc:
-            log.warning("enricher: LLM verdict failed (%s); offline classifier answers", exc)
-            return self.offline.classify_issue(candidate, protos)
-        try:
-            await redis.set(key, verdict_to_cache(verdict), ex=CACHE_TTL_SEC)
-        except (OSError, RedisError, StreamAppError) as exc:
-            log.warning("enricher: verdict not cached (%s)", exc)
-        return verdict
+    async def classify(self, candidate: IssueCandidate, protos: list[Neighbour]) -> Verdict:
+        """The offline classifier without an LLM; with one, the cached verdict for these templates
+        (no call at all, not even HyDE) or a fresh LLM verdict."""
+
+        async def prompt() -> tuple[str, str]:
+            return issue_prompt(candidate, protos, await self.related(candidate))
+
+        return await llm_verdict(
+            self.deps, list(candidate.template_ids) or [candidate.issue_key], prompt,
+            [i["id"] for i in candidate.logs], list(candidate.template_ids),
+            lambda: self.offline.classify_issue(candidate, protos),
+        )
 
 
 async def park(deps: Deps, stream: str, record_id: str, payload: bytes, exc: Exception) -> None:

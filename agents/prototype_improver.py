@@ -22,7 +22,6 @@ log = logging.getLogger(__name__)
 
 GROUP = "prototype_improver"
 BATCH = 500
-CLAIM_IDLE_MS = 60_000
 
 
 class Improver:
@@ -36,7 +35,8 @@ class Improver:
         """One improver run; returns the feedback entries handed on."""
         redis = self.deps.redis()
         await ensure_group(redis, self.stream, GROUP)
-        _, claimed, *_ = await redis.xautoclaim(self.stream, GROUP, self.consumer, CLAIM_IDLE_MS, count=BATCH)
+        idle_ms = int(self.deps.settings.prototype_improver_claim_idle_sec * 1000)
+        _, claimed, *_ = await redis.xautoclaim(self.stream, GROUP, self.consumer, idle_ms, count=BATCH)
         fresh = await redis.xreadgroup(GROUP, self.consumer, {self.stream: ">"}, count=BATCH)
         entries = [e for e in claimed if e] + [e for _, batch in fresh or [] for e in batch]
         if not entries:

@@ -155,6 +155,13 @@ def cluster_alert(candidate: ClusterCandidate, verdict: Verdict, now: float) -> 
     )
 
 
+def group_key(candidate: IssueCandidate, verdict: Verdict) -> str:
+    """Issues that are the same failure (same host, type and templates) share one alert within the
+    grouping window: a brute force of a thousand SSH sessions is one alert, not a thousand."""
+    basis = "|".join([candidate.os, candidate.host, str(verdict.failure_type), *sorted(candidate.template_ids)])
+    return "alertgroup:" + hashlib.blake2b(basis.encode(), digest_size=12).hexdigest()
+
+
 def worth_alerting(verdict: Verdict) -> bool:
     """Benign verdicts are recorded on the issue, not raised as alerts."""
     return verdict.failure_type is not FailureType.BENIGN

@@ -150,8 +150,16 @@ class Settings(BaseSettings):
     )
     cluster_min_size: int = Field(3, ge=1, description="Members before a prototype is a cluster candidate.")
 
+    alert_group_window_sec: float = Field(
+        900.0, ge=0, description="Issues with the same host, failure type and templates within this window share "
+        "one alert (counted in its `occurrences`); 0 = an alert per issue."
+    )
     prototype_improver_interval_sec: float = Field(
         30.0, gt=0, description="How often the prototype improver applies pending feedback, seconds."
+    )
+
+    prototype_improver_claim_idle_sec: float = Field(
+        60.0, gt=0, description="Feedback a crashed improver left unacknowledged this long is taken over, seconds."
     )
 
     # --- LLM ---------------------------------------------------------------------------------------

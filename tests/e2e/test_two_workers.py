@@ -22,7 +22,8 @@ async def run(
     env: dict[str, str], settings: Settings, redis: aioredis.Redis, lines: list[str], tmp: Path, workers: int
 ) -> dict[str, tuple[str, int, frozenset[str]]]:
     """Feed `lines` with explicit ids 1-0, 2-0, ... and return candidates by id."""
-    env = {**env, "ISSUE_INACTIVITY_SEC": "4", "SOURCE_FORMATS": '{"*": "linux"}', "ADMIN_TOKEN": TOKEN}
+    # Issue boundaries follow processing time; a window well above any pause keeps them identical.
+    env = {**env, "ISSUE_INACTIVITY_SEC": "10", "SOURCE_FORMATS": '{"*": "linux"}', "ADMIN_TOKEN": TOKEN}
     procs = []
     for n in range(workers):
         wenv = {**env, "DATA_DIR": str(tmp / f"w{n}"), "CHROMA_PATH": str(tmp / f"chroma{n}"),

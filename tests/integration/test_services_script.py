@@ -4,7 +4,6 @@ state folder of the test's own, so the suite's services are left alone."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import subprocess
@@ -40,7 +39,7 @@ def services(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def test_up_status_down_on_other_ports(tmp_path: Path) -> None:
+async def test_up_status_down_on_other_ports(tmp_path: Path) -> None:
     kafka, rport, pport = free_pair(), free_port(), free_port()
     env = {
         "STREAMAPP_STATE_DIR": str(tmp_path / "state"),
@@ -56,9 +55,9 @@ def test_up_status_down_on_other_ports(tmp_path: Path) -> None:
         assert status.returncode == 0
         lines = status.stdout.splitlines()
         assert len(lines) == 3 and all(" up " in ln and "started here" in ln for ln in lines), status.stdout
-        assert asyncio.run(list_topics(f"127.0.0.1:{kafka}")) is not None
+        assert await list_topics(f"127.0.0.1:{kafka}") is not None
         assert redis.Redis(port=rport).ping()
-        assert asyncio.run(_pg_select(pport)) == 1
+        assert await _pg_select(pport) == 1
         again = services("up", env=env)  # idempotent
         assert again.returncode == 0 and again.stdout.count("already up") == 3
     finally:
