@@ -42,6 +42,8 @@ def metric_payload(line: str) -> dict[str, Any] | None:
 
 def normalise(line_id: str, payload: dict[str, Any]) -> list[Metric]:
     """Route a payload to its normaliser; ids derive from the line id, so replays dedupe."""
+    import streamapp.normalisers  # noqa: F401  (registers every schema's normaliser, once)
+
     fn = NORMALISERS.get(str(payload.get("schema", "passthrough")), passthrough)
     return fn(line_id, payload)
 

@@ -1,0 +1,158 @@
+"""What every producer shares: the source's configuration, an emitter that writes lines to `logs`
+together with the new cursor (one Redis transaction: a crash can neither lose nor repeat a batch),
+a status the API shows, and a poll loop with timeouts, backoff and rate-limit waits.
+
+A producer implements `poll(cursor) -> Batch`: fetch what is new since `cursor` (a string it
+chose), and return the lines plus the cursor to store once they are written.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import redis.asyncio as aioredis
+from mode import Service
+from redis.exceptions import RedisError
+
+from streamapp.errors import AuthFailed, ConfigError, ExternalAPIError, RateLimited, TransientError
+from streamapp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One row of `data_source` as a producer sees it (secrets merged in, never logged)."""
+
+    id: str
+    name: str
+    type: str
+    config: dict[str, Any]
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def source(self) -> str:
+        """The `source` field of its lines on `logs` (e.g. `datadog:web`)."""
+        return f"{self.type}:{self.name}"
+
+
+@dataclass
+class Batch:
+    lines: list[str]
+    cursor: str | None  # None: keep the stored cursor
+    source: str | None = None  # per-batch override of the `source` field
+
+
+@dataclass
+class Status:
+    """What `GET /sources/{id}/status` shows."""
+
+    state: str = "starting"  # starting | running | backoff | stopped | failed
+    last_success: float | None = None
+    last_error: str = ""
+    last_error_at: float | None = None
+    lines: int = 0
+    bytes: int = 0
+    restarts: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class Emitter:
+    """Writes a producer's batch to `logs` and its cursor, atomically (MULTI/EXEC)."""
+
+    def __init__(self, client: aioredis.Redis, settings: Settings, source: SourceConfig) -> None:
+        self.client, self.settings, self.source = client, settings, source
+        self.stream = settings.redis_key(settings.stream_logs)
+        self.cursor_key = settings.redis_key(f"source:{source.id}:cursor")
+
+    async def cursor(self) -> str | None:
+        raw = await self.client.get(self.cursor_key)
+        return raw.decode() if raw is not None else None
+
+    async def emit(self, batch: Batch) -> int:
+        """Lines and cursor in one transaction; returns the bytes written."""
+        size = 0
+        source = batch.source or self.source.source
+        async with self.client.pipeline(transaction=True) as pipe:
+            for line in batch.lines:
+                size += len(line)
+                pipe.xadd(self.stream, {"source": source, "line": line, "source_id": self.source.id})
+            if batch.cursor is not None:
+                pipe.set(self.cursor_key, batch.cursor)
+            await pipe.execute()
+        return size
+
+
+class Producer(Service):
+    """Polls one source forever: `poll` errors go to the status and back off (rate limits wait the
+    time the system asked for); the manager decides about restarts and stops."""
+
+    type: ClassVar[str]
+    # Config keys that are secrets: stored apart from `config`, never returned by the API or logged.
+    secret_fields: ClassVar[tuple[str, ...]] = ()
+    interval_sec: float = 30.0
+    max_backoff_sec: float = 300.0
+
+    @classmethod
+    def validate(cls, config: dict[str, Any]) -> dict[str, Any]:
+        """The config with defaults filled in, or ConfigError naming the failing field (the admin
+        API answers 422 with it). Secrets are validated separately and never echoed."""
+        return dict(config)
+
+    def __init__(self, source: SourceConfig, emitter: Emitter, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.source = source
+        self.emitter = emitter
+        self.status = Status()
+        self.interval_sec = float(source.config.get("interval_sec", self.interval_sec))
+
+    async def poll(self, cursor: str | None) -> Batch:  # pragma: no cover - each producer implements it
+        raise NotImplementedError
+
+    async def poll_once(self) -> int:
+        """One poll and emit; returns the lines emitted (the unit tests' entry point)."""
+        batch = await self.poll(await self.emitter.cursor())
+        self.status.bytes += await self.emitter.emit(batch)
+        self.status.lines += len(batch.lines)
+        self.status.last_success = time.time()
+        self.status.state = "running"
+        return len(batch.lines)
+
+    @Service.task
+    async def _loop(self) -> None:
+        delay = 1.0
+        while not self.should_stop:
+            wait = self.interval_sec
+            try:
+                await self.poll_once()
+                delay = 1.0
+            except RateLimited as exc:
+                wait = max(exc.retry_after, 1.0)
+                self._failed(exc, "backoff")
+            except (AuthFailed, ConfigError) as exc:
+                self._failed(exc, "failed")  # wrong credentials/config: retrying soon cannot help
+                wait = self.max_backoff_sec
+            except (TimeoutError, ExternalAPIError, TransientError, RedisError, OSError) as exc:
+                self._failed(exc, "backoff")
+                wait, delay = delay * (1 + random.random() * 0.25), min(delay * 2, self.max_backoff_sec)
+            await self.sleep(wait)
+
+    def _failed(self, exc: BaseException, state: str) -> None:
+        self.status.state = state
+        self.status.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        self.status.last_error_at = time.time()
+        log.warning("source %s (%s): %s", self.source.name, self.source.type, self.status.last_error)
+
+
+def require(config: dict[str, Any], keys: Sequence[str], where: str) -> None:
+    """Fail with the first missing config key named."""
+    for key in keys:
+        if config.get(key) in (None, ""):
+            raise ConfigError(f"{where}: missing {key!r}")
