@@ -42,8 +42,6 @@ def metric_payload(line: str) -> dict[str, Any] | None:
 
 def normalise(line_id: str, payload: dict[str, Any]) -> list[Metric]:
     """Route a payload to its normaliser; ids derive from the line id, so replays dedupe."""
-    import streamapp.normalisers  # noqa: F401  (registers every schema's normaliser, once)
-
     fn = NORMALISERS.get(str(payload.get("schema", "passthrough")), passthrough)
     return fn(line_id, payload)
 
@@ -70,3 +68,7 @@ def passthrough(line_id: str, payload: dict[str, Any]) -> list[Metric]:
 
 def _obj(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
+
+
+# Last: the schema normalisers register themselves with `normaliser` above.
+import streamapp.normalisers  # noqa: E402, F401
