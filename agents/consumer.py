@@ -14,6 +14,7 @@ from collections import OrderedDict, defaultdict
 from pathlib import Path
 
 import numpy as np
+from redis.exceptions import RedisError
 
 from streamapp.deps import Deps
 from streamapp.errors import StreamAppError
@@ -199,5 +200,15 @@ def register(deps: Deps) -> LineConsumer:
     @app.timer(interval=s.miner_snapshot_sec, name="consumer.snapshot")
     async def snapshot() -> None:
         consumer.save_snapshots()
+
+    @app.timer(interval=10.0, name="consumer.source_formats")
+    async def source_formats() -> None:
+        """Data sources' configured formats, as the producer manager publishes them."""
+        try:
+            raw = await deps.redis().hgetall(s.redis_key("sources:formats"))
+        except (RedisError, OSError) as exc:
+            log.warning("consumer: source formats not refreshed (%s)", exc)
+            return
+        consumer.processor.profiles.set_source_formats({k.decode(): v.decode() for k, v in raw.items()})
 
     return consumer

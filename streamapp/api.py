@@ -18,7 +18,7 @@ from connectors.alert_store import AlertStore
 from connectors.health import Probe, dependency_probes, run_probe
 from connectors.llm import LLMConnector
 from connectors.llm_health import LLMHealth
-from streamapp import api_alerts
+from streamapp import api_alerts, api_sources
 from streamapp.api_errors import HANDLERS
 from streamapp.settings import Settings, get_settings
 
@@ -54,6 +54,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if health.llm is not None:
             await health.llm.aclose()
         await app.state.alerts.aclose()
+        if app.state.sources is not None:
+            await app.state.sources.close()
 
 
 def create_api(settings: Settings | None = None, probes: dict[str, Probe] | None = None) -> Starlette:
@@ -61,7 +63,7 @@ def create_api(settings: Settings | None = None, probes: dict[str, Probe] | None
     the LLM status is then what it was before any check (`disabled`, or `unknown`)."""
     s = settings or get_settings()
     app = Starlette(
-        routes=[Route("/healthz", healthz), Route("/readyz", readyz), *api_alerts.routes],
+        routes=[Route("/healthz", healthz), Route("/readyz", readyz), *api_alerts.routes, *api_sources.routes],
         exception_handlers=HANDLERS,
         lifespan=lifespan,
     )
@@ -69,4 +71,5 @@ def create_api(settings: Settings | None = None, probes: dict[str, Probe] | None
     app.state.probes = probes if probes is not None else dependency_probes(s)
     app.state.llm_health = LLMHealth(LLMConnector.from_settings(s), interval_sec=s.llm_health_interval_sec)
     app.state.alerts = AlertStore.from_settings(s)
+    app.state.sources = None  # the data-source store connects on first use
     return app

@@ -110,7 +110,7 @@ async def get_alert(request: Request) -> Response:
 async def post_feedback(request: Request) -> Response:
     """`{"alert_id", "feedback": {verdict, failure_type, note, at}, "entry_id"}` (entry on the feedback stream)."""
     alert_id = request.path_params["id"]
-    body = await _json_body(request)
+    body = await json_body(request)
     try:
         submitted = FeedbackBody.model_validate(body)
     except ValidationError as exc:
@@ -194,7 +194,7 @@ def _filter(name: str, value: str) -> str:
     return value
 
 
-async def _json_body(request: Request) -> Any:
+async def json_body(request: Request) -> Any:
     """The body as JSON: 413 past MAX_BODY_BYTES (read no further), 400 when it is not JSON."""
     too_big = ApiError(413, f"body larger than {MAX_BODY_BYTES} bytes")
     declared = request.headers.get("content-length", "")

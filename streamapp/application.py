@@ -15,6 +15,7 @@ from connectors.bridge_out import OutboundBridge
 from connectors.kafka_admin import ensure_topics
 from connectors.llm import LLMConnector
 from connectors.llm_health import LLMHealth
+from connectors.sources.manager import ProducerManager
 from streamapp import views
 from streamapp.clock import Clock, SystemClock
 from streamapp.deps import Deps
@@ -68,6 +69,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     if s.enable_bridge:
         app.service(InboundBridge(s))
         app.service(OutboundBridge(s))
+    if s.enable_sources:
+        app.service(ProducerManager(s))
     if s.enable_enricher or s.enable_cluster_enricher:
         deps.llm = LLMConnector.from_settings(s)
         deps.llm_health = LLMHealth(deps.llm, interval_sec=s.llm_health_interval_sec)

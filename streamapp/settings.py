@@ -37,6 +37,9 @@ class Settings(BaseSettings):
         SecretStr("postgresql://streamapp:streamapp@127.0.0.1:5432/streamapp"),
         description="PostgreSQL (data sources). A secret: it may carry a password.",
     )
+    database_schema: str = Field(
+        "public", pattern=r"^[a-z_][a-z0-9_]*$", description="PostgreSQL schema of the project's tables (isolation)."
+    )
     chroma_path: Path = Field(
         Path(".state/chroma"), description="Embedded ChromaDB folder, used when CHROMA_URL is empty."
     )
@@ -56,6 +59,7 @@ class Settings(BaseSettings):
 
     # --- stages (every one can be switched off; a disabled stage starts nothing) ----------------
     enable_bridge: bool = Field(True, description="Run the Redis<->Kafka stream bridges in the worker.")
+    enable_sources: bool = Field(True, description="Run producers for the enabled data sources (one worker at a time).")
     enable_consumer: bool = Field(True, description="Parse, mine and embed lines from `logs`.")
     enable_issues_aggregator: bool = Field(True, description="Group parsed lines into issues.")
     enable_clustering: bool = Field(True, description="Assign closed issues to prototypes.")
@@ -112,6 +116,12 @@ class Settings(BaseSettings):
     )
     outbound_batch_size: int = Field(500, ge=1, description="Kafka records per Redis pipeline (outbound).")
     outbound_batch_within_sec: float = Field(0.2, gt=0, description="Max wait to fill an outbound batch.")
+
+    # --- sources -----------------------------------------------------------------------------------
+    sources_reconcile_sec: float = Field(
+        5.0, gt=0, description="How often data sources are reconciled and statuses published (also on change)."
+    )
+    sources_heartbeat_sec: float = Field(5.0, gt=0, description="Producer-manager lease renewal, seconds.")
 
     # --- consumer ----------------------------------------------------------------------------------
     source_formats: dict[str, str] = Field(

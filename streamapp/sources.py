@@ -3,6 +3,7 @@ own row), never guessed from file names."""
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import functools
 from collections.abc import Mapping
@@ -42,9 +43,23 @@ class SourceProfiles:
             self._rules = [(glob, profile_from_spec(spec)) for glob, spec in mapping.items()]
         except ConfigError as exc:
             raise ConfigError(f"SOURCE_FORMATS: {exc}") from None
+        self.by_id: dict[str, SourceProfile] = {}
         self.resolve = functools.lru_cache(maxsize=4096)(self._resolve)
 
+    def set_source_formats(self, specs: Mapping[str, str]) -> None:
+        """Formats of data sources (by id) from their own configuration; they win over the globs.
+        A spec that does not parse is skipped (its lines fall back to the globs)."""
+        parsed = {}
+        for sid, spec in specs.items():
+            with contextlib.suppress(ConfigError):
+                parsed[sid] = profile_from_spec(spec)
+        if parsed != self.by_id:
+            self.by_id = parsed
+            self.resolve.cache_clear()
+
     def _resolve(self, source: str, source_id: str = "") -> SourceProfile:
+        if source_id in self.by_id:
+            return self.by_id[source_id]
         for glob, profile in self._rules:
             if fnmatch.fnmatchcase(source, glob) or (source_id and fnmatch.fnmatchcase(f"id:{source_id}", glob)):
                 return profile

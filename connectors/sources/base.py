@@ -97,6 +97,8 @@ class Producer(Service):
     type: ClassVar[str]
     # Config keys that are secrets: stored apart from `config`, never returned by the API or logged.
     secret_fields: ClassVar[tuple[str, ...]] = ()
+    # How the consumer parses this source's lines unless its config names a `format`.
+    default_format: ClassVar[str] = "linux"
     interval_sec: float = 30.0
     max_backoff_sec: float = 300.0
 
@@ -126,7 +128,7 @@ class Producer(Service):
         return len(batch.lines)
 
     @Service.task
-    async def _loop(self) -> None:
+    async def _run(self) -> None:
         delay = 1.0
         while not self.should_stop:
             wait = self.interval_sec

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient
@@ -34,6 +35,7 @@ def env(services: None, tmp_path: Path) -> dict[str, str]:
         "STREAMAPP_ID": f"{prefix}app",
         "TOPIC_PREFIX": prefix,
         "STREAM_PREFIX": prefix,
+        "DATABASE_SCHEMA": prefix.rstrip("."),
         "DATA_DIR": str(tmp_path / "worker"),
         "CHROMA_PATH": str(tmp_path / "chroma"),
         "WEB_PORT": str(free_port()),
@@ -65,6 +67,13 @@ async def cleanup(s: Settings) -> None:
         for i in range(0, len(keys), 500):
             await client.delete(*keys[i : i + 500])
     await client.aclose()
+    with contextlib.suppress(Exception):
+        assert s.database_schema != "public"
+        conn = await asyncpg.connect(s.database_url.get_secret_value(), timeout=10)
+        try:
+            await conn.execute(f'drop schema if exists "{s.database_schema}" cascade')
+        finally:
+            await conn.close()
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers(s))
     with contextlib.suppress(Exception):
         await admin.start()
