@@ -70,17 +70,23 @@ class LineConsumer:
         at = dict(zip((x.id for x in lines), positions or (), strict=False))
         metrics: list[Metric] = []
         logs: list[LogLine] = []
+        dead = []
         for line in self.seen.fresh(lines):
-            payload = metric_payload(line.line) if s.enable_metrics_normalization else None
-            if payload is None:
-                logs.append(line)
-            else:
-                metrics.extend(normalise(line.id, payload))
+            try:
+                payload = metric_payload(line.line) if s.enable_metrics_normalization else None
+                if payload is not None:
+                    metrics.extend(normalise(line.id, payload))
+                    continue
+            except Exception as exc:  # a payload no normaliser can read is parked, with the reason
+                dead.append(dead_letter(line, f"metric payload rejected: {exc!r}"[:500], now))
+                continue
+            logs.append(line)
         try:
             processed = self.processor.process(logs, now)
         except Exception as exc:  # a bug must not stop the stream: park the batch with the reason
             log.exception("consumer: batch failed")
-            processed = Processed(dead=[dead_letter(x, f"consumer error: {exc!r}", now) for x in logs])
+            processed = Processed(dead=[dead_letter(x, f"consumer error: {exc!r}"[:500], now) for x in logs])
+        processed.dead.extend(dead)
         for ev in processed.events:
             ev.src, ev.off = at.get(ev.id, (-1, -1))
         await self.index(processed.events)

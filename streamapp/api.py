@@ -18,7 +18,7 @@ from connectors.alert_store import AlertStore
 from connectors.health import Probe, dependency_probes, run_probe
 from connectors.llm import LLMConnector
 from connectors.llm_health import LLMHealth
-from streamapp import api_alerts, api_sources
+from streamapp import api_alerts, api_deadletters, api_sources
 from streamapp.api_errors import HANDLERS
 from streamapp.settings import Settings, get_settings
 
@@ -63,7 +63,10 @@ def create_api(settings: Settings | None = None, probes: dict[str, Probe] | None
     the LLM status is then what it was before any check (`disabled`, or `unknown`)."""
     s = settings or get_settings()
     app = Starlette(
-        routes=[Route("/healthz", healthz), Route("/readyz", readyz), *api_alerts.routes, *api_sources.routes],
+        routes=[
+            Route("/healthz", healthz), Route("/readyz", readyz),
+            *api_alerts.routes, *api_sources.routes, *api_deadletters.routes,
+        ],
         exception_handlers=HANDLERS,
         lifespan=lifespan,
     )

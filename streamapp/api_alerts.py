@@ -81,8 +81,8 @@ async def list_alerts(request: Request) -> Response:
     for name in query:
         if name not in FILTERS and name not in ("limit", "before"):
             raise ApiError(422, f"unknown query parameter {name!r}", field=name)
-    limit = _limit(query.get("limit"))
-    before = _before(query.get("before") or None)
+    limit = limit_param(query.get("limit"))
+    before = before_id(query.get("before") or None)
     where = {name: _filter(name, query[name]) for name in FILTERS if query.get(name)}
     if before == "0-0":  # nothing is older than the first possible id
         return JSONResponse({"items": [], "next_before": None, "scanned": 0})
@@ -167,7 +167,7 @@ def _missing(alert_id: str) -> JSONResponse:
     return error(404, f"no alert {alert_id!r} (never written, or expired)")
 
 
-def _limit(raw: str | None) -> int:
+def limit_param(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_LIMIT
     if not raw.isdecimal() or not 1 <= int(raw) <= MAX_LIMIT:
@@ -175,7 +175,7 @@ def _limit(raw: str | None) -> int:
     return int(raw)
 
 
-def _before(raw: str | None) -> str | None:
+def before_id(raw: str | None) -> str | None:
     """A stream entry id (`ms-seq`, or `ms` meaning `ms-0`): only older entries are listed."""
     if raw is None:
         return None

@@ -7,7 +7,7 @@ import importlib
 import sys
 
 # Each module exposes `register(subparsers)`, which adds its parser and sets `func`.
-COMMANDS = ("mine", "classify", "bridge", "api", "demo", "settings", "templates")
+COMMANDS = ("mine", "classify", "bridge", "api", "demo", "settings", "templates", "simulate", "deadletters")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,7 +31,7 @@ def metric_payload(line: str) -> dict[str, Any] | None:
         return None
     try:
         obj = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or a nesting bomb
         return None
     if not isinstance(obj, dict):
         return None

@@ -11,9 +11,7 @@ import argparse
 import json
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import redis
 from tqdm import tqdm
 
 from streamapp.auth import new_token
+from streamapp.commands.feeding import feed
 from streamapp.processes import BIN, Proc, free_port, start_worker
 from streamapp.records import Alert, ClosedIssue, IssueCandidate
 from streamapp.scorecard import Detection, score
@@ -49,32 +48,6 @@ def port_or_free(preferred: int) -> int:
         except OSError:
             return free_port()
     return preferred
-
-
-def feed(
-    client: redis.Redis, stream: str, items: Iterator[tuple[float, str, str]], total: int, on_tick: Callable[[], None]
-) -> dict[int, str]:
-    """XADD (at, source, line) items in real time, calling `on_tick` while waiting; returns
-    index -> line id."""
-    ids: dict[int, str] = {}
-    start = time.monotonic()
-    with tqdm(total=total, unit="line", desc="feeding logs", file=sys.stderr, mininterval=1.0) as bar:
-        pipe = client.pipeline(transaction=False)
-        pending: list[int] = []
-        for i, (at, source, line) in enumerate(items):
-            if (wait := at - (time.monotonic() - start)) > 0:
-                for k, eid in zip(pending, pipe.execute(), strict=True):
-                    ids[k] = eid.decode()
-                bar.update(len(pending))
-                pending = []
-                on_tick()
-                time.sleep(min(wait, 1.0))
-            pipe.xadd(stream, {"source": source, "line": line})
-            pending.append(i)
-        for k, eid in zip(pending, pipe.execute(), strict=True):
-            ids[k] = eid.decode()
-        bar.update(len(pending))
-    return ids
 
 
 class Watcher:
