@@ -3,17 +3,22 @@ process, progress polling and RSS readings."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import redis
+from aiokafka import AIOKafkaConsumer
 
+from connectors.kafka_admin import bootstrap_servers
 from streamapp.processes import Proc, free_port, start_worker
+from streamapp.records import IssueEvents
 from streamapp.settings import Settings, settings_for_env
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,3 +93,37 @@ def cleanup(client: redis.Redis, settings: Settings) -> None:
     keys = list(client.scan_iter(match=f"{settings.stream_prefix}*", count=1000))
     for i in range(0, len(keys), 500):
         client.delete(*keys[i : i + 500])
+
+
+class ParsedCounter(threading.Thread):
+    """Counts lines carried by `issue_events` (kind=lines) as they appear on Kafka."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(daemon=True)
+        self.settings, self.count, self.stop = settings, 0, False
+
+    def run(self) -> None:
+        asyncio.run(self._consume())
+
+    async def _consume(self) -> None:
+        s = self.settings
+        consumer = AIOKafkaConsumer(
+            s.topic_name("issue_events"), bootstrap_servers=bootstrap_servers(s), auto_offset_reset="earliest",
+            group_id=None, enable_auto_commit=False,
+        )
+        await consumer.start()
+        try:
+            while not self.stop:
+                batch = await consumer.getmany(timeout_ms=100)
+                for msgs in batch.values():
+                    for m in msgs:
+                        cmd = IssueEvents.loads(m.value)
+                        if cmd.kind == "lines":
+                            self.count += len(cmd.events)
+        finally:
+            await consumer.stop()
+
+
+def closed_lines(client: redis.Redis, settings: Settings) -> int:
+    key = settings.redis_key(settings.stream_issues_closed)
+    return sum({f[b"id"]: int(f[b"line_count"]) for _, f in client.xrange(key)}.values())

@@ -16,54 +16,24 @@ Prints the figures, the worker's RSS at start and end, and `ratio_vs_bridge=<x>`
 from __future__ import annotations
 
 import argparse
-import asyncio
 import tempfile
-import threading
 from pathlib import Path
 
 import redis
-from aiokafka import AIOKafkaConsumer
-from harness import cleanup, generate, namespace, rss_mb, services_up, wait, worker, xadd_all
-
-from connectors.kafka_admin import bootstrap_servers
-from streamapp.records import IssueEvents
-from streamapp.settings import Settings
+from harness import (
+    ParsedCounter,
+    cleanup,
+    closed_lines,
+    generate,
+    namespace,
+    rss_mb,
+    services_up,
+    wait,
+    worker,
+    xadd_all,
+)
 
 INACTIVITY = 2.0
-
-
-class ParsedCounter(threading.Thread):
-    """Counts lines carried by `issue_events` (kind=lines) as they appear on Kafka."""
-
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(daemon=True)
-        self.settings, self.count, self.stop = settings, 0, False
-
-    def run(self) -> None:
-        asyncio.run(self._consume())
-
-    async def _consume(self) -> None:
-        s = self.settings
-        consumer = AIOKafkaConsumer(
-            s.topic_name("issue_events"), bootstrap_servers=bootstrap_servers(s), auto_offset_reset="earliest",
-            group_id=None, enable_auto_commit=False,
-        )
-        await consumer.start()
-        try:
-            while not self.stop:
-                batch = await consumer.getmany(timeout_ms=100)
-                for msgs in batch.values():
-                    for m in msgs:
-                        cmd = IssueEvents.loads(m.value)
-                        if cmd.kind == "lines":
-                            self.count += len(cmd.events)
-        finally:
-            await consumer.stop()
-
-
-def closed_lines(client: redis.Redis, settings: Settings) -> int:
-    key = settings.redis_key(settings.stream_issues_closed)
-    return sum({f[b"id"]: int(f[b"line_count"]) for _, f in client.xrange(key)}.values())
 
 
 def main() -> None:

@@ -1,0 +1,137 @@
+"""End-to-end throughput and latency on one worker, with the offline classifier.
+
+1. Bridge ceiling: N lines through Redis -> inbound bridge -> Kafka -> a no-op agent.
+2. Sustained maximum: the same N lines pre-loaded in Redis `logs`, then the real worker: lines/s
+   until every line is in a closed issue (issue candidates) and until the alert stream settles.
+3. Latency at 50% of that maximum: fresh lines fed at half the sustained rate for `--latency-sec`;
+   for every candidate, (time it reached Redis) - (XADD time of its last line) - inactivity window,
+   reported as p50/p99.
+RSS of the worker is read at its start and end. The last line is `ratio_vs_bridge=<x>`
+(sustained lines/s to candidates / bridge lines/s).
+
+    .venv/bin/python bench/e2e_bench.py [-n 200000] [--latency-sec 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+from harness import (
+    cleanup,
+    closed_lines,
+    generate,
+    namespace,
+    rss_mb,
+    services_up,
+    wait,
+    worker,
+    xadd_all,
+)
+
+from streamapp.records import IssueCandidate
+from streamapp.settings import Settings
+
+INACTIVITY = 2.0
+BASE = {"ISSUE_INACTIVITY_SEC": str(INACTIVITY), "SOURCE_FORMATS": '{"*": "linux"}', "LLM_PROVIDER": "none"}
+
+
+def settle(client: redis.Redis, key: str, quiet: float = 5.0, timeout: float = 600) -> float:
+    """Seconds until the stream stops growing for `quiet` seconds (that quiet time excluded)."""
+    start = last_change = time.perf_counter()
+    last = -1
+    while time.perf_counter() - last_change < quiet:
+        n = client.xlen(key)
+        if n != last:
+            last, last_change = n, time.perf_counter()
+        if time.perf_counter() - start > timeout:
+            break
+        time.sleep(0.2)
+    return last_change - start
+
+
+def feed_at(client: redis.Redis, stream: str, lines: list[str], rate: float) -> None:
+    """XADD at a steady rate (pipelined in 100 ms slices)."""
+    start = time.perf_counter()
+    sent = 0
+    while sent < len(lines):
+        due = min(len(lines), int((time.perf_counter() - start) * rate) + 1)
+        if due > sent:
+            pipe = client.pipeline(transaction=False)
+            for line in lines[sent:due]:
+                pipe.xadd(stream, {"source": f"gen-{sent % 8}", "line": line})
+            pipe.execute()
+            sent = due
+        time.sleep(0.1)
+
+
+def latencies(client: redis.Redis, s: Settings, after_ms: int) -> list[float]:
+    """Per candidate created after `after_ms`: seconds from its last line's XADD to its arrival."""
+    out = []
+    for eid, fields in client.xrange(s.redis_key("issues_candidates"), min=f"{after_ms}-0"):
+        cand = IssueCandidate.from_redis(fields)
+        last_line_ms = max(int(item["id"].split("-")[0]) for item in cand.logs)
+        arrived_ms = int(eid.decode().split("-")[0])
+        out.append(max(0.0, (arrived_ms - last_line_ms) / 1000 - INACTIVITY))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-n", type=int, default=200_000)
+    ap.add_argument("--latency-sec", type=float, default=30.0)
+    args = ap.parse_args()
+    n = args.n
+    services_up()
+    work = Path(tempfile.mkdtemp(prefix="e2e-bench-"))
+    lines = generate(n, work / "lines.log")
+    fresh = generate(int(args.latency_sec * 2000) + 1000, work / "fresh.log", seed=2)
+    client = redis.Redis()
+
+    off = {"ENABLE_CONSUMER": "false", "ENABLE_ISSUES_AGGREGATOR": "false", "ENABLE_CLUSTERING": "false",
+           "ENABLE_ENRICHER": "false", "ENABLE_CLUSTER_ENRICHER": "false", "ENABLE_SOURCES": "false"}
+    env, s = namespace(work / "bridge", **off)
+    xadd_all(client, s.redis_key("logs"), lines, "bench.log")
+    w = worker(env, work / "bridge.log", app="bench.noop_app")
+    bridge_sec = wait(lambda: int(client.get(s.redis_key("bench:noop:count")) or 0), n, 1800, "bridge")
+    w.terminate()
+    cleanup(client, s)
+
+    env, s = namespace(work / "pipeline", **BASE, ENABLE_SOURCES="false")
+    xadd_all(client, s.redis_key("logs"), lines, "bench.log")
+    w = worker(env, work / "pipeline.log")
+    rss_start = rss_mb(w)
+    closed_sec = wait(lambda: closed_lines(client, s), n, 3600, "candidates")
+    alerts_sec = settle(client, s.redis_key("alerts"))
+    sustained = n / max(closed_sec - INACTIVITY, 1e-3)
+
+    rate = sustained / 2
+    started_ms = int(time.time() * 1000)
+    fed = fresh[: int(rate * args.latency_sec)]
+    feed_at(client, s.redis_key("logs"), fed, rate)
+    wait(lambda: closed_lines(client, s), n + len(fed), 600, "latency phase")
+    lat = sorted(latencies(client, s, started_ms))
+    rss_end = rss_mb(w)
+    alerts = client.xlen(s.redis_key("alerts"))
+    w.terminate()
+    cleanup(client, s)
+
+    bridge = n / bridge_sec
+    print(f"lines: {n} (generated Linux syslog), one worker, offline classifier")
+    print(f"bridge ceiling (Redis -> Kafka -> no-op agent): {bridge:,.0f} lines/s")
+    print(f"sustained to issue candidates: {sustained:,.0f} lines/s ({closed_sec:.0f}s incl. {INACTIVITY:.0f}s window)")
+    print(f"sustained to alerts: {n / max(alerts_sec, 1e-3):,.0f} lines/s ({alerts} alerts settled after {alerts_sec:.0f}s)")
+    if lat:
+        p50, p99 = statistics.median(lat), lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+        print(f"latency XADD -> candidate at {rate:,.0f} lines/s (50% of max), {len(lat)} candidates: "
+              f"p50 {p50:.2f}s, p99 {p99:.2f}s (inactivity window excluded)")
+    print(f"worker RSS: {rss_start:.0f} MiB at start, {rss_end:.0f} MiB at end")
+    print(f"ratio_vs_bridge={sustained / bridge:.3f}")
+
+
+if __name__ == "__main__":
+    main()
