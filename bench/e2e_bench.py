@@ -124,7 +124,8 @@ def main() -> None:
     print(f"lines: {n} (generated Linux syslog), one worker, offline classifier")
     print(f"bridge ceiling (Redis -> Kafka -> no-op agent): {bridge:,.0f} lines/s")
     print(f"sustained to issue candidates: {sustained:,.0f} lines/s ({closed_sec:.0f}s incl. {INACTIVITY:.0f}s window)")
-    print(f"sustained to alerts: {n / max(alerts_sec, 1e-3):,.0f} lines/s ({alerts} alerts settled after {alerts_sec:.0f}s)")
+    to_alerts = n / max(alerts_sec, 1e-3)
+    print(f"sustained to alerts: {to_alerts:,.0f} lines/s ({alerts} alerts settled after {alerts_sec:.0f}s)")
     if lat:
         p50, p99 = statistics.median(lat), lat[min(len(lat) - 1, int(len(lat) * 0.99))]
         print(f"latency XADD -> candidate at {rate:,.0f} lines/s (50% of max), {len(lat)} candidates: "
