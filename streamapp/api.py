@@ -10,6 +10,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -18,8 +19,9 @@ from connectors.alert_store import AlertStore
 from connectors.health import Probe, dependency_probes, run_probe
 from connectors.llm import LLMConnector
 from connectors.llm_health import LLMHealth
-from streamapp import api_alerts, api_deadletters, api_sources
+from streamapp import api_alerts, api_deadletters, api_sources, api_telemetry, api_toggles
 from streamapp.api_errors import HANDLERS
+from streamapp.api_logging import RequestLogging
 from streamapp.settings import Settings, get_settings
 
 
@@ -65,9 +67,11 @@ def create_api(settings: Settings | None = None, probes: dict[str, Probe] | None
     app = Starlette(
         routes=[
             Route("/healthz", healthz), Route("/readyz", readyz),
-            *api_alerts.routes, *api_sources.routes, *api_deadletters.routes,
+            *api_alerts.routes, *api_sources.routes, *api_deadletters.routes, *api_toggles.routes,
+            *api_telemetry.routes,
         ],
         exception_handlers=HANDLERS,
+        middleware=[Middleware(RequestLogging)],
         lifespan=lifespan,
     )
     app.state.settings = s

@@ -1,0 +1,234 @@
+"""Automations agent: `alerts` -> matching rules -> cooldown -> execute or dry run -> `automation_events`.
+
+Stage one matches each alert against the rules in force and sends one task per matching rule to
+the internal topic `automation_tasks`, keyed by the rule's cooldown scope: every decision on a
+scope is then taken in the one partition holding that scope's cooldown entry, in order.
+
+Stage two, per task: dry run unless ENABLE_AUTOMATIONS, the rule's `execute` and the runtime
+toggle all allow execution; ask the cooldown table (skip, act, or a replay of this very alert);
+write the claim and flush it to the changelog *before* calling the provider, so a worker killed
+mid-call comes back, finds its own claim and looks the object up by correlation id instead of
+creating a second one; record every decision on the Redis stream `automation_events` with a
+stable id (a replay adds nothing). Launched jobs and runs are followed until they finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import faust
+import httpx
+from redis.exceptions import RedisError
+
+from agents.enricher import park
+from connectors.automation import Follower, Providers
+from connectors.redis_streams import StreamWriter
+from connectors.toggles import Toggles
+from streamapp import views_automations
+from streamapp.automations.config import AutomationConfig
+from streamapp.automations.decide import Claim, check, mode_for
+from streamapp.automations.parse import load_rules
+from streamapp.automations.records import AutomationEvent, AutomationTask
+from streamapp.automations.rules import AutomationRule, RuleBook, UnsafeValue, correlation_id
+from streamapp.clock import Clock
+from streamapp.deps import Deps
+from streamapp.errors import ConfigError, StreamAppError
+from streamapp.records import Alert
+from tables.cooldowns import cooldowns
+
+log = logging.getLogger(__name__)
+
+
+class RulesWatcher:
+    """The rules in force. `check()` reloads the file when its content changed; an invalid edit is
+    logged with its line and reason, kept in `last_error`, and the last good rules stay."""
+
+    def __init__(self, path: Path | None, clock: Clock) -> None:
+        self.path, self.clock = path, clock
+        self.book: RuleBook = load_rules(path)  # invalid at start: fail fast (ConfigError)
+        self.loaded_at = clock.now()
+        self.last_error: dict[str, Any] | None = None
+        self._seen = self._digest()
+
+    def _digest(self) -> str:
+        return hashlib.blake2b(self.path.read_bytes(), digest_size=16).hexdigest() if self.path else ""
+
+    def check(self) -> bool:
+        """True when a changed, valid file replaced the rules."""
+        if self.path is None:
+            return False
+        try:
+            digest = self._digest()
+            if digest == self._seen:
+                return False
+            self._seen = digest
+            book = load_rules(self.path)
+        except (ConfigError, OSError, UnicodeDecodeError) as exc:
+            line = getattr(exc, "line", 0)
+            self.last_error = {"line": line, "reason": getattr(exc, "reason", str(exc)), "at": self.clock.now()}
+            log.error("automations: rules edit rejected, keeping version %s: %s", self.book.version, exc)
+            return False
+        self.book, self.loaded_at, self.last_error = book, self.clock.now(), None
+        log.info("automations: rules version %s loaded (%d rules)", book.version, len(book.rules))
+        return True
+
+
+class EventLog:
+    """Decisions to the `automation_events` stream, once per event id. An audit trail must not
+    stop the actions it records: a Redis failure is retried briefly, then logged."""
+
+    def __init__(self, writer: StreamWriter, stream: str, tries: int = 3) -> None:
+        self.writer, self.stream, self.tries = writer, stream, tries
+
+    async def record(self, *events: AutomationEvent) -> None:
+        for attempt in range(self.tries):
+            try:
+                await self.writer.write(self.stream, list(events))
+                return
+            except (RedisError, OSError) as exc:
+                log.warning("automations: recording events failed (%s), try %d", exc, attempt + 1)
+                await asyncio.sleep(0.2 * 2**attempt)
+        log.error("automations: events not recorded: %s", [e.id for e in events])
+
+
+async def _no_flush() -> None:
+    return None
+
+
+class Automations:
+    def __init__(
+        self, deps: Deps, table: Any, *, config: AutomationConfig, rules: RulesWatcher, providers: Providers,
+        toggles: Toggles, events: EventLog, follower: Follower | None = None,
+        flush: Callable[[], Awaitable[None]] = _no_flush,
+    ) -> None:
+        self.deps, self.table, self.config, self.rules = deps, table, config, rules
+        self.providers, self.toggles, self.events = providers, toggles, events
+        self.follower, self.flush = follower, flush
+
+    def tasks(self, alert: Alert) -> list[AutomationTask]:
+        """Stage one: a task per rule matching the alert, keyed by its cooldown scope."""
+        book = self.rules.book
+        return [
+            AutomationTask(id=f"{alert.id}|{rule.id}", rule_id=rule.id, scope_key=rule.scope_key(alert),
+                           alert=alert.asdict(), rules_version=book.version)
+            for rule in book.matching(alert)
+        ]
+
+    async def handle(self, task: AutomationTask) -> None:
+        """Stage two: decide, claim, act, record."""
+        alert = Alert(**task.alert)
+        rule = self.rules.book.get(task.rule_id)
+        if rule is None:
+            await self.events.record(self._event(task, None, "skipped", reason="the rule was removed"))
+            return
+        now = self.deps.clock.now()
+        mode, why = mode_for(self.config.enable_automations, rule.execute, await self.toggles.enabled("automations"))
+        stored = self.table.get(task.scope_key)
+        held = Claim.from_dict(stored) if stored else None
+        verdict = check(held, alert.id, mode, now)
+        if verdict == "replay":
+            log.info("automations: %s already decided (%s), not again", task.id, held.state if held else "")
+            return
+        matched = self._event(task, rule, "matched")
+        if verdict == "skip" and held is not None:
+            reason = f"cooldown: scope {task.scope_key!r} taken by alert {held.alert_id} ({held.mode})"
+            await self.events.record(matched, self._event(task, rule, "skipped", reason=reason,
+                                                          cooldown_until=held.until))
+            return
+        try:
+            action = rule.render(alert)
+        except UnsafeValue as exc:
+            await self.events.record(matched, self._event(task, rule, "failed", error=str(exc)))
+            return
+        claim = held if verdict == "resume" and held else Claim(alert.id, rule.id, mode, "acting", now,
+                                                                 now + rule.cooldown_sec)
+        if mode == "dry_run":
+            self.table[task.scope_key] = claim.ended("done", now).as_dict()
+            await self.events.record(matched, self._event(task, rule, "dry_run", action=action, reason=why,
+                                                          cooldown_until=claim.until))
+            return
+        outcome = await self._execute(task, rule, action, claim, look_first=verdict == "resume")
+        await self.events.record(matched, *outcome)
+
+    async def _execute(
+        self, task: AutomationTask, rule: AutomationRule, action: dict[str, Any], claim: Claim, *, look_first: bool,
+    ) -> list[AutomationEvent]:
+        provider = self.providers.get(rule.action.kind)
+        if provider is None:
+            error = f"{rule.action.provider} is not configured (its URL and credentials settings are empty)"
+            return [self._event(task, rule, "failed", action=action, error=error)]
+        self.table[task.scope_key] = claim.as_dict()
+        await self.flush()  # the claim is in the changelog before anything is created
+        try:
+            response = await provider.execute(action, correlation_id(rule.id, claim.alert_id), look_first=look_first)
+        except (StreamAppError, httpx.HTTPError) as exc:
+            self.table[task.scope_key] = claim.ended("failed", self.deps.clock.now()).as_dict()
+            return [self._event(task, rule, "failed", action=action, error=f"{type(exc).__name__}: {exc}"[:1000])]
+        self.table[task.scope_key] = claim.ended("done", self.deps.clock.now()).as_dict()
+        if self.follower is not None:
+
+            async def finished(status: dict[str, Any]) -> None:
+                await self.events.record(self._event(task, rule, "finished", response=status))
+
+            self.follower.follow(provider, response, finished)
+        return [self._event(task, rule, "executed", action=action, response=response, cooldown_until=claim.until)]
+
+    def _event(
+        self, task: AutomationTask, rule: AutomationRule | None, decision: str, **fields: Any,
+    ) -> AutomationEvent:
+        alert_id = task.alert.get("id", "")
+        return AutomationEvent(
+            id=f"{task.id}|{decision}", alert_id=alert_id, rule_id=task.rule_id, decision=decision,
+            provider=rule.action.provider if rule else "", scope_key=task.scope_key,
+            correlation_id=correlation_id(task.rule_id, alert_id), rules_version=self.rules.book.version,
+            at=self.deps.clock.now(), **fields,
+        )
+
+
+def register(deps: Deps) -> Automations:
+    """The two stages, the rules reload timer, the provider clients, the follower and the views.
+    Registered whatever ENABLE_AUTOMATIONS says: with it off every matching alert is a dry run."""
+    app, s = deps.app, deps.settings
+    config = AutomationConfig.from_settings(s)
+    table = deps.tables["automation_cooldowns"] = cooldowns(app, s)
+    tasks_topic = app.topic(
+        s.topic_name("automation_tasks"), key_type=str, value_type=AutomationTask, partitions=s.topic_partitions,
+        internal=True,  # Faust creates it, with the table's partition count
+    )
+    providers = Providers.from_config(config)
+    follower = Follower(config.automation_follow_interval_sec, config.automation_follow_max_sec)
+    app.service(providers)
+    app.service(follower)
+    automations = Automations(
+        deps, table, config=config, rules=RulesWatcher(config.automations_path, deps.clock), providers=providers,
+        toggles=Toggles(deps.redis(), s, cache_sec=config.toggles_cache_sec, clock=deps.clock),
+        events=EventLog(StreamWriter(deps.redis(), s), config.stream_automation_events), follower=follower,
+        flush=lambda: app.producer.flush(),
+    )
+
+    @app.agent(deps.topics.alerts, name="automations")
+    async def route(stream: faust.StreamT) -> None:
+        async for alert in stream:
+            for task in automations.tasks(alert):
+                await tasks_topic.send(key=task.scope_key, value=task)
+
+    @app.agent(tasks_topic, name="automations.act")
+    async def act(stream: faust.StreamT) -> None:
+        async for task in stream:
+            try:
+                await automations.handle(task)
+            except Exception as exc:  # one bad task must not stop the stage: park it with the reason
+                log.exception("automations: task %s failed", task.id)
+                await park(deps, "automation_tasks", task.id, task.dumps(), exc)
+
+    @app.timer(interval=config.automations_reload_sec, name="automations.reload")
+    async def reload() -> None:
+        await asyncio.to_thread(automations.rules.check)
+
+    views_automations.register(app, s, table, automations.rules, deps.clock)
+    return automations
