@@ -106,7 +106,7 @@ def main() -> None:
     w = worker(env, work / "pipeline.log")
     rss_start = rss_mb(w)
     closed_sec = wait(lambda: closed_lines(client, s), n, 3600, "candidates")
-    alerts_sec = settle(client, s.redis_key("alerts"))
+    alerts_sec = closed_sec + settle(client, s.redis_key("alerts"))
     sustained = n / max(closed_sec - INACTIVITY, 1e-3)
 
     rate = sustained / 2

@@ -4,9 +4,6 @@ state folder of the test's own, so the suite's services are left alone."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 from pathlib import Path
 
 import asyncpg
@@ -14,29 +11,10 @@ import pytest
 import redis
 
 from streamapp.processes import free_port
-from tests.conftest import REPO
 from tests.support.kafka import list_topics
+from tests.support.services import free_pair, services
 
 pytestmark = pytest.mark.integration
-
-
-def free_pair() -> int:
-    """A port p with p+1 free too (Kafka's controller listens on p+1)."""
-    while True:
-        p = free_port()
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", p + 1))
-            except OSError:
-                continue
-        return p
-
-
-def services(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(REPO / "scripts" / "services"), *args], env={**os.environ, **env}, capture_output=True, text=True,
-        timeout=300, check=False,
-    )
 
 
 async def test_up_status_down_on_other_ports(tmp_path: Path) -> None:
