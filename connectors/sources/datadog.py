@@ -54,29 +54,27 @@ SEARCH_PATH = "/api/v2/logs/events/search"
 
 class DatadogProducer(HttpProducer):
     type = "datadog"
-    system = "datadog"
     secret_fields = ("api_key", "app_key")
 
     @classmethod
     def validate(cls, config: dict[str, Any]) -> dict[str, Any]:
-        where = cls.type
-        out = http_options(config, where)
+        out = http_options(config)
         if config.get("base_url"):
-            out["base_url"] = url_option(config, "base_url", where)
+            out["base_url"] = url_option(config, "base_url")
         elif out.setdefault("site", "datadoghq.com") not in SITES:
-            raise ConfigError(f"{where}: 'site' must be one of {', '.join(sorted(SITES))} (or set 'base_url')")
+            raise ConfigError(f"site: must be one of {', '.join(sorted(SITES))} (or set base_url)")
         out["query"] = config.get("query", "*")
         if not isinstance(out["query"], str) or not out["query"].strip():
-            raise ConfigError(f"{where}: 'query' must be a non-empty Datadog search query (e.g. `service:web`)")
+            raise ConfigError("query: must be a non-empty Datadog search query (e.g. `service:web`)")
         out["indexes"] = config.get("indexes", ["*"])
         if not isinstance(out["indexes"], list) or not all(isinstance(i, str) and i for i in out["indexes"]):
-            raise ConfigError(f"{where}: 'indexes' must be a list of index names")
+            raise ConfigError("indexes: must be a list of index names")
         if config.get("storage_tier") not in (None, *STORAGE_TIERS):
-            raise ConfigError(f"{where}: 'storage_tier' must be one of {', '.join(sorted(STORAGE_TIERS))}")
-        out["page_limit"] = number_option(config, "page_limit", 1000, 1, 1000, where, integer=True)
-        out["max_pages"] = number_option(config, "max_pages", 20, 1, 1000, where, integer=True)
-        out["lookback_sec"] = number_option(config, "lookback_sec", 900, 0, 30 * 86_400, where)
-        out["lag_sec"] = number_option(config, "lag_sec", 30, 0, 3600, where)
+            raise ConfigError(f"storage_tier: must be one of {', '.join(sorted(STORAGE_TIERS))}")
+        out["page_limit"] = number_option(config, "page_limit", 1000, 1, 1000, integer=True)
+        out["max_pages"] = number_option(config, "max_pages", 20, 1, 1000, integer=True)
+        out["lookback_sec"] = number_option(config, "lookback_sec", 900, 0, 30 * 86_400)
+        out["lag_sec"] = number_option(config, "lag_sec", 30, 0, 3600)
         return out
 
     @property
@@ -97,9 +95,8 @@ class DatadogProducer(HttpProducer):
         headers = {"DD-API-KEY": self.secret("api_key"), "DD-APPLICATION-KEY": self.secret("app_key")}
         async with self.client(self.base_url, headers) as http:
             for page in range(c["max_pages"]):
-                body = {"filter": query, "sort": "timestamp", "page": {"limit": c["page_limit"]}}
-                if after:
-                    body["page"]["cursor"] = after
+                page_spec = {"limit": c["page_limit"], **({"cursor": after} if after else {})}
+                body = {"filter": query, "sort": "timestamp", "page": page_spec}
                 call = functools.partial(self._search, http, body)
                 # A failed first page is the poll loop's to report and back off; later pages are resumed.
                 data = await (resume(call) if page else call())
@@ -121,12 +118,12 @@ class DatadogProducer(HttpProducer):
         return Batch(lines, json.dumps(new.dump()))
 
     async def _search(self, http: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
-        async with transport_errors(self.system):
+        async with transport_errors(self.type):
             response = await http.post(SEARCH_PATH, json=body)
         if response.status_code != 200:
             reset = header_number(response.headers, "X-RateLimit-Reset")  # seconds until the bucket refills
-            raise status_error(self.system, response, _detail(response), reset)
-        data = json_body(self.system, response)
+            raise status_error(self.type, response, _detail(response), reset)
+        data = json_body(self.type, response)
         return data if isinstance(data, dict) else {}
 
 

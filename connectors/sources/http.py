@@ -13,9 +13,10 @@ import contextlib
 import json
 import logging
 import random
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -35,39 +36,40 @@ MAX_CONNECT_SEC = 10.0
 
 
 # --- config ---------------------------------------------------------------------------------------
-def url_option(config: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
+# A ConfigError's message starts with the failing field: the admin API answers 422 naming it.
+def url_option(config: dict[str, Any], key: str, default: str | None = None) -> str:
     """An `http(s)://host[:port][/path]` value without its trailing slash."""
     value = str(config.get(key) or default or "").rstrip("/")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{where}: {key!r} must be an http(s) URL (got {value!r})")
+        raise ConfigError(f"{key}: must be an http(s) URL (got {value!r})")
     return value
 
 
 def number_option(
-    config: dict[str, Any], key: str, default: float, low: float, high: float, where: str, *, integer: bool = False
+    config: dict[str, Any], key: str, default: float, low: float, high: float, *, integer: bool = False
 ) -> Any:
     """The value of ``key`` (or ``default``) if it is a number in [low, high] (an int if ``integer``)."""
     value = config.get(key, default)
     kinds = int if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
         kind = "an integer" if integer else "a number"
-        raise ConfigError(f"{where}: {key!r} must be {kind} in [{low:g}, {high:g}] (got {value!r})")
+        raise ConfigError(f"{key}: must be {kind} in [{low:g}, {high:g}] (got {value!r})")
     return value
 
 
-def http_options(config: dict[str, Any], where: str) -> dict[str, Any]:
+def http_options(config: dict[str, Any]) -> dict[str, Any]:
     """The config with the keys every HTTP source has checked and filled: `interval_sec` (between
     polls, default 30), `timeout_sec` (connect and each read, default 30), `verify_tls` (default
     true) and `ca_bundle` (a CA file for self-signed servers, e.g. Splunk's management port)."""
     out = dict(config)
-    out["interval_sec"] = number_option(config, "interval_sec", 30.0, 1, 86_400, where)
-    out["timeout_sec"] = number_option(config, "timeout_sec", 30.0, 0.1, 600, where)
+    out["interval_sec"] = number_option(config, "interval_sec", 30.0, 1, 86_400)
+    out["timeout_sec"] = number_option(config, "timeout_sec", 30.0, 0.1, 600)
     out["verify_tls"] = config.get("verify_tls", True)
     if not isinstance(out["verify_tls"], bool):
-        raise ConfigError(f"{where}: 'verify_tls' must be true or false")
+        raise ConfigError("verify_tls: must be true or false")
     if not isinstance(config.get("ca_bundle", ""), str):
-        raise ConfigError(f"{where}: 'ca_bundle' must be a file path")
+        raise ConfigError("ca_bundle: must be a file path")
     return out
 
 
@@ -75,8 +77,6 @@ def http_options(config: dict[str, Any], where: str) -> dict[str, Any]:
 class HttpProducer(Producer):
     """A producer that polls an HTTP API: its config validated and filled once, an injected clock
     for its time windows, and a fresh client per poll (no connection outlives a failed poll)."""
-
-    system: ClassVar[str]  # how errors and logs name the system
 
     def __init__(self, source: SourceConfig, emitter: Emitter, *, clock: Clock | None = None, **kwargs: Any) -> None:
         super().__init__(source, emitter, **kwargs)
@@ -86,16 +86,18 @@ class HttpProducer(Producer):
     def secret(self, name: str) -> str:
         value = self.source.secrets.get(name)
         if not value:
-            raise ConfigError(f"{self.type}: missing secret {name!r}")
+            raise ConfigError(f"{name}: missing secret of this {self.type} source")
         return value
 
     def client(self, base_url: str, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
         timeout = float(self.config["timeout_sec"])
+        ca_bundle = self.config.get("ca_bundle")
+        verify = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else self.config["verify_tls"]
         return httpx.AsyncClient(
             base_url=base_url,
             headers=headers,
             timeout=httpx.Timeout(timeout, connect=min(timeout, MAX_CONNECT_SEC)),
-            verify=self.config.get("ca_bundle") or self.config["verify_tls"],
+            verify=verify,
         )
 
 
@@ -180,11 +182,11 @@ class Boundary:
         """From `dump()`'s dict (or its JSON text); None for no cursor yet."""
         if raw is None:
             return None
+        data = load_cursor(raw) if isinstance(raw, str) else raw
         try:
-            data = json.loads(raw) if isinstance(raw, str) else raw
             return cls(int(data["ms"]), data.get("keys", ()))
-        except (ValueError, TypeError, KeyError) as exc:
-            raise ConfigError(f"stored cursor is unreadable: {str(raw)[:80]!r}") from exc
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise ConfigError(f"cursor: the stored cursor is unreadable: {str(raw)[:80]!r}") from exc
 
     def dump(self) -> dict[str, Any]:
         return {"ms": self.ms, "keys": sorted(self.keys)}
@@ -201,6 +203,14 @@ class Boundary:
             self.ms, self.keys = ms, {key}
         elif ms == self.ms:
             self.keys.add(key)
+
+
+def load_cursor(text: str) -> Any:
+    """A stored JSON cursor; ConfigError if it is not JSON (someone must reset it, retrying cannot help)."""
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"cursor: the stored cursor is not JSON: {text[:80]!r}") from exc
 
 
 def iso_ms(text: str) -> int | None:

@@ -56,28 +56,26 @@ LOGIN_PATH = "/services/auth/login"
 
 class SplunkProducer(HttpProducer):
     type = "splunk"
-    system = "splunk"
     secret_fields = ("token", "password")
 
     @classmethod
     def validate(cls, config: dict[str, Any]) -> dict[str, Any]:
-        where = cls.type
-        out = http_options(config, where)
-        out["base_url"] = url_option(config, "base_url", where)
+        out = http_options(config)
+        out["base_url"] = url_option(config, "base_url")
         search = config.get("search")
         if not isinstance(search, str) or not search.strip().startswith(("search ", "|")):
-            raise ConfigError(f"{where}: 'search' must start with a command, `search ...` or `| ...` (got {search!r})")
+            raise ConfigError(f"search: must start with a command, `search ...` or `| ...` (got {search!r})")
         out["search"] = search.strip()
         out["auth"] = config.get("auth", "token")
         if out["auth"] not in AUTH_MODES:
-            raise ConfigError(f"{where}: 'auth' must be one of {', '.join(AUTH_MODES)}")
+            raise ConfigError(f"auth: must be one of {', '.join(AUTH_MODES)}")
         if out["auth"] != "token" and not config.get("username"):
-            raise ConfigError(f"{where}: 'username' is needed for {out['auth']} auth")
+            raise ConfigError(f"username: needed for {out['auth']} auth")
         out["legacy_export"] = bool(config.get("legacy_export", False))
-        out["lookback_sec"] = number_option(config, "lookback_sec", 900, 0, 30 * 86_400, where)
-        out["lag_sec"] = number_option(config, "lag_sec", 60, 0, 3600, where)
-        out["window_sec"] = number_option(config, "window_sec", 3600, 1, 7 * 86_400, where)
-        out["max_rows"] = number_option(config, "max_rows", 50_000, 1, 10_000_000, where, integer=True)
+        out["lookback_sec"] = number_option(config, "lookback_sec", 900, 0, 30 * 86_400)
+        out["lag_sec"] = number_option(config, "lag_sec", 60, 0, 3600)
+        out["window_sec"] = number_option(config, "window_sec", 3600, 1, 7 * 86_400)
+        out["max_rows"] = number_option(config, "max_rows", 50_000, 1, 10_000_000, integer=True)
         return out
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -109,7 +107,7 @@ class SplunkProducer(HttpProducer):
         form = {"search": self.config["search"], "earliest_time": f"{old.ms / 1000:.3f}",
                 "latest_time": f"{end / 1000:.3f}", "output_mode": "json"}
         new, lines, rows, last = old.copy(), [], 0, False
-        async with transport_errors(self.system):
+        async with transport_errors(self.type):
             response = await self._export(http, form)
             try:
                 async for text in response.aiter_lines():
@@ -136,7 +134,7 @@ class SplunkProducer(HttpProducer):
         if response.status_code == 401 and self.config["auth"] == "session":
             response = await self._send(http, form, renew=True)
         if response.status_code != 200:
-            raise status_error(self.system, response, _detail(response))
+            raise status_error(self.type, response, _detail(response))
         return response
 
     async def _send(self, http: httpx.AsyncClient, form: dict[str, str], renew: bool) -> httpx.Response:
@@ -158,8 +156,8 @@ class SplunkProducer(HttpProducer):
             form = {"username": self.config["username"], "password": self.secret("password"), "output_mode": "json"}
             response = await http.post(LOGIN_PATH, data=form)
             if response.status_code != 200:
-                raise status_error(self.system, response, _detail(response))
-            self._session_key = str(json_body(self.system, response).get("sessionKey") or "")
+                raise status_error(self.type, response, _detail(response))
+            self._session_key = str(json_body(self.type, response).get("sessionKey") or "")
         return f"Splunk {self._session_key}"
 
 

@@ -34,6 +34,7 @@ from connectors.sources.http import (
     http_options,
     iso_ms,
     json_body,
+    load_cursor,
     ms_iso,
     number_option,
     resume,
@@ -53,29 +54,29 @@ RESET_HEADER = "X-Organization-Rate-Limit-Reset"  # epoch seconds of the next ro
 
 class ThousandEyesProducer(HttpProducer):
     type = "thousandeyes"
-    system = "thousandeyes"
     secret_fields = ("token",)
 
     @classmethod
     def validate(cls, config: dict[str, Any]) -> dict[str, Any]:
-        where = cls.type
-        out = http_options(config, where)
-        out["base_url"] = url_option(config, "base_url", where, DEFAULT_BASE_URL)
+        out = http_options(config)
+        out["base_url"] = url_option(config, "base_url", DEFAULT_BASE_URL)
         aid = config.get("aid")
         if aid not in (None, "") and not re.fullmatch(r"\d+", str(aid)):
-            raise ConfigError(f"{where}: 'aid' must be a numeric account group id (got {aid!r})")
+            raise ConfigError(f"aid: must be a numeric account group id (got {aid!r})")
         states = config.get("states", ["trigger"])
         if not isinstance(states, list) or not states or not set(states) <= set(STATES):
-            raise ConfigError(f"{where}: 'states' must be a non-empty list of {' and '.join(STATES)}")
+            raise ConfigError(f"states: must be a non-empty list of {' and '.join(STATES)}")
         out["states"] = list(dict.fromkeys(states))
         out["window"] = str(config.get("window", "1h"))
         if not _WINDOW.fullmatch(out["window"]):
-            raise ConfigError(f"{where}: 'window' must be <number>[s|m|h|d|w], e.g. 12h (got {out['window']!r})")
-        out["page_size"] = number_option(config, "page_size", 100, 1, 1000, where, integer=True)
+            raise ConfigError(f"window: must be <number>[s|m|h|d|w], e.g. 12h (got {out['window']!r})")
+        out["page_size"] = number_option(config, "page_size", 100, 1, 1000, integer=True)
         return out
 
     async def poll(self, cursor: str | None) -> Batch:
-        stored = json.loads(cursor) if cursor else {}
+        stored = load_cursor(cursor) if cursor else {}
+        if not isinstance(stored, dict):
+            raise ConfigError(f"cursor: the stored cursor is not an object: {str(cursor)[:80]!r}")
         lines: list[str] = []
         headers = {"Authorization": f"Bearer {self.secret('token')}", "Accept": "application/hal+json"}
         async with self.client(self.config["base_url"], headers) as http:
@@ -117,12 +118,12 @@ class ThousandEyesProducer(HttpProducer):
         return lines, new
 
     async def _get(self, http: httpx.AsyncClient, url: str, params: dict[str, Any] | None) -> dict[str, Any]:
-        async with transport_errors(self.system):
+        async with transport_errors(self.type):
             response = await http.get(url, params=params)
         if response.status_code != 200:
             reset = _epoch_wait(response.headers.get(RESET_HEADER), self.clock.now())
-            raise status_error(self.system, response, _detail(response), reset)
-        data = json_body(self.system, response)
+            raise status_error(self.type, response, _detail(response), reset)
+        data = json_body(self.type, response)
         return data if isinstance(data, dict) else {}
 
     def _next(self, data: dict[str, Any]) -> str | None:
@@ -132,7 +133,7 @@ class ThousandEyesProducer(HttpProducer):
             return None
         ours, theirs = urlsplit(self.config["base_url"]), urlsplit(href)
         if (theirs.scheme, theirs.netloc) != (ours.scheme, ours.netloc):
-            raise ExternalAPIError(self.system, 200, f"next page link leaves {ours.netloc}: {href[:200]}")
+            raise ExternalAPIError(self.type, 200, f"next page link leaves {ours.netloc}: {href[:200]}")
         return str(href)
 
 

@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar, Self
 
 import uvicorn
 from starlette.applications import Starlette
@@ -104,7 +104,7 @@ class HttpDouble:
         return name
 
     # --- lifecycle -------------------------------------------------------------------------------
-    def start(self) -> HttpDouble:
+    def start(self) -> Self:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))  # bound before serving, so no other process can take the port
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
@@ -131,7 +131,7 @@ class HttpDouble:
             self._thread.join(10)
         self._server = self._thread = None
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -233,7 +233,7 @@ async def test_slow_answers_time_out(system: System, settings: Settings, redis: 
     (ThousandEyesProducer, {"base_url": "api.thousandeyes.com"}, "base_url"),
 ])
 def test_validate_names_the_failing_field(producer: type[HttpProducer], config: dict[str, Any], field: str) -> None:
-    with pytest.raises(ConfigError, match=f"'{field}'"):
+    with pytest.raises(ConfigError, match=f"^{field}: "):
         producer.validate(config)
 
 
