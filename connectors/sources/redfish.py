@@ -109,25 +109,27 @@ class RedfishProducer(Producer):
     async def _discover(self) -> Plan:
         root, plan = await self.client.root(), Plan()
         for doc in await self._collection(root, "Chassis"):
-            chassis = Chassis(doc["@odata.id"], sensors=_link(doc, "Sensors"))
+            chassis = Chassis(str(doc.get("@odata.id")), sensors=_link(doc, "Sensors"))
             if chassis.sensors is None:
                 chassis.thermal, chassis.power = _link(doc, "Thermal"), _link(doc, "Power")
-            if _link(doc, "ThermalSubsystem"):
-                chassis.fans = _link(await self.client.get(_link(doc, "ThermalSubsystem")), "Fans")
-            if _link(doc, "PowerSubsystem"):
-                chassis.supplies = _link(await self.client.get(_link(doc, "PowerSubsystem")), "PowerSupplies")
+            if thermal := _link(doc, "ThermalSubsystem"):
+                chassis.fans = _link(await self.client.get(thermal), "Fans")
+            if power := _link(doc, "PowerSubsystem"):
+                chassis.supplies = _link(await self.client.get(power), "PowerSupplies")
             plan.chassis.append(chassis)
         owners = await self._collection(root, "Systems")
-        plan.systems = [doc["@odata.id"] for doc in owners]
+        plan.systems = [str(doc.get("@odata.id")) for doc in owners]
         for owner in owners + await self._collection(root, "Managers"):
             for service in await self._collection(owner, "LogServices"):
                 wanted = self.cfg["log_services"] is None or service.get("Id") in self.cfg["log_services"]
-                if wanted and service.get("ServiceEnabled", True) and _link(service, "Entries"):
-                    plan.logs[_link(service, "Entries")] = str(service.get("Id"))
+                entries = _link(service, "Entries")
+                if wanted and service.get("ServiceEnabled", True) and entries:
+                    plan.logs[entries] = str(service.get("Id"))
         return plan
 
     async def _collection(self, doc: dict[str, Any], name: str) -> list[dict[str, Any]]:
-        return await self.client.members(_link(doc, name)) if _link(doc, name) else []
+        url = _link(doc, name)
+        return await self.client.members(url) if url else []
 
     async def _entries(self, plan: Plan, marks: dict[str, list]) -> tuple[list[str], dict[str, list]]:
         """Lines of the entries past each log's high-water mark, oldest first, and the new marks."""

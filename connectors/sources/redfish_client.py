@@ -114,7 +114,10 @@ class RedfishClient:
     def _json(self, response: httpx.Response, path: str, *, body: bool = True) -> dict[str, Any]:
         status = response.status_code
         if status < 300:
-            return response.json() if body and response.content else {}
+            try:
+                return response.json() if body and response.content else {}
+            except ValueError as exc:
+                raise ExternalAPIError("redfish", status, f"{self.base_url}{path}: not JSON") from exc
         detail = f"{self.base_url}{path}: {_message(response)}"
         if status in (401, 403):
             raise AuthFailed("redfish", status, detail)

@@ -17,6 +17,7 @@ import time
 from typing import Any, ClassVar
 
 from pyasn1.type import univ
+from pysnmp.error import PySnmpError
 from pysnmp.hlapi.v3arch.asyncio import (
     USM_AUTH_HMAC96_MD5,
     USM_AUTH_HMAC96_SHA,
@@ -110,8 +111,11 @@ class SnmpProducer(Producer):
     async def poll(self, cursor: str | None) -> Batch:
         state = json.loads(cursor) if cursor else {}
         now = time.time()
-        scalars = await self._get({**SCALARS, **self.cfg["oids"]})
-        tables, counters = await self._tables()
+        try:
+            scalars = await self._get({**SCALARS, **self.cfg["oids"]})
+            tables, counters = await self._tables()
+        except PySnmpError as exc:  # e.g. a host name that does not resolve
+            raise TransientError(f"snmp {self.agent}: {exc}") from exc
         uptime = scalars.get("uptime")
         if not isinstance(uptime, int):
             raise ExternalAPIError("snmp", 0, f"{self.agent}: no sysUpTime")
@@ -127,7 +131,7 @@ class SnmpProducer(Producer):
             "oids": {name: scalars.get(name) for name in self.cfg["oids"]},
         }
         messages, held = transitions(state.get("alarms", {}), alarms(payload))
-        if restarted:
+        if restarted and before is not None:
             messages.insert(0, f"SNMP agent restarted: sysUpTime {uptime / 100:.2f} s, was {before / 100:.2f} s; "
                                "counter deltas of this poll dropped")
         lines = [json.dumps(payload, separators=(",", ":"))]

@@ -11,7 +11,7 @@ both models. Readings missing or null (absent or disabled parts) give no metric.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeGuard
 
 from streamapp.metrics import normaliser
 from streamapp.records import Metric
@@ -110,15 +110,15 @@ def sensors(chassis: dict[str, Any]) -> list[dict[str, Any]]:
 def parts(chassis: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
     """Fans and power supplies with their hw.type: the new subsystems, else the legacy arrays."""
     thermal, power = chassis.get("Thermal") or {}, chassis.get("Power") or {}
-    fans = chassis.get("Fans") if chassis.get("Fans") is not None else thermal.get("Fans") or []
-    supplies = chassis.get("PowerSupplies")
-    supplies = supplies if supplies is not None else power.get("PowerSupplies") or []
+    new_fans, new_supplies = chassis.get("Fans"), chassis.get("PowerSupplies")
+    fans = new_fans if new_fans is not None else thermal.get("Fans") or []
+    supplies = new_supplies if new_supplies is not None else power.get("PowerSupplies") or []
     return [(f, "fan") for f in fans] + [(p, "power_supply") for p in supplies]
 
 
 def _reading(sensor: dict[str, Any], parent: Any) -> Iterator[Point]:
     kind, value = _kind(sensor), sensor.get("Reading")
-    location = sensor.get("PhysicalContext")
+    location = str(sensor.get("PhysicalContext") or "")
     attrs = {"hw.id": _id(sensor), "hw.name": sensor.get("Name"), "hw.parent": parent}
     if location:
         attrs["hw.sensor_location"] = location
@@ -202,5 +202,5 @@ def _id(resource: dict[str, Any]) -> Any:
     return resource.get("Id") or resource.get("MemberId") or resource.get("Name")
 
 
-def _number(value: Any) -> bool:
+def _number(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool)

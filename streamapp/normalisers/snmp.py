@@ -13,7 +13,7 @@ temporality); levels are gauges or up-down counters. Sensor math follows RFC 343
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeGuard
 
 from streamapp.metrics import normaliser
 from streamapp.records import Metric
@@ -122,9 +122,9 @@ def alarms(payload: dict[str, Any]) -> dict[str, Alarm]:
             if row.get("status") in (4, 5, 6):
                 status = IDRAC_STATUS[row["status"]]
                 out[f"{group}:{idx}"] = (f'iDRAC {what} "{row.get("name") or idx}"', f"status {status}", "")
-    status = (payload.get("scalars") or {}).get("idrac_status")
-    if status in (4, 5, 6):
-        out["idrac"] = ("iDRAC global system status", IDRAC_STATUS[status], "")
+    global_status = (payload.get("scalars") or {}).get("idrac_status")
+    if global_status in (4, 5, 6):
+        out["idrac"] = ("iDRAC global system status", IDRAC_STATUS[global_status], "")
     return out
 
 
@@ -168,13 +168,15 @@ def _storage(rows: dict[str, dict]) -> Iterator[Point]:
 
 def _sensors(group: str, rows: dict[str, dict], names: dict[str, Any]) -> Iterator[Point]:
     for idx, row in rows.items():
-        name, unit, hw_type = SENSOR_TYPES.get(row.get("type"), ("snmp.sensor.value", "", "sensor"))
+        name, unit, hw_type = SENSOR_TYPES.get(row.get("type", 0), ("snmp.sensor.value", "", "sensor"))
         attrs = {"hw.id": f"{group}.{idx}", "hw.name": names.get(idx) or idx}
         status = row.get("status")
         if status == 1 and all(_num(row.get(k)) for k in ("value", "scale", "precision")):
             value = sensor_value(row["value"], row["scale"], row["precision"])
-            extra = {"hw.power": {"hw.type": hw_type}, "snmp.sensor.value": {"snmp.sensor.type": row.get("type")}}
-            yield (name, value, unit, "gauge", {**attrs, **extra.get(name, {})})
+            extra: dict[str, Any] = {"hw.type": hw_type} if name == "hw.power" else {}
+            if name == "snmp.sensor.value":
+                extra = {"snmp.sensor.type": row.get("type")}
+            yield (name, value, unit, "gauge", {**attrs, **extra})
         if status in (1, 3):
             yield from _status({**attrs, "hw.type": hw_type}, "ok" if status == 1 else "failed")
 
@@ -217,7 +219,7 @@ def _status(attrs: dict[str, Any], state: str) -> Iterator[Point]:
         yield ("hw.status", 1 if candidate == state else 0, "1", "updowncounter", {**attrs, "hw.state": candidate})
 
 
-def _num(value: Any) -> bool:
+def _num(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
