@@ -100,6 +100,8 @@ class SplunkProducer(HttpProducer):
                     log.warning("splunk %s: stopping at %s: %s", self.source.name, boundary.ms, exc)
                     break
                 lines += window
+                if end == until_ms:
+                    break  # caught up: one search per poll; the next starts at the newest row's time
         return Batch(lines, json.dumps(boundary.dump()))
 
     async def _window(self, http: httpx.AsyncClient, old: Boundary, end: int) -> tuple[list[str], Boundary]:
