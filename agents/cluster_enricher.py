@@ -10,7 +10,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from agents.enricher import Retrieval, park
+from agents.enricher import Retrieval
+from agents.guard import guarded_agent
 from agents.verdicts import llm_verdict
 from streamapp.classify import OfflineClassifier
 from streamapp.classify.subjects import Neighbour
@@ -89,14 +90,5 @@ class ClusterEnricher:
 
 def register(deps: Deps) -> ClusterEnricher:
     enricher = ClusterEnricher(deps)
-
-    @deps.app.agent(deps.topics.clusters_candidates, name="cluster_enricher")
-    async def enrich(stream):  # type: ignore[no-untyped-def]
-        async for cc in stream:
-            try:
-                await enricher.handle(cc)
-            except Exception as exc:  # one bad candidate must not stop the stage: park it with the reason
-                log.exception("cluster enricher: candidate %s failed", cc.id)
-                await park(deps, "clusters_candidates", cc.id, cc.dumps(), exc)
-
+    guarded_agent(deps, deps.topics.clusters_candidates, "cluster_enricher", enricher.handle)
     return enricher

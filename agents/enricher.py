@@ -15,6 +15,7 @@ import logging
 import numpy as np
 from redis.exceptions import RedisError
 
+from agents.guard import guarded_agent
 from agents.verdicts import llm_verdict
 from connectors.llm import UnusableAnswer
 from streamapp.classify import OfflineClassifier
@@ -31,7 +32,7 @@ from streamapp.enrichment import (
     worth_alerting,
 )
 from streamapp.errors import StreamAppError
-from streamapp.records import Alert, DeadLetter, IssueCandidate
+from streamapp.records import Alert, IssueCandidate
 from streamapp.verdicts import Verdict
 
 log = logging.getLogger(__name__)
@@ -168,25 +169,7 @@ class Enricher:
         )
 
 
-async def park(deps: Deps, stream: str, record_id: str, payload: bytes, exc: Exception) -> None:
-    """A record a stage could not process goes to the dead-letter stream with the reason."""
-    letter = DeadLetter(
-        id=f"{stream}:{record_id}", reason=f"{type(exc).__name__}: {exc}"[:500], stream=stream,
-        original_id=record_id, payload=payload[:2048].decode("utf-8", "replace"), failed_at=deps.clock.now(),
-    )
-    await deps.topics.deadletter.send(key=letter.id, value=letter)
-
-
 def register(deps: Deps) -> Enricher:
     enricher = Enricher(deps)
-
-    @deps.app.agent(deps.topics.issues_candidates, name="enricher")
-    async def enrich(stream):  # type: ignore[no-untyped-def]
-        async for candidate in stream:
-            try:
-                await enricher.handle(candidate)
-            except Exception as exc:  # one bad candidate must not stop the stage: park it with the reason
-                log.exception("enricher: candidate %s failed", candidate.id)
-                await park(deps, "issues_candidates", candidate.id, candidate.dumps(), exc)
-
+    guarded_agent(deps, deps.topics.issues_candidates, "enricher", enricher.handle)
     return enricher
