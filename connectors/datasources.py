@@ -90,7 +90,7 @@ class DataSourceStore:
                     applied.append(version)
         return applied
 
-    async def list(self) -> list[DataSource]:
+    async def all(self) -> list[DataSource]:
         rows = await self.pool.fetch(
             f"select {_COLUMNS}, exists(select 1 from data_source_secret s where s.source_id = d.id "  # noqa: S608
             "and s.secrets <> '{}'::jsonb) as has_secrets from data_source d order by name"

@@ -93,7 +93,7 @@ def _body(raw: Any, required: bool) -> dict:
 
 @admin_only
 async def list_sources(request: Request) -> Response:
-    return JSONResponse({"items": [s.as_json() for s in await (await _store(request)).list()]})
+    return JSONResponse({"items": [s.as_json() for s in await (await _store(request)).all()]})
 
 
 @admin_only

@@ -180,10 +180,14 @@ def _add_line(issue: OpenIssue, ev: ParsedEvent, policy: IssuePolicy) -> None:
 class Timing(Protocol):
     """The part of an issue that decides when it closes (OpenIssue, or a sweep's index entry)."""
 
-    state: str
-    line_count: int
-    opened_at: float
-    updated_at: float
+    @property
+    def state(self) -> str: ...
+    @property
+    def line_count(self) -> int: ...
+    @property
+    def opened_at(self) -> float: ...
+    @property
+    def updated_at(self) -> float: ...
 
 
 def close_reason(issue: Timing, now: float, policy: IssuePolicy) -> str | None:

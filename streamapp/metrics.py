@@ -49,7 +49,8 @@ def normalise(line_id: str, payload: dict[str, Any]) -> list[Metric]:
 @normaliser("passthrough")
 def passthrough(line_id: str, payload: dict[str, Any]) -> list[Metric]:
     """`{"metric": name, "value": v, ...}` or `{"metrics": [...]}` already in our metric shape."""
-    items = payload.get("metrics") if isinstance(payload.get("metrics"), list) else [payload]
+    metrics = payload.get("metrics")
+    items: list[Any] = metrics if isinstance(metrics, list) else [payload]
     out = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):

@@ -19,7 +19,7 @@ import faust
 R = TypeVar("R", bound="StreamRecord")
 
 
-class Record(faust.Record, abstract=True, serializer="json", include_metadata=False):
+class Record(faust.Record, abstract=True, serializer="json", include_metadata=False):  # type: ignore[call-arg]
     """Base of every record: JSON on Kafka, and list/dict defaults that are not shared."""
 
     def __post_init__(self) -> None:
@@ -29,7 +29,7 @@ class Record(faust.Record, abstract=True, serializer="json", include_metadata=Fa
                 setattr(self, name, type(default)())
 
 
-class StreamRecord(Record, abstract=True):
+class StreamRecord(Record, abstract=True):  # type: ignore[call-arg]
     """A record that is also a Redis stream entry. `id` is stable: replays carry the same id."""
 
     # Kafka side only: never written to Redis (e.g. the entry id of `logs`, which is the key).

@@ -65,44 +65,47 @@ def register(app: faust.App, settings: Settings, tables: dict[str, faust.Table],
 
         return get
 
-    issues = tables.get("open_issues")
-    if issues is not None:
+    if (issues := tables.get("open_issues")) is not None:
+        _issue_views(app, guarded, issues)
+    if (protos := tables.get("prototypes")) is not None:
+        _prototype_views(app, guarded, protos, by_os)
 
-        @app.page("/issues/")
-        class OpenIssues(web.View):
-            @guarded
-            async def get(self, request: web.Request) -> web.Response:
-                items, nxt = page((issue_summary(OpenIssue.from_dict(v)) for _, v in issues.items()), request)
-                return self.json({"worker": str(app.conf.canonical_url), "items": items, "next_offset": nxt})
 
-        @app.page("/issues/{key}/")
-        class OneIssue(web.View):
-            @guarded
-            @app.table_route(table=issues, match_info="key")
-            async def get(self, request: web.Request, key: str) -> web.Response:
-                issue = issues.get(key)
-                if issue is None:
-                    return self.json({"error": f"no open issue {key!r}"}, status=404)
-                return self.json(issue)
+def _issue_views(app: faust.App, guarded: Callable, issues: faust.Table) -> None:
+    @app.page("/issues/")
+    class OpenIssues(web.View):
+        @guarded
+        async def get(self, request: web.Request) -> web.Response:
+            items, nxt = page((issue_summary(OpenIssue.from_dict(v)) for _, v in issues.items()), request)
+            return self.json({"worker": str(app.conf.canonical_url), "items": items, "next_offset": nxt})
 
-    protos = tables.get("prototypes")
-    if protos is not None:
+    @app.page("/issues/{key}/")
+    class OneIssue(web.View):
+        @guarded
+        @app.table_route(table=issues, match_info="key")
+        async def get(self, request: web.Request, key: str) -> web.Response:
+            issue = issues.get(key)
+            if issue is None:
+                return self.json({"error": f"no open issue {key!r}"}, status=404)
+            return self.json(issue)
 
-        @app.page("/prototypes/")
-        class Prototypes(web.View):
-            @guarded
-            async def get(self, request: web.Request) -> web.Response:
-                items, nxt = page((prototype_summary(p) for _, p in protos.items()), request)
-                return self.json({"worker": str(app.conf.canonical_url), "items": items, "next_offset": nxt})
 
-        @app.page("/prototypes/{os}/{pid}/")
-        class OnePrototype(web.View):
-            @guarded
-            @app.topic_route(topic=by_os, match_info="os")
-            async def get(self, request: web.Request, os: str, pid: str) -> web.Response:
-                proto = protos.get(pid)
-                if proto is None or proto.os != os:
-                    return self.json({"error": f"no prototype {pid!r}"}, status=404)
-                body = proto.asdict()
-                body.pop("centroid", None)
-                return self.json(body)
+def _prototype_views(app: faust.App, guarded: Callable, protos: faust.Table, by_os: faust.TopicT) -> None:
+    @app.page("/prototypes/")
+    class Prototypes(web.View):
+        @guarded
+        async def get(self, request: web.Request) -> web.Response:
+            items, nxt = page((prototype_summary(p) for _, p in protos.items()), request)
+            return self.json({"worker": str(app.conf.canonical_url), "items": items, "next_offset": nxt})
+
+    @app.page("/prototypes/{os}/{pid}/")
+    class OnePrototype(web.View):
+        @guarded
+        @app.topic_route(topic=by_os, match_info="os")
+        async def get(self, request: web.Request, os: str, pid: str) -> web.Response:
+            proto = protos.get(pid)
+            if proto is None or proto.os != os:
+                return self.json({"error": f"no prototype {pid!r}"}, status=404)
+            body = proto.asdict()
+            body.pop("centroid", None)
+            return self.json(body)

@@ -50,6 +50,11 @@ def port_or_free(preferred: int) -> int:
     return preferred
 
 
+def top_hint(hints: dict[str, float]) -> str:
+    """The failure type the rules point at most strongly ("" when none)."""
+    return max(hints.items(), key=lambda kv: kv[1])[0] if hints else ""
+
+
 class Watcher:
     """Prints new issue candidates and alerts as they appear on their Redis streams."""
 
@@ -71,7 +76,7 @@ class Watcher:
                     )
                 else:
                     self.issues.append(rec)
-                    hint = max(rec.hints, key=rec.hints.get) if rec.hints else "-"
+                    hint = top_hint(rec.hints) or "-"
                     tqdm.write(f"  issue {rec.severity:8} {hint:24} {rec.host or '-':10} {rec.issue_key} "
                                f"({rec.line_count} lines)")
 
@@ -153,7 +158,7 @@ def report(watch: Watcher, scenario: Scenario | None, ids: dict[int, str], incid
             dets = [Detection(a.id, a.host, a.failure_type, frozenset(a.log_ids)) for a in watch.alerts]
             basis = "alerts"
         else:
-            dets = [Detection(c.id, c.host, max(c.hints, key=c.hints.get) if c.hints else "",
+            dets = [Detection(c.id, c.host, top_hint(c.hints),
                               frozenset(i["id"] for i in c.logs)) for c in watch.issues]
             basis = "issue candidates (top rule hint; no alerts yet)"
         card = score(incidents, dets)

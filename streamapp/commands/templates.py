@@ -59,7 +59,7 @@ def bootstrap(args: argparse.Namespace) -> int:
         print("no templates found")
         return 1
     vectors = HashedTfidfEmbedder(settings.embedding_dim).vectors([texts[t] for t in ids])
-    metas = []
+    metas: list[dict[str, str | int]] = []
     for tid in ids:
         verdict = classifier.classify_line(texts[tid])
         metas.append({
