@@ -162,9 +162,10 @@ def telegraf(line_id: str, payload: dict[str, Any]) -> list[Metric]:
     for i, item in enumerate(items if isinstance(items, list) else []):
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             continue
-        tags = item.get("tags") if isinstance(item.get("tags"), dict) else {}
-        fields = item.get("fields") if isinstance(item.get("fields"), dict) else {}
-        tags = {str(k): str(v) for k, v in tags.items()}
+        raw_tags, fields = item.get("tags"), item.get("fields")
+        tags = {str(k): str(v) for k, v in raw_tags.items()} if isinstance(raw_tags, dict) else {}
+        if not isinstance(fields, dict):
+            continue
         time = item.get("time")
         resource = {"host.name": tags["host"]} if tags.get("host") else {}
         for key, value in fields.items():
