@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import faust
 
-from agents import cluster_enricher, clustering, consumer, enricher, issues_aggregator, prototype_improver
+from agents import (
+    automations,
+    cluster_enricher,
+    clustering,
+    consumer,
+    enricher,
+    issues_aggregator,
+    otlp_export,
+    prototype_improver,
+)
 from connectors.bridge_in import InboundBridge
 from connectors.bridge_out import OutboundBridge
 from connectors.kafka_admin import ensure_topics
@@ -87,5 +96,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         cluster_enricher.register(deps)
     if s.enable_prototype_improver:
         prototype_improver.register(deps)
+    automations.register(deps)  # always: with ENABLE_AUTOMATIONS off, matching alerts are dry runs
+    otlp_export.register(deps)  # always: the `otel_export` toggle decides at runtime whether anything is sent
     views.register(app, s, deps.tables, app.pipeline_topics.closed_issues)
     return app

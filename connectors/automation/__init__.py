@@ -94,13 +94,16 @@ class Follower(Service):
             except (StreamAppError, httpx.HTTPError) as exc:  # keep trying until max_sec
                 log.warning("automations: cannot poll %s %s: %s", item.provider.provider, item.response, exc)
                 state = (False, item.last)
-            finished, item.last = state if state is not None else (True, item.last)
+            if state is None:  # nothing to follow (an incident is done once opened)
+                self.pending.remove(item)
+                continue
+            finished, item.last = state
             if finished or elapsed >= self.max_sec:
                 self.pending.remove(item)
                 await item.done({**item.last, "followed_sec": round(elapsed, 1), "gave_up": not finished})
 
     @Service.task
-    async def _loop(self) -> None:
+    async def _polling(self) -> None:
         while not self.should_stop:
             await self.poll_once()
             await self.sleep(self.interval_sec)
