@@ -25,7 +25,7 @@ import faust
 import httpx
 from redis.exceptions import RedisError
 
-from agents.enricher import park
+from agents.guard import park
 from connectors.automation import Follower, Providers
 from connectors.redis_streams import StreamWriter
 from connectors.toggles import Toggles
@@ -56,21 +56,24 @@ class RulesWatcher:
         self._seen = self._digest()
 
     def _digest(self) -> str:
-        return hashlib.blake2b(self.path.read_bytes(), digest_size=16).hexdigest() if self.path else ""
+        if self.path is None:
+            return ""
+        try:
+            return hashlib.blake2b(self.path.read_bytes(), digest_size=16).hexdigest()
+        except OSError as exc:  # reported once by the load that follows, not at every check
+            return f"unreadable: {exc}"
 
     def check(self) -> bool:
         """True when a changed, valid file replaced the rules."""
-        if self.path is None:
+        digest = self._digest()
+        if self.path is None or digest == self._seen:
             return False
+        self._seen = digest
         try:
-            digest = self._digest()
-            if digest == self._seen:
-                return False
-            self._seen = digest
             book = load_rules(self.path)
-        except (ConfigError, OSError, UnicodeDecodeError) as exc:
-            line = getattr(exc, "line", 0)
-            self.last_error = {"line": line, "reason": getattr(exc, "reason", str(exc)), "at": self.clock.now()}
+        except ConfigError as exc:
+            self.last_error = {"line": getattr(exc, "line", 0), "reason": getattr(exc, "reason", str(exc)),
+                               "at": self.clock.now()}
             log.error("automations: rules edit rejected, keeping version %s: %s", self.book.version, exc)
             return False
         self.book, self.loaded_at, self.last_error = book, self.clock.now(), None

@@ -96,12 +96,6 @@ class ProviderHTTP:
         assert isinstance(response, httpx.Response)
         return json_body(response)
 
-    async def send(self, method: str, url: str, body: Any, *, content_type: str = "application/json") -> Any:
-        """A request whose repetition is harmless (or refused by the system, like a second apply)."""
-        response = await self._attempts(method, url, None, **_encoded(body, content_type))
-        assert isinstance(response, httpx.Response)
-        return json_body(response)
-
     async def create(
         self, url: str, body: Any, lookup: Lookup, *, params: dict[str, Any] | None = None,
         content_type: str = "application/json",

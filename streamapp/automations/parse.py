@@ -107,7 +107,11 @@ def load_rules(path: Path | None = None) -> RuleBook:
     """The rules file at `path`, or the shipped example `streamapp/automations.yml`."""
     if path is None:
         return parse_rules(resources.files("streamapp").joinpath("automations.yml").read_text(), "automations.yml")
-    return parse_rules(Path(path).read_text(encoding="utf-8"), str(path))
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesError(str(path), 0, f"cannot be read: {exc}") from None
+    return parse_rules(text, str(path))
 
 
 def parse_rules(text: str, origin: str = "automations.yml") -> RuleBook:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from streamapp.records import Record, StreamRecord
 
-DECISIONS = ("matched", "skipped", "dry_run", "executed", "failed", "finished")
-
 
 class AutomationTask(Record):
     """One rule matched one alert; keyed by `scope_key`, so every decision on a cooldown scope is
@@ -27,7 +25,7 @@ class AutomationEvent(StreamRecord):
     id: str
     alert_id: str
     rule_id: str
-    decision: str  # one of DECISIONS
+    decision: str  # matched | skipped | dry_run | executed | failed | finished (a followed job or run ended)
     provider: str
     scope_key: str = ""
     correlation_id: str = ""

@@ -89,6 +89,13 @@ class HTTPDouble:
         with self._lock:
             return list(self._calls)
 
+    def reset(self) -> None:
+        """Back to `ok`, with no queued scenarios and no calls logged (created objects stay)."""
+        self._scenario = "ok"
+        self._queue.clear()
+        with self._lock:
+            self._calls.clear()
+
     def calls_to(self, method: str, fragment: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and fragment in c.path]
 

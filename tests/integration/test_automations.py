@@ -111,9 +111,7 @@ def doubles() -> Iterator[Doubles]:
 @pytest.fixture
 def fresh(doubles: Doubles) -> Doubles:
     for d in (doubles.awx, doubles.tfc, doubles.sn):
-        d.scenario = "ok"
-        d._queue.clear()
-        d._calls.clear()
+        d.reset()
     doubles.awx.jobs.clear()
     doubles.tfc.runs.clear()
     doubles.sn.incidents.clear()
@@ -316,6 +314,52 @@ async def test_client_errors_fail_the_action_with_the_reason(
     assert len(fresh.sn.incidents) == 1
 
 
+@pytest.mark.parametrize(("change", "rule", "reason"), [
+    ({"awx_token": SecretStr("stale")}, "restart", "awx: HTTP 401: Authentication credentials were not provided"),
+    ({"tfc_token": SecretStr("stale")}, "grow", "terraform: HTTP 401"),
+    ({"servicenow_password": SecretStr("stale")}, "ticket", "servicenow: HTTP 401: User Not Authenticated"),
+])
+async def test_wrong_credentials_fail_with_the_systems_reason(
+    settings: Settings, redis: aioredis.Redis, fresh: Doubles, rules_file: Path, change: dict, rule: str, reason: str
+) -> None:
+    h = Harness(settings, redis, fresh.config(**change), rules_file)
+    await h.feed(alert("c1"))
+    await h.providers.on_stop()
+    events = {e.rule_id: e for e in await h.events() if e.decision in ("failed", "executed")}
+    assert events[rule].decision == "failed" and reason in events[rule].error
+    assert "stale" not in events[rule].error
+    assert sum(1 for e in events.values() if e.decision == "executed") == 2
+
+
+async def test_awx_variables_needed_and_the_doubles_other_routes(harness: Harness, fresh: Doubles) -> None:
+    fresh.awx.templates[42].variables_needed = ("ticket_id",)
+    fresh.tfc.workspaces[fresh.workspace]["mode"] = "manual"
+    try:
+        await harness.feed(alert("n1"))
+    finally:
+        fresh.awx.templates[42].variables_needed = ()
+        fresh.tfc.workspaces[fresh.workspace]["mode"] = "auto"
+    failed = {e.rule_id: e.error for e in await harness.events() if e.decision == "failed"}
+    assert "variables_needed_to_start: 'ticket_id' value missing" in failed["restart"]
+    run = next(iter(fresh.tfc.runs))
+    async with httpx.AsyncClient(base_url=fresh.tfc.url + "/", headers={"Authorization": f"Bearer {fresh.tfc.token}"},
+                                 timeout=5) as tfc:
+        assert (await tfc.post(f"runs/{run}/actions/apply")).status_code == 409  # still pending
+        for _ in range(2):
+            await tfc.get(f"runs/{run}")
+        parked = (await tfc.get(f"runs/{run}")).json()["data"]["attributes"]
+        assert parked["status"] == "planned" and parked["actions"]["is-confirmable"] is True
+        assert (await tfc.post(f"runs/{run}/actions/apply")).status_code == 202
+    await harness.feed(alert("n2", host="web-02"))
+    job = max(fresh.awx.jobs)
+    async with httpx.AsyncClient(base_url=fresh.awx.url, headers={"Authorization": f"Bearer {fresh.awx.token}"},
+                                 timeout=5) as awx:
+        assert "PLAY [all]" in (await awx.get(f"jobs/{job}/stdout/", params={"format": "txt"})).text
+        assert (await awx.post(f"jobs/{job}/cancel/")).status_code == 202
+        assert (await awx.get(f"jobs/{job}/")).json()["status"] == "canceled"
+        assert (await awx.post(f"jobs/{job}/cancel/")).status_code == 405
+
+
 async def test_servicenow_oauth_token_renewed_on_401(
     settings: Settings, redis: aioredis.Redis, fresh: Doubles, rules_file: Path
 ) -> None:
@@ -382,6 +426,10 @@ async def test_rules_reload_rejects_invalid_edits_and_keeps_the_last_good_set(
     assert watcher.check() is True and watcher.last_error is None and watcher.book.version != version
     await harness.feed(alert("v2", host="db-01"))
     assert await harness.decisions("v2") == {"restart": "executed"}, "a valid edit applies without restart"
+
+    rules_file.unlink()
+    assert watcher.check() is False and "cannot be read" in watcher.last_error["reason"]
+    assert watcher.check() is False and watcher.book.rules, "still the last good rules"
 
 
 # -------------------------------------------------------------------------- worker restart (Kafka)

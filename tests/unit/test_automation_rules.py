@@ -267,6 +267,20 @@ def test_cooldown_verdicts() -> None:
     assert check(taken.ended("failed", 200.0), "a2", "execute", 300) == "act", "a failure releases the scope"
 
 
+def test_the_event_record_is_pinned() -> None:
+    """`automation_events` is read outside the project: field names and encodings stay."""
+    assert list(AutomationEvent._options.fields) == [
+        "id", "alert_id", "rule_id", "decision", "provider", "scope_key", "correlation_id", "action", "response",
+        "reason", "error", "cooldown_until", "rules_version", "at",
+    ]
+    event = AutomationEvent(id="a|r|executed", alert_id="a", rule_id="r", decision="executed", provider="awx",
+                            action={"template_id": 42}, response={"job": 7, "recovered": False}, cooldown_until=1.5)
+    fields = event.to_redis()
+    assert fields["action"] == '{"template_id":42}' and fields["response"] == '{"job":7,"recovered":false}'
+    assert fields["cooldown_until"] == "1.5" and fields["error"] == ""
+    assert AutomationEvent.from_redis({k.encode(): v.encode() for k, v in fields.items()}) == event
+
+
 # ------------------------------------------------------------------------- the agent, in memory
 class FakeProvider:
     """In memory, the contract of `connectors.automation.Provider`."""
