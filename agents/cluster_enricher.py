@@ -13,6 +13,7 @@ import numpy as np
 from agents.enricher import Retrieval
 from agents.guard import guarded_agent
 from agents.verdicts import llm_verdict
+from streamapp import telemetry
 from streamapp.classify import OfflineClassifier
 from streamapp.classify.subjects import Neighbour
 from streamapp.deps import Deps
@@ -71,6 +72,7 @@ class ClusterEnricher:
             return None
         alert = cluster_alert(cc, verdict, now)
         await self.deps.topics.alerts.send(key=alert.id, value=alert)
+        telemetry.count("streamapp.alerts", type="cluster")
         return alert
 
     async def classify(

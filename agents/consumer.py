@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from redis.exceptions import RedisError
 
+from streamapp import telemetry
 from streamapp.deps import Deps
 from streamapp.errors import StreamAppError
 from streamapp.issues import partition_key
@@ -97,6 +98,8 @@ class LineConsumer:
             await topics.issue_events.send(
                 key=key, value=IssueEvents(kind="lines", key=key, events=[e.asdict() for e in events])
             )
+        telemetry.count("streamapp.lines.in", len(lines))
+        telemetry.count("streamapp.deadletters", len(processed.dead), stage="consumer")
         for dl in processed.dead:
             await topics.deadletter.send(key=dl.id, value=dl)
         for m in metrics:

@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 from agents.guard import guarded_agent
 from agents.verdicts import llm_verdict
 from connectors.llm import UnusableAnswer
+from streamapp import telemetry
 from streamapp.classify import OfflineClassifier
 from streamapp.classify.subjects import Neighbour
 from streamapp.clustering import prototype_id
@@ -104,6 +105,7 @@ class Enricher:
         if await self.grouped(candidate, verdict, alert.id):
             return None
         await self.deps.topics.alerts.send(key=alert.id, value=alert)
+        telemetry.count("streamapp.alerts", type="issue")
         return alert
 
     async def grouped(self, candidate: IssueCandidate, verdict: Verdict, alert_id: str) -> bool:

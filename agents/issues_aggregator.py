@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import faust
 from aiokafka.partitioner import DefaultPartitioner
 
+from streamapp import telemetry
 from streamapp.deps import Deps
 from streamapp.issues import (
     IssuePolicy,
@@ -140,6 +141,7 @@ class Aggregator:
         p = self.policy
         opened = sorted((e.updated_at, k) for k, e in self.index.items() if e.state == "open")
         over = max(0, len(opened) - self.deps.settings.issue_max_open)
+        telemetry.gauge("streamapp.issues.open", len(opened))
         stalest = {k for _, k in opened[:over]}
         actions: dict[int, list[list]] = {}
         for key, e in self.index.items():

@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 
 from connectors.kafka_admin import bootstrap_servers, ensure_topics
 from connectors.redis_streams import connect, ensure_group
+from streamapp import telemetry
 from streamapp.errors import PoisonInput
 from streamapp.intake import GroupState, decode_entry, format_id, parse_id, partition_key, preview, trim_point
 from streamapp.records import DeadLetter, LogLine
@@ -142,6 +143,7 @@ class InboundBridge(Service):
             await pipe.execute()
         self.forwarded += len(good)
         self.dead_lettered += len(poison)
+        telemetry.count("streamapp.deadletters", len(poison), stage="bridge")
 
     async def trim_once(self) -> str | None:
         """Trim `logs` below what every group has acknowledged (and older than the retention)."""
