@@ -1,0 +1,167 @@
+"""What every console page shares: the Jinja2 environment (autoescape on, always), the login and
+CSRF guard, form reading with a size limit, and the security headers of every answer."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from streamapp.console.session import COOKIE, Session, SessionCodec, csrf_ok
+from streamapp.errors import TransientError
+from streamapp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/console"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATIC = Path(__file__).resolve().parent.parent / "static" / "console"
+MAX_FORM_BYTES = 16 * 1024
+# Escaping is the defence; the policy is the second line: no inline script, nothing from elsewhere.
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _timestamp(value: Any) -> str:
+    """Epoch seconds (or a stream entry id) as UTC text; the value itself when it is neither."""
+    if value is None or value == "":
+        return ""
+    try:
+        seconds = float(str(value).split("-")[0]) / (1000 if "-" in str(value) else 1)
+    except ValueError:
+        return str(value)
+    if seconds <= 0:
+        return ""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds))
+
+
+ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined,
+    trim_blocks=True, lstrip_blocks=True,
+)
+ENV.filters["ts"] = _timestamp
+ENV.filters["path"] = lambda value: quote(str(value), safe="")  # one URL path segment
+
+
+def settings_of(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def codec_of(request: Request) -> SessionCodec | None:
+    """The session codec for the configured admin token (kept while the token stays the same)."""
+    state = request.app.state
+    token = settings_of(request).admin_token
+    cached = getattr(state, "console_codec", None)
+    if cached is None or cached[0] != token.get_secret_value():
+        state.console_codec = (token.get_secret_value(), SessionCodec.for_admin_token(token))
+    return state.console_codec[1]
+
+
+def base_path(request: Request) -> str:
+    """Where the console is mounted (the Mount sets root_path to it)."""
+    return str(request.scope.get("root_path", "")) or PREFIX
+
+
+def is_https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def session_of(request: Request) -> Session | None:
+    codec = codec_of(request)
+    return codec.loads(request.cookies.get(COOKIE)) if codec else None
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    session: Session | None = getattr(request.state, "session", None)
+    body = ENV.get_template(f"console/{name}").render(
+        base=base_path(request), csrf=session.csrf if session else "",
+        logged_in=bool(session and session.authenticated), path=request.url.path, **context,
+    )
+    return HTMLResponse(body, status_code=status, headers=HEADERS)
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303, headers=HEADERS)
+
+
+async def read_form(request: Request) -> dict[str, str] | None:
+    """A url-encoded form body (last value of a repeated field), or None when it is too big or not a form."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
+        return None
+    declared = request.headers.get("content-length", "")
+    if declared.isdecimal() and int(declared) > MAX_FORM_BYTES:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return None
+    try:
+        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=50))
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def same_origin(request: Request) -> bool:
+    """A browser's Origin header, when sent, names this host (defence in depth beside the token)."""
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin is None
+    host = request.headers.get("host", "")
+    return origin.split("://", 1)[-1] == host
+
+
+def page(handler: Handler) -> Handler:
+    """A page behind the login. GET without a session redirects to the login; a POST needs a session,
+    a same-origin request and the session's CSRF token in its form (`request.state.form`). A dependency
+    that is down is a 503 page, not a stack trace."""
+
+    @functools.wraps(handler)
+    async def guarded(request: Request) -> Response:
+        session = session_of(request)
+        if session is None or not session.authenticated:
+            if request.method == "GET":
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return redirect(f"{base_path(request)}/login?next={quote(target, safe='')}")
+            return render(request, "error.html", status=403, message="Log in first.")
+        request.state.session = session
+        if request.method == "POST":
+            form = await read_form(request)
+            if form is None or not same_origin(request) or not csrf_ok(session, form.get("csrf")):
+                return render(request, "error.html", status=403, message="The form expired or did not come from "
+                              "this console; reload the page and try again.")
+            request.state.form = form
+        try:
+            return await handler(request)
+        except TransientError as exc:
+            log.warning("console: %s %s: %s", request.method, request.url.path, exc)
+            return render(request, "error.html", status=503, message=f"A dependency is unavailable: {exc}"[:400])
+
+    return guarded
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """`value` when it is an object (stored JSON comes from outside writers too), else empty."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
