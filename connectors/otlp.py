@@ -18,12 +18,13 @@ from __future__ import annotations
 import asyncio
 import gzip
 import logging
+import os
 import random
 import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from mode import Service
@@ -37,14 +38,17 @@ from opentelemetry.sdk.metrics.export import (
     PeriodicExportingMetricReader,
 )
 from opentelemetry.sdk.resources import Resource
+from opentelemetry.util.re import parse_env_headers
 
-from connectors.llm import LLMConnector
 from connectors.openai_errors import retry_after
 from connectors.redis_streams import connect
 from connectors.toggles import Toggles
 from streamapp.records import Metric
 from streamapp.settings import Settings
 from streamapp.telemetry import HEALTH, HEALTH_VALUES, LatestValues
+
+if TYPE_CHECKING:
+    from connectors.llm import LLMConnector
 
 log = logging.getLogger(__name__)
 
@@ -131,13 +135,16 @@ class Gate(MetricExporter):
 
 
 def otlp_exporter(settings: Settings, timeout_sec: float) -> MetricExporter:
-    """The exporter the settings name (headers, TLS files etc. from the standard OTEL_* variables)."""
+    """The exporter the settings name. A backend's auth headers come from the standard
+    OTEL_EXPORTER_OTLP_(METRICS_)HEADERS variable, which the SDK's gRPC exporter reads itself."""
     if settings.otel_exporter_otlp_protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
 
         endpoint = settings.otel_exporter_otlp_endpoint
         return OTLPMetricExporter(endpoint=endpoint, insecure=not endpoint.startswith("https://"), timeout=timeout_sec)
-    return OtlpHttpExporter(settings.otel_exporter_otlp_endpoint, timeout_sec=timeout_sec)
+    headers = os.environ.get("OTEL_EXPORTER_OTLP_METRICS_HEADERS") or os.environ.get("OTEL_EXPORTER_OTLP_HEADERS") or ""
+    return OtlpHttpExporter(settings.otel_exporter_otlp_endpoint, timeout_sec=timeout_sec,
+                            headers=parse_env_headers(headers, liberal=True))
 
 
 class OtlpExport(Service):
@@ -194,10 +201,14 @@ class OtlpExport(Service):
 
     @Service.task
     async def _follow_toggle(self) -> None:
+        assert self._toggles is not None
         while not self.should_stop:
             await self.sleep(self.toggle_poll_sec)
-            assert self._toggles is not None
-            enabled = await self._toggles.enabled("otel_export")
+            try:  # Redis errors keep the last value (Toggles); nothing here may stop the worker
+                enabled = await self._toggles.enabled("otel_export")
+            except Exception:
+                log.exception("otlp: toggle not read")
+                continue
             if enabled != self.enabled:
                 log.info("otlp: export switched %s", "on" if enabled else "off")
                 self.enabled = enabled

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from connectors.otlp import OtlpExport
+from connectors.otlp import OtlpExport, otlp_exporter
 from connectors.redis_streams import connect
 from connectors.toggles import Toggles
 from streamapp import telemetry
@@ -128,6 +128,23 @@ async def test_an_unreachable_collector_never_raises(otel: Settings, caplog: pyt
     finally:
         await e.stop()
     assert any("failed" in m for m in caplog.messages)
+
+
+async def test_backend_headers_from_the_standard_variable_and_grpc_by_setting(
+    otel: Settings, receiver: OtlpReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "api-key=k1,tenant=ops")
+    e = await started(otel)
+    try:
+        e.record(semantic_metrics())
+        assert await flush(e)
+    finally:
+        await e.stop()
+    assert (receiver.received[0].headers["api-key"], receiver.received[0].headers["tenant"]) == ("k1", "ops")
+    grpc = otlp_exporter(otel.model_copy(update={"otel_exporter_otlp_protocol": "grpc",
+                                                 "otel_exporter_otlp_endpoint": "127.0.0.1:4317"}), 1.0)
+    assert type(grpc).__module__ == "opentelemetry.exporter.otlp.proto.grpc.metric_exporter"
+    grpc.shutdown()
 
 
 async def test_the_toggle_stops_and_resumes_exports(otel: Settings, receiver: OtlpReceiver) -> None:
