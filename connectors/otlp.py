@@ -157,7 +157,7 @@ class OtlpExport(Service):
         *,
         llm: LLMConnector | None = None,
         exporter: MetricExporter | None = None,
-        interval_sec: float = 15.0,
+        interval_sec: float | None = None,
         timeout_sec: float = 10.0,
         toggle_poll_sec: float = 1.0,
         latest: LatestValues | None = None,
@@ -179,10 +179,9 @@ class OtlpExport(Service):
         self._toggles = Toggles(connect(self.settings), self.settings, cache_sec=self.toggle_poll_sec)
         self.enabled = await self._toggles.enabled("otel_export")
         self.gate = Gate(self._exporter or otlp_exporter(self.settings, self.timeout_sec), lambda: self.enabled)
-        reader = PeriodicExportingMetricReader(
-            self.gate, export_interval_millis=self.interval_sec * 1000,
-            export_timeout_millis=max(self.interval_sec, 2 * self.timeout_sec) * 1000,
-        )
+        # None: OTEL_METRIC_EXPORT_INTERVAL / OTEL_METRIC_EXPORT_TIMEOUT, else the SDK's 60 s / 30 s.
+        interval = None if self.interval_sec is None else self.interval_sec * 1000
+        reader = PeriodicExportingMetricReader(self.gate, export_interval_millis=interval)
         resource = Resource.create({"service.name": "streamapp", "service.instance.id": self.settings.bridge_consumer})
         self.provider = MeterProvider(resource=resource, metric_readers=[reader])
         self._meter = self.provider.get_meter("streamapp")

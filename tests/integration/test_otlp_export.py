@@ -9,15 +9,20 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
+import httpx
 import pytest
+from pydantic import SecretStr
 
 from connectors.otlp import OtlpExport, otlp_exporter
 from connectors.redis_streams import connect
 from connectors.toggles import Toggles
 from streamapp import telemetry
+from streamapp.api import create_api
 from streamapp.application import create_app
 from streamapp.metrics import metric_payload, normalise
+from streamapp.processes import start_worker
 from streamapp.records import Metric
 from streamapp.settings import Settings
 from streamapp.telegraf import parse_body, payload_lines
@@ -194,6 +199,38 @@ async def test_the_worker_agent_feeds_the_exporter(settings: Settings, caplog: p
             await tested.put(m)
         await eventually(lambda: _is("hw.temperature" in export.latest.kinds), timeout=10, interval=0.05)
     assert export.latest.observe("system.network.io")
+
+
+@pytest.mark.slow
+async def test_telegraf_to_otlp_through_a_real_worker(
+    otel: Settings, env: dict[str, str], receiver: OtlpReceiver, tmp_path: Path
+) -> None:
+    """The whole path: Telegraf's POST -> `logs` -> bridge -> consumer (normaliser) -> `metrics`
+    -> the export agent -> OTLP, in a worker process with only the stages it needs."""
+    worker_env = {**env, "ENABLE_OTEL_EXPORT": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+                  "OTEL_METRIC_EXPORT_INTERVAL": "500", "ENABLE_SOURCES": "false", "CONSUMER_BATCH_WITHIN_SEC": "0.1",
+                  **{f"ENABLE_{stage}": "false" for stage in (
+                      "ISSUES_AGGREGATOR", "CLUSTERING", "ENRICHER", "CLUSTER_ENRICHER", "PROTOTYPE_IMPROVER")}}
+    worker = start_worker(worker_env, tmp_path / "worker.log")
+    app = create_api(otel.model_copy(update={"admin_token": SecretStr("admin")}))
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api:
+            created = await api.post("/sources", headers={"Authorization": "Bearer admin"},
+                                     json={"name": "agents", "type": "telegraf"})
+            r = await api.post("/telemetry/telegraf", content=TELEGRAF,
+                               headers={"Authorization": f"Bearer {created.json()['token']}"})
+            assert r.status_code == 200, r.text
+
+        async def exported() -> bool:
+            return any(p.name == "hw.temperature" and p.value == 47.5 for p in receiver.points())
+
+        await eventually(exported, timeout=60, interval=0.5)
+        io = next(p for p in receiver.points() if p.name == "system.network.io")
+        assert (io.unit, io.monotonic, io.attributes["host.name"]) == ("By", True, "web-01")
+    finally:
+        await app.state.sources.close()
+        await app.state.alerts.aclose()
+        assert worker.terminate() == 0, worker.output()[-3000:]
 
 
 async def _at_least(receiver: OtlpReceiver, n: int) -> bool:
