@@ -223,7 +223,7 @@ class OtlpExport(Service):
             log.exception("otlp: metrics not recorded")
 
     def flush(self) -> bool:
-        """Collect and export now (blocking; tests and shutdown)."""
+        """Collect and export now (blocking: for tests and tools)."""
         return self.provider is not None and self.provider.force_flush(timeout_millis=self.timeout_sec * 3000)
 
     def _instrument(self, name: str, kind: str, unit: str, description: str, callback: Callable) -> None:
