@@ -34,7 +34,7 @@ TYPES = sorted({*MODULES, *PUSH_TYPES})
 _FIELDS = {"name", "type", "enabled", "config", "secrets"}
 
 
-async def _store(request: Request) -> DataSourceStore:
+async def source_store(request: Request) -> DataSourceStore:
     """The store, connected (and migrated) on first use."""
     state = request.app.state
     if getattr(state, "sources", None) is None:
@@ -93,7 +93,7 @@ def _body(raw: Any, required: bool) -> dict:
 
 @admin_only
 async def list_sources(request: Request) -> Response:
-    return JSONResponse({"items": [s.as_json() for s in await (await _store(request)).all()]})
+    return JSONResponse({"items": [s.as_json() for s in await (await source_store(request)).all()]})
 
 
 @admin_only
@@ -102,7 +102,7 @@ async def create_source(request: Request) -> Response:
     config, secrets = validated(body["type"], body.get("config", {}), body.get("secrets", {}))
     token = new_token() if body["type"] == "telegraf" else None
     try:
-        source = await (await _store(request)).create(
+        source = await (await source_store(request)).create(
             body["name"], body["type"], config, secrets, body.get("enabled", True), token_hash(token) if token else None
         )
     except asyncpg.UniqueViolationError:
@@ -115,13 +115,13 @@ async def create_source(request: Request) -> Response:
 
 @admin_only
 async def get_source(request: Request) -> Response:
-    source = await (await _store(request)).get(request.path_params["id"])
+    source = await (await source_store(request)).get(request.path_params["id"])
     return JSONResponse(source.as_json()) if source else _missing(request)
 
 
 @admin_only
 async def update_source(request: Request) -> Response:
-    store = await _store(request)
+    store = await source_store(request)
     current = await store.get(request.path_params["id"])
     if current is None:
         return _missing(request)
@@ -140,7 +140,7 @@ async def update_source(request: Request) -> Response:
 
 
 async def _switch(request: Request, enabled: bool) -> Response:
-    source = await (await _store(request)).update(request.path_params["id"], enabled=enabled)
+    source = await (await source_store(request)).update(request.path_params["id"], enabled=enabled)
     return JSONResponse(source.as_json()) if source else _missing(request)
 
 
@@ -156,7 +156,7 @@ async def disable_source(request: Request) -> Response:
 
 @admin_only
 async def delete_source(request: Request) -> Response:
-    if not await (await _store(request)).delete(request.path_params["id"]):
+    if not await (await source_store(request)).delete(request.path_params["id"]):
         return _missing(request)
     return Response(status_code=204)
 
@@ -164,7 +164,7 @@ async def delete_source(request: Request) -> Response:
 @admin_only
 async def source_status(request: Request) -> Response:
     """The producer's last published status; `state: "not running"` when no manager runs it."""
-    store = await _store(request)
+    store = await source_store(request)
     source = await store.get(request.path_params["id"])
     if source is None:
         return _missing(request)

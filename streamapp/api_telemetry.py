@@ -71,7 +71,7 @@ async def _source(request: Request) -> TelegrafSource | Response:
         state.telegraf_tokens = TelegrafTokens()
 
     async def stored_hashes() -> dict[str, tuple[str, str, dict]]:
-        return await (await api_sources._store(request)).token_hashes()
+        return await (await api_sources.source_store(request)).token_hashes()
 
     source = await state.telegraf_tokens.source(token, stored_hashes)
     if source is None:

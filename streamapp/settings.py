@@ -172,6 +172,32 @@ class Settings(BaseSettings):
         60.0, gt=0, description="Feedback a crashed improver left unacknowledged this long is taken over, seconds."
     )
 
+    # --- automations -------------------------------------------------------------------------------
+    automations_path: Path | None = Field(
+        None, description="Rules file; empty = the shipped streamapp/automations.yml."
+    )
+    automations_reload_sec: float = Field(2.0, gt=0, description="How often the rules file is checked for changes.")
+    stream_automation_events: str = Field("automation_events", description="Redis stream of automation decisions.")
+    automation_timeout_sec: float = Field(
+        10.0, gt=0, description="Timeout of one provider request, seconds (connect: at most 5 s of it)."
+    )
+    automation_max_tries: int = Field(5, ge=1, description="Requests per provider call, retries included.")
+    automation_backoff_sec: float = Field(
+        1.0, gt=0, description="First retry wait, doubling up to 60 s (never shorter than Retry-After)."
+    )
+    automation_follow_interval_sec: float = Field(3.0, gt=0, description="How often a launched job/run is polled.")
+    automation_follow_max_sec: float = Field(900.0, gt=0, description="How long a job/run is followed, seconds.")
+    awx_url: str = Field("", description="AWX/Tower API base incl. prefix (`https://awx/api/v2/`); empty = none.")
+    awx_token: SecretStr = Field(SecretStr(""), description="AWX OAuth2/personal access token (scope write).")
+    tfc_url: str = Field("https://app.terraform.io/api/v2", description="Terraform Cloud/Enterprise API base.")
+    tfc_token: SecretStr = Field(SecretStr(""), description="Terraform user or team token.")
+    servicenow_url: str = Field("", description="ServiceNow API base (`https://<instance>.service-now.com/api/now/`).")
+    servicenow_username: str = Field("", description="ServiceNow integration user (role itil).")
+    servicenow_password: SecretStr = Field(SecretStr(""), description="Its password.")
+    servicenow_client_id: str = Field("", description="OAuth client id; set = OAuth password grant, empty = Basic.")
+    servicenow_client_secret: SecretStr = Field(SecretStr(""), description="OAuth client secret.")
+    toggles_cache_sec: float = Field(1.0, gt=0, description="How long a worker reuses the runtime toggles it read.")
+
     # --- LLM ---------------------------------------------------------------------------------------
     llm_provider: Literal["none", "openai", "ollama"] = Field(
         "none", description="`none` = offline classifier only; `openai`/`ollama` via the openai client."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 
 import uvicorn
 
@@ -17,5 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     s = get_settings()
+    # Our own loggers (request log, stores) at INFO beside uvicorn's, one line each.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     uvicorn.run(create_api(s), host=s.api_host, port=s.api_port, log_level="info", access_log=False)
     return 0

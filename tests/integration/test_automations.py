@@ -457,7 +457,7 @@ async def test_cooldown_survives_sigkill(
                 return e.decision
         return None
 
-    first = start_worker(env, tmp_path / "first.log", app="tests.integration.automation_app")
+    first = start_worker(env, tmp_path / "first.log", app="streamapp")
     try:
         await send(alert("k1"))
         assert await eventually(lambda: decided("k1"), timeout=90, interval=0.2) == "executed"
@@ -467,7 +467,7 @@ async def test_cooldown_survives_sigkill(
     assert len(fresh.awx.jobs) == 1
 
     second_env = {**env, "DATA_DIR": str(tmp_path / "second"), "WEB_PORT": str(free_port())}
-    second = start_worker(second_env, tmp_path / "second.log", app="tests.integration.automation_app")
+    second = start_worker(second_env, tmp_path / "second.log", app="streamapp")
     try:
         await send(alert("k2"))  # same host, inside the hour
         await send(alert("k3", host="web-02"))  # another host: acts
