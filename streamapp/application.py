@@ -2,7 +2,10 @@
 
 `faust -A streamapp worker` finds `streamapp.app`, which is `create_app()` with the process
 settings. Tests and tools build their own app with other settings. Every stage obeys its
-`ENABLE_*` flag: a disabled stage registers no agent, table or timer.
+`ENABLE_*` flag: a disabled stage registers no agent, table or timer. Two flags gate effects, not
+stages: with `ENABLE_AUTOMATIONS` off the automations still decide, but every decision is a dry
+run (recorded, nothing executed); with `ENABLE_OTEL_EXPORT` off (and the runtime toggle off)
+metrics are kept but not exported.
 """
 
 from __future__ import annotations
