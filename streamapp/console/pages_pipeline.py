@@ -1,6 +1,7 @@
 """What the pipeline holds right now.
 
-    GET /console/issues                        open issues (the worker's table view) and recent candidates
+    GET /console/issues[?state=all]            open issues (the worker's table view; `all`: with the closed
+                                               ones awaiting purge) and recent candidates
     GET /console/prototypes                    prototypes (the worker's table view) and alerts and
                                                lines per minute over the last half hour
     GET /console/prototypes/{os}/{id}          one prototype: templates, exemplars
@@ -24,6 +25,8 @@ from streamapp.console.web import as_dict, as_list, page, render, settings_of
 from streamapp.console.worker import worker_get
 
 PAGE_SIZE = 50
+WORKER_PAGE = 500  # issues asked of the worker at once while looking for open ones
+WORKER_PAGES = 4
 CANDIDATES = 20
 CHART_MINUTES = 30
 CHART_BUDGET = 2000  # stream entries one chart may read per series
@@ -39,12 +42,38 @@ def _client(request: Request) -> Any:
     return request.app.state.alerts.client
 
 
+async def _issues(request: Request, offset: int, *, closed_too: bool) -> tuple[list[dict], int | None, str, int]:
+    """A page of the worker's issues table from `offset`: every issue, or only the open ones (the
+    table also holds closed issues until they are purged), reading at most WORKER_PAGES pages of
+    WORKER_PAGE entries. Returns the issues, the offset to continue from, an error and entries read."""
+    settings, read = settings_of(request), 0
+    found: list[dict] = []
+    for _ in range(1 if closed_too else WORKER_PAGES):
+        limit = PAGE_SIZE if closed_too else WORKER_PAGE
+        answer = await worker_get(settings, "/issues/", {"offset": offset, "limit": limit})
+        data = as_dict(answer.data)
+        if answer.error:
+            return found, None, answer.error, read
+        items = [i for i in as_list(data.get("items")) if isinstance(i, dict)]
+        read += len(items)
+        for n, item in enumerate(items):
+            if closed_too or item.get("state") == "open":
+                found.append(item)
+            if len(found) == PAGE_SIZE:
+                return found, offset + n + 1, "", read
+        nxt = data.get("next_offset")
+        if not isinstance(nxt, int):
+            return found, None, "", read
+        offset = nxt
+    return found, offset, "", read
+
+
 @page
 async def issues(request: Request) -> Response:
     settings = settings_of(request)
     offset = _offset(request)
-    answer = await worker_get(settings, "/issues/", {"offset": offset, "limit": PAGE_SIZE})
-    data = answer.data if isinstance(answer.data, dict) else {}
+    closed_too = request.query_params.get("state") == "all"
+    open_issues, next_offset, worker_error, read = await _issues(request, offset, closed_too=closed_too)
     problems = []
     try:
         before = api_alerts.before_id(request.query_params.get("candidates_before") or None)
@@ -58,8 +87,8 @@ async def issues(request: Request) -> Response:
         lines = [{"id": str(i.get("id", "")), "pieces": _line(i)} for i in logs[:5]]
         candidates.append({**c, "stream_id": entry_id, "lines": lines})
     return render(
-        request, "issues.html", open_issues=[i for i in data.get("items") or [] if isinstance(i, dict)],
-        worker_error=answer.error, offset=offset, next_offset=data.get("next_offset"), candidates=candidates,
+        request, "issues.html", open_issues=open_issues, worker_error=worker_error, offset=offset,
+        next_offset=next_offset, read=read, closed_too=closed_too, candidates=candidates,
         candidates_next=found.next_before, problems=problems,
     )
 
