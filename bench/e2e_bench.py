@@ -37,7 +37,11 @@ from streamapp.records import IssueCandidate
 from streamapp.settings import Settings
 
 INACTIVITY = 2.0
-BASE = {"ISSUE_INACTIVITY_SEC": str(INACTIVITY), "SOURCE_FORMATS": '{"*": "linux"}', "LLM_PROVIDER": "none"}
+# A backlog keeps busy keys from ever going quiet: their issues close at the maximum duration, so a
+# bench-sized one keeps candidates flowing (production's default is 10 minutes).
+MAX_DURATION = "20"
+BASE = {"ISSUE_INACTIVITY_SEC": str(INACTIVITY), "ISSUE_MAX_DURATION_SEC": MAX_DURATION,
+        "SOURCE_FORMATS": '{"*": "linux"}', "LLM_PROVIDER": "none"}
 
 
 def settle(client: redis.Redis, key: str, quiet: float = 5.0, timeout: float = 600) -> float:
