@@ -55,7 +55,6 @@ async def browser() -> AsyncIterator[Any]:
     _require_browser()
     from playwright.async_api import async_playwright
 
-    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
     async with async_playwright() as pw:
         chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:

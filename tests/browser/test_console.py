@@ -21,6 +21,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from connectors.redis_streams import StreamWriter
+from streamapp.automations.records import AutomationEvent
 from streamapp.processes import Proc, start_worker
 from streamapp.records import Alert, IssueCandidate
 from streamapp.settings import Settings, settings_for_env
@@ -86,7 +87,13 @@ async def stack(services: None, tmp_path_factory: pytest.TempPathFactory, loghub
         lines = (loghub_dir / "Linux" / "Linux_2k.log").read_text().splitlines()[:LINUX_LINES] + xss_lines()
         ids = await xadd_lines(redis, settings.redis_key("logs"), lines, "Linux.log")
         await _settled(redis, settings, len(ids))
-        yield Stack(env, settings, redis, api, worker, ids)
+        stack = Stack(env, settings, redis, api, worker, ids)
+
+        async def attacker_alerted() -> bool:
+            return any(a.host == "xsshost" for a in await _alerts(stack))
+
+        await eventually(attacker_alerted, timeout=60)
+        yield stack
     finally:
         if api is not None:
             api.proc.terminate()
@@ -133,6 +140,12 @@ async def test_alerts_from_the_pipeline_and_feedback_is_stored(browser: Any, sta
     newest = alerts[-1]
     assert newest.summary in await rows.first.inner_text(), "newest first"
     await shot(page, "02-alerts")
+    # The live refresh asks for the rows only, and puts them in place.
+    async with page.expect_response(lambda r: r.request.headers.get("x-console-partial") == "rows") as live:
+        await page.check("#live")
+    assert (await live.value).ok
+    await page.uncheck("#live")
+    assert await rows.count() == min(len(alerts), 50)
 
     # Filter by failure type: only that type is listed.
     await page.select_option("select[name=failure_type]", "security_auth")
@@ -244,7 +257,13 @@ async def _plant_attacker_text(stack: Stack) -> tuple[str, str]:
                         "raw": f"crash in {XSS_SCRIPT} {XSS_ATTR}", "source": text, "os": "linux", "env_id": "1-0"}],
         log_ids=["1-0"], created_at=time.time(),
     )
-    await writer.write(s.stream_alerts, [alert], hash_prefix="alert:")
+    # An issue alert whose candidate is not on Redis: its evidence comes from `logs` by line id.
+    orphan = Alert(id="alert-orphan", type="issue", os="linux", failure_type="hardware_disk", confidence=0.5,
+                   result={}, host="xsshost", summary="orphan", log_ids=stack.line_ids[-2:], created_at=time.time())
+    await writer.write(s.stream_alerts, [alert, orphan], hash_prefix="alert:")
+    event = AutomationEvent(id=f"{alert.id}|restart|dry_run", alert_id=alert.id, rule_id=f"restart{XSS_ATTR}",
+                            decision="dry_run", provider="awx", reason=text, at=time.time())
+    await writer.write("automation_events", [event])
     candidate = IssueCandidate(
         id="xss-candidate", os="linux", issue_key=f"linux|{text}|nopid", templated_summary=text,
         logs=[{"id": "1-0", "templated": f"<*> {XSS_ATTR}", "raw": f"{XSS_SCRIPT} {XSS_ATTR}"}], host=text,
@@ -279,8 +298,7 @@ async def _assert_inert(
 
 async def test_log_text_is_inert_on_every_page(browser: Any, stack: Stack, screenshots: Path) -> None:
     written_id, source_id = await _plant_attacker_text(stack)
-    piped = [a for a in await _alerts(stack) if a.host == "xsshost"]
-    assert piped, "the attacker's lines became an alert through the pipeline"
+    piped = [a for a in await _alerts(stack) if a.host == "xsshost"]  # raised by the pipeline (see `stack`)
     # Without the CSP, escaping is the only defence left: that is what this test checks.
     page = await login_page(browser, stack.api.url, bypass_csp=True)
     console = stack.api.url
@@ -288,8 +306,12 @@ async def test_log_text_is_inert_on_every_page(browser: Any, stack: Stack, scree
     await _assert_inert(page, f"{console}/alerts?host={quote('h' + XSS_ATTR)}", expect_text=True,
                         name="10-xss-alerts-filtered")
     await _assert_inert(page, f"{console}/alerts/{written_id}", expect_text=True, name="11-xss-alert-written")
+    assert "dry_run" in await page.inner_text("main"), "the alert's automation events are listed"
     await _assert_inert(page, f"{console}/alerts/{piped[0].id}", expect_text=True, name="12-xss-alert-pipeline")
     assert await page.locator("ol.evidence mark.param").count() >= 1
+    await _assert_inert(page, f"{console}/alerts/alert-orphan", expect_text=True, name="12-xss-alert-orphan")
+    assert "shown without their templates" in await page.inner_text("main")
+    assert await page.locator("ol.evidence li").count() == 2
     await _assert_inert(page, f"{console}/issues", expect_text=False, name="13-xss-issues")
     await page.locator("table.candidates details").first.locator("summary").click()
     body = await page.evaluate("document.body.innerText")
