@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from redis.exceptions import RedisError
 
+from connectors.kafka_admin import partition_for
 from streamapp import telemetry
 from streamapp.deps import Deps
 from streamapp.errors import StreamAppError
@@ -91,12 +92,14 @@ class LineConsumer:
         for ev in processed.events:
             ev.src, ev.off = at.get(ev.id, (-1, -1))
         await self.index(processed.events)
-        by_key: dict[str, list[ParsedEvent]] = defaultdict(list)
+        by_partition: dict[int, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
         for ev in processed.events:
-            by_key[partition_key(ev, self.key_fields)].append(ev)
-        for key, events in by_key.items():
+            key = partition_key(ev, self.key_fields)
+            by_partition[partition_for(key, s.topic_partitions)][key].append(ev.asdict())
+        for part, groups in by_partition.items():
             await topics.issue_events.send(
-                key=key, value=IssueEvents(kind="lines", key=key, events=[e.asdict() for e in events])
+                key=f"lines:{part}", value=IssueEvents(kind="lines", key=f"lines:{part}", groups=dict(groups)),
+                partition=part,
             )
         telemetry.count("streamapp.lines.in", len(lines))
         telemetry.count("streamapp.deadletters", len(processed.dead), stage="consumer")

@@ -14,8 +14,8 @@ import logging
 from dataclasses import dataclass
 
 import faust
-from aiokafka.partitioner import DefaultPartitioner
 
+from connectors.kafka_admin import partition_for
 from streamapp import telemetry
 from streamapp.deps import Deps
 from streamapp.issues import (
@@ -34,7 +34,6 @@ from tables.issues import open_issues
 
 log = logging.getLogger(__name__)
 
-_PARTITIONER = DefaultPartitioner()
 
 
 @dataclass(frozen=True)
@@ -71,14 +70,15 @@ class Aggregator:
     async def apply(self, cmd: IssueEvents) -> None:
         now = self.deps.clock.now()
         if cmd.kind == "lines":
-            issue = self._load(cmd.key)
-            events = [ParsedEvent(**e) for e in cmd.events]
-            while events:
-                issue, events = absorb(issue, cmd.key, events, now, self.policy)
-                if issue.line_count >= self.policy.max_lines:
-                    await self._close(issue, "max_lines", now)
-                else:
-                    self._store(issue)
+            for key, group in cmd.groups.items():
+                issue = self._load(key)
+                events = [ParsedEvent(**e) for e in group]
+                while events:
+                    issue, events = absorb(issue, key, events, now, self.policy)
+                    if issue.line_count >= self.policy.max_lines:
+                        await self._close(issue, "max_lines", now)
+                    else:
+                        self._store(issue)
         elif cmd.kind == "sweep":
             for action, key, version, reason in cmd.actions:
                 await self._act(action, key, version, reason, now)
@@ -156,9 +156,7 @@ class Aggregator:
         return {part: IssueEvents(kind="sweep", key=f"sweep:{part}", actions=acts) for part, acts in actions.items()}
 
     def partition_of(self, key: str) -> int:
-        """The issue-events partition of a key: the producer's default (murmur2) partitioner."""
-        parts = list(range(self.deps.settings.topic_partitions))
-        return _PARTITIONER(key.encode(), parts, parts)
+        return partition_for(key, self.deps.settings.topic_partitions)
 
     async def sweep(self) -> int:
         actives = frozenset(self.deps.app.assignor.assigned_actives())

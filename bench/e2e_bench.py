@@ -39,7 +39,7 @@ from streamapp.settings import Settings
 INACTIVITY = 2.0
 # A backlog keeps busy keys from ever going quiet: their issues close at the maximum duration, so a
 # bench-sized one keeps candidates flowing (production's default is 10 minutes).
-MAX_DURATION = "20"
+MAX_DURATION = "5"
 BASE = {"ISSUE_INACTIVITY_SEC": str(INACTIVITY), "ISSUE_MAX_DURATION_SEC": MAX_DURATION,
         "SOURCE_FORMATS": '{"*": "linux"}', "LLM_PROVIDER": "none"}
 

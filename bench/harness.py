@@ -117,9 +117,7 @@ class ParsedCounter(threading.Thread):
                 batch = await consumer.getmany(timeout_ms=100)
                 for msgs in batch.values():
                     for m in msgs:
-                        cmd = IssueEvents.loads(m.value)
-                        if cmd.kind == "lines":
-                            self.count += len(cmd.events)
+                        self.count += len(IssueEvents.loads(m.value).line_ids())
         finally:
             await consumer.stop()
 

@@ -54,7 +54,7 @@ def main() -> None:
     w.terminate()
     cleanup(client, s)
 
-    env, s = namespace(work / "pipeline", ISSUE_INACTIVITY_SEC=str(INACTIVITY), ISSUE_MAX_DURATION_SEC="20",
+    env, s = namespace(work / "pipeline", ISSUE_INACTIVITY_SEC=str(INACTIVITY), ISSUE_MAX_DURATION_SEC="5",
                        SOURCE_FORMATS='{"*": "linux"}')
     xadd_all(client, s.redis_key("logs"), lines, "bench.log")
     w = worker(env, work / "pipeline.log")

@@ -21,7 +21,7 @@ INACTIVITY = 2.0
 
 
 def run(lines: list[str], workers: int, work: Path, client: redis.Redis) -> tuple[float, list[float]]:
-    env, s = namespace(work / f"w{workers}", ISSUE_INACTIVITY_SEC=str(INACTIVITY), ISSUE_MAX_DURATION_SEC="20",
+    env, s = namespace(work / f"w{workers}", ISSUE_INACTIVITY_SEC=str(INACTIVITY), ISSUE_MAX_DURATION_SEC="5",
                        SOURCE_FORMATS='{"*": "linux"}',
                        LLM_PROVIDER="none", ENABLE_SOURCES="false")
     procs = []

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.partitioner import DefaultPartitioner
 
 from streamapp.errors import ConfigError
 from streamapp.settings import Settings
+
+_PARTITIONER = DefaultPartitioner()
+
+
+def partition_for(key: str, partitions: int) -> int:
+    """The partition the producer's default (murmur2) partitioner gives `key`: where its table
+    state lives, so commands about it can be sent straight there."""
+    parts = list(range(partitions))
+    return _PARTITIONER(key.encode(), parts, parts)
 
 
 def bootstrap_servers(settings: Settings) -> str:

@@ -273,15 +273,20 @@ class ParsedEvent:
 
 
 class IssueEvents(Record):
-    """A command on the issue-events topic. `lines` (keyed by the aggregation key) adds a consumer
-    batch's lines of that key. `sweep` (sent to one partition) carries the timer's decisions for
-    that partition's issues: `actions` items are `[close|purge, key, version, reason]`. Only stream
-    iteration may change a table, so the timer asks instead of acting."""
+    """A command on the issue-events topic, sent to the partition of the keys it concerns. `lines`
+    carries a consumer batch's lines of that partition, grouped by aggregation key (`groups`: key
+    -> ParsedEvent dicts, in order): one message per partition per batch, not one per key. `sweep`
+    carries the timer's decisions for the partition's issues (`actions` items are
+    `[close|purge, key, version, reason]`): only stream iteration may change a table, so the
+    timer asks instead of acting."""
 
     kind: str  # lines | sweep
     key: str
-    events: list = []  # ParsedEvent dicts, for kind=lines
+    groups: dict = {}  # for kind=lines
     actions: list = []  # for kind=sweep
+
+    def line_ids(self) -> list[str]:
+        return [e["id"] for events in self.groups.values() for e in events]
 
 
 class PrototypeCommand(Record):

@@ -71,7 +71,7 @@ async def accounted(s: Settings, client: aioredis.Redis, ids: list[str], timeout
     dead: set[str] = set()
     while time.monotonic() < deadline:
         values = await read_topic(s, s.topic_name("issue_events"), lambda v: False, timeout=5)
-        parsed = {e["id"] for v in values for e in IssueEvents.loads(v).events}
+        parsed = {i for v in values for i in IssueEvents.loads(v).line_ids()}
         try:
             dead = {DeadLetter.from_redis(f).original_id for _, f in await client.xrange(s.redis_key("deadletter"))}
         except (RedisError, OSError):

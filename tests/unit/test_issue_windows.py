@@ -67,7 +67,7 @@ async def run(agg: Aggregator, now: float) -> None:
 
 async def feed(agg: Aggregator, events: list[ParsedEvent]) -> None:
     key = partition_key(events[0])
-    await agg.apply(IssueEvents(kind="lines", key=key, events=[e.asdict() for e in events]))
+    await agg.apply(IssueEvents(kind="lines", key="lines:0", groups={key: [e.asdict() for e in events]}))
 
 
 async def test_closes_exactly_after_inactivity_not_before() -> None:
@@ -185,6 +185,6 @@ async def replay_batch(agg, processor, batch, clock, keys_seen) -> None:  # type
     for ev in processor.process(batch, clock.now()).events:
         ev.src, ev.off = 0, int(ev.id.split("-")[0])
         groups.setdefault(partition_key(ev), []).append(ev)
-    for key, evs in groups.items():
-        keys_seen.add(key)
-        await agg.apply(IssueEvents(kind="lines", key=key, events=[e.asdict() for e in evs]))
+    keys_seen.update(groups)
+    as_dicts = {k: [e.asdict() for e in v] for k, v in groups.items()}
+    await agg.apply(IssueEvents(kind="lines", key="lines:0", groups=as_dicts))
