@@ -29,6 +29,7 @@ from harness import (
     rss_mb,
     services_up,
     wait,
+    wait_idle,
     worker,
     xadd_all,
 )
@@ -113,6 +114,7 @@ def main() -> None:
     alerts_sec = closed_sec + settle(client, s.redis_key("alerts"))
     sustained = n / max(closed_sec - INACTIVITY, 1e-3)
 
+    wait_idle(s)  # clustering and enrichment of the backlog finish before latency is measured
     rate = sustained / 2
     started_ms = int(time.time() * 1000)
     fed = fresh[: int(rate * args.latency_sec)]

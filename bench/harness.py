@@ -125,3 +125,34 @@ class ParsedCounter(threading.Thread):
 def closed_lines(client: redis.Redis, settings: Settings) -> int:
     key = settings.redis_key(settings.stream_issues_closed)
     return sum({f[b"id"]: int(f[b"line_count"]) for _, f in client.xrange(key)}.values())
+
+
+def wait_idle(settings: Settings, quiet: float = 3.0, timeout: float = 600) -> None:
+    """Until the worker has consumed everything on every topic for `quiet` seconds (consumer-group
+    lag zero), so a measurement does not start while earlier work is still queued."""
+    asyncio.run(_wait_idle(settings, quiet, timeout))
+
+
+async def _wait_idle(settings: Settings, quiet: float, timeout: float) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers(settings))
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers(settings))
+    await admin.start()
+    await consumer.start()
+    try:
+        deadline, idle_since = time.monotonic() + timeout, None
+        while time.monotonic() < deadline:
+            committed = await admin.list_consumer_group_offsets(settings.streamapp_id)
+            ends = await consumer.end_offsets(list(committed)) if committed else {}
+            lag = sum(max(0, ends[tp] - meta.offset) for tp, meta in committed.items() if meta.offset >= 0)
+            if lag == 0:
+                idle_since = idle_since or time.monotonic()
+                if time.monotonic() - idle_since >= quiet:
+                    return
+            else:
+                idle_since = None
+            await asyncio.sleep(0.5)
+    finally:
+        await consumer.stop()
+        await admin.close()

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     stream_prefix: str = Field("", description="Prefix for Redis stream and key names (isolation).")
     web_port: int = Field(6066, ge=1, le=65535, description="Worker web port (Faust table views).")
     web_host: str = Field("127.0.0.1", description="Worker web bind address.")
+    worker_url: str = Field(
+        "", description="Where the API's console reads the worker's table views; empty = http://127.0.0.1:WEB_PORT."
+    )
     api_host: str = Field("127.0.0.1", description="Starlette API bind address.")
     api_port: int = Field(8080, ge=1, le=65535, description="Starlette API port.")
     admin_token: SecretStr = Field(

@@ -17,7 +17,7 @@ TIMEOUT = httpx.Timeout(3.0, connect=1.0)  # a page waits at most this for the w
 def worker_url(settings: Settings) -> str:
     """WORKER_URL (proposed setting: the worker's web base URL), until it is declared the local
     worker on WEB_PORT."""
-    configured = str(getattr(settings, "worker_url", "") or "")
+    configured = settings.worker_url
     return (configured or f"http://127.0.0.1:{settings.web_port}").rstrip("/")
 
 
