@@ -21,7 +21,7 @@ services: install
 status:
 	scripts/services status
 
-test: install services
+test: install services lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 demo: install services

@@ -96,10 +96,13 @@ def parse_body(body: bytes, now: float) -> list[TelegrafMetric]:
 
 
 # ------------------------------------------------------------------------------------------- JSON
+_JSON_START = re.compile(r'\{\s*(?:"|\}|$)')
+
+
 def _is_json(text: str) -> bool:
-    """Telegraf's JSON is an object; a line protocol measurement may begin with `{` too, but then its
-    first line is no JSON object start (`{"` or `{` + whitespace/`}`)."""
-    return text[0] == "{" and (len(text) == 1 or text[1] in '"} \t\r\n')
+    """Telegraf's JSON is an object; a line protocol measurement may begin with `{` too, but then
+    what follows is no JSON object start (`{`, optional whitespace, then `"` or `}`)."""
+    return _JSON_START.match(text) is not None
 
 
 def parse_json(text: str, now: float) -> list[TelegrafMetric]:
