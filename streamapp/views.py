@@ -53,9 +53,8 @@ def page(items: Iterable[Any], request: web.Request) -> tuple[list[Any], int | N
     return chunk[:limit], (offset + limit if len(chunk) > limit else None)
 
 
-def register(app: faust.App, settings: Settings, tables: dict[str, faust.Table], by_os: faust.TopicT) -> None:
-    """Add the views of the tables this worker has; `by_os` is the topic whose partition (keyed by
-    OS) decides which worker holds an OS's prototypes."""
+def admin_guard(settings: Settings) -> Callable[[Callable], Callable]:
+    """A decorator for view methods: 401 unless the request carries the admin token."""
 
     def guarded(handler: Callable) -> Callable:
         async def get(self: web.View, request: web.Request, **kw: Any) -> web.Response:
@@ -65,6 +64,13 @@ def register(app: faust.App, settings: Settings, tables: dict[str, faust.Table],
 
         return get
 
+    return guarded
+
+
+def register(app: faust.App, settings: Settings, tables: dict[str, faust.Table], by_os: faust.TopicT) -> None:
+    """Add the views of the tables this worker has; `by_os` is the topic whose partition (keyed by
+    OS) decides which worker holds an OS's prototypes."""
+    guarded = admin_guard(settings)
     if (issues := tables.get("open_issues")) is not None:
         _issue_views(app, guarded, issues)
     if (protos := tables.get("prototypes")) is not None:

@@ -10,16 +10,14 @@ A claim is shown with `remaining_sec` (0 once its cooldown is over) from the wor
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import faust
 from faust import web
 
-from streamapp.auth import admin_ok
 from streamapp.clock import Clock
 from streamapp.settings import Settings
-from streamapp.views import page
+from streamapp.views import admin_guard, page
 
 if TYPE_CHECKING:
     from agents.automations import RulesWatcher
@@ -42,13 +40,7 @@ def rules_view(rules: RulesWatcher) -> dict[str, Any]:
 
 
 def register(app: faust.App, settings: Settings, table: faust.Table, rules: RulesWatcher, clock: Clock) -> None:
-    def guarded(handler: Callable) -> Callable:
-        async def get(self: web.View, request: web.Request, **kw: Any) -> web.Response:
-            if not admin_ok(request.headers.get("Authorization"), settings.admin_token):
-                return self.json({"error": "admin token required (Authorization: Bearer ...)"}, status=401)
-            return await handler(self, request, **kw)
-
-        return get
+    guarded = admin_guard(settings)
 
     @app.page("/automations/cooldowns/")
     class Cooldowns(web.View):
