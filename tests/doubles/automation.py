@@ -21,117 +21,39 @@ organization token or a wrong content type), the double picks one and says so.
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import collections
 import itertools
 import json
 import secrets
-import socket
-import threading
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-Handler = Callable[[Request, "Call"], Awaitable[Response]]
+from tests.doubles.serving import Call, Scenarios, ServedApp, stall
+
+Handler = Callable[[Request, Call], Awaitable[Response]]
 SCENARIOS = frozenset({"ok", "throttle", "server_error", "unavailable", "unauthorized", "forbidden", "slow"})
 
 
-@dataclass(frozen=True)
-class Call:
-    """One request as received, with the scenario picked for it."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any
-    scenario: str
-
-
-class HTTPDouble:
-    """The server harness: a Starlette app on a loopback port in its own thread and event loop."""
+class HTTPDouble(Scenarios[Call], ServedApp):
+    """What the three share: request parsing, the failure hook and `calls_to`. `reset()` leaves
+    created objects in place."""
 
     name = "double"
+    scenarios = SCENARIOS
 
     def __init__(self, *, slow_sec: float = 1.5) -> None:
+        super().__init__()
         self.slow_sec = slow_sec
-        self._scenario = "ok"
-        self._queue: collections.deque[str] = collections.deque()
-        self._calls: list[Call] = []
-        self._lock = threading.Lock()
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self.root_url = ""
-
-    # --- test-facing controls --------------------------------------------------------------------
-    @property
-    def scenario(self) -> str:
-        return self._scenario
-
-    @scenario.setter
-    def scenario(self, name: str) -> None:
-        self._scenario = _known(name)
-
-    def enqueue(self, *names: str) -> None:
-        self._queue.extend(_known(n) for n in names)
-
-    @property
-    def calls(self) -> list[Call]:
-        with self._lock:
-            return list(self._calls)
-
-    def reset(self) -> None:
-        """Back to `ok`, with no queued scenarios and no calls logged (created objects stay)."""
-        self._scenario = "ok"
-        self._queue.clear()
-        with self._lock:
-            self._calls.clear()
 
     def calls_to(self, method: str, fragment: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and fragment in c.path]
-
-    # --- lifecycle -------------------------------------------------------------------------------
-    def routes(self) -> list[Route]:  # pragma: no cover - each double declares its routes
-        raise NotImplementedError
-
-    def start(self) -> HTTPDouble:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.root_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        config = uvicorn.Config(Starlette(routes=self.routes()), ws="none", log_config=None, log_level="warning",
-                                access_log=False, lifespan="off", timeout_graceful_shutdown=1)
-        self._server = uvicorn.Server(config)
-        serve = self._server.serve
-        self._thread = threading.Thread(target=lambda: asyncio.run(serve(sockets=[sock])), daemon=True,
-                                        name=f"{self.name}-double")
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError(f"the {self.name} double did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(10)
-        self._server = self._thread = None
-
-    def __enter__(self) -> HTTPDouble:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # --- request plumbing ------------------------------------------------------------------------
     def route(self, path: str, handler: Handler, methods: list[str]) -> Route:
@@ -143,11 +65,8 @@ class HTTPDouble:
                 body = raw.decode(errors="replace")
             if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
                 body = dict(urllib.parse.parse_qsl(raw.decode()))
-            call = Call(request.method, request.url.path, dict(request.query_params),
-                        {k.lower(): v for k, v in request.headers.items()}, body,
-                        self._queue.popleft() if self._queue else self._scenario)
-            with self._lock:
-                self._calls.append(call)
+            call = self._log(Call(request.method, request.url.path, dict(request.query_params),
+                                  {k.lower(): v for k, v in request.headers.items()}, body, self._take()))
             failure = self.failure(call)
             return failure if failure is not None else await handler(request, call)
 
@@ -156,18 +75,6 @@ class HTTPDouble:
     def failure(self, call: Call) -> Response | None:
         """The answer of a failure scenario, in the system's own shape (None: serve normally)."""
         return None
-
-    async def stall(self, request: Request) -> None:
-        """Wait `slow_sec`, or until the client hangs up."""
-        deadline = time.monotonic() + self.slow_sec
-        while time.monotonic() < deadline and not await request.is_disconnected():
-            await asyncio.sleep(0.05)
-
-
-def _known(name: str) -> str:
-    if name not in SCENARIOS:
-        raise ValueError(f"no scenario {name!r}; known: {sorted(SCENARIOS)}")
-    return name
 
 
 def _bearer(call: Call) -> str:
@@ -300,7 +207,7 @@ class AWXDouble(HTTPDouble):
         job = AWXJob(next(self._ids), template.id, extra, limit, AWX_SCRIPTS[template.outcome])
         self.jobs[job.id] = job
         if call.scenario == "slow":
-            await self.stall(request)
+            await stall(request, self.slow_sec)
         return JSONResponse({**job.as_json(), "job": job.id, "ignored_fields": ignored}, 201,
                             headers={"Location": f"/api/v2/jobs/{job.id}/"})
 
@@ -472,7 +379,7 @@ class TerraformDouble(HTTPDouble):
                      bool(attributes.get("auto-apply", False)), variables, TFC_SCRIPTS[self.workspaces[ws]["mode"]])
         self.runs[run.id] = run
         if call.scenario == "slow":
-            await self.stall(request)
+            await stall(request, self.slow_sec)
         return JSONResponse({"data": run.as_json()}, 201, media_type=JSON_API)
 
     async def _run(self, request: Request, call: Call) -> Response:
@@ -625,7 +532,7 @@ class ServiceNowDouble(HTTPDouble):
                    active="true", urgency=str(urgency), impact=str(impact), priority=str(min(5, urgency + impact - 1)))
         self.incidents[sys_id] = row
         if call.scenario == "slow":
-            await self.stall(request)
+            await stall(request, self.slow_sec)
         location = {"Location": f"{self.root_url}/api/now/table/incident/{sys_id}"}
         if call.headers.get("x-no-response-body", "").lower() == "true":
             return Response(status_code=201, headers=location)

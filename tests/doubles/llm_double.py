@@ -17,23 +17,19 @@ Retry-After). Errors have OpenAI's `{"error": {"message", "type", "param", "code
 
 from __future__ import annotations
 
-import asyncio
-import collections
 import hashlib
 import json
 import re
-import socket
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-import uvicorn
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.doubles.serving import Scenarios, ServedApp, stall
 
 Flavor = Literal["openai", "ollama"]
 
@@ -117,7 +113,7 @@ class Call:
     at: float
 
 
-class LLMDouble:
+class LLMDouble(Scenarios[Call], ServedApp):
     """The server, in a background thread on a loopback port; a context manager (or start/stop)."""
 
     def __init__(
@@ -129,18 +125,15 @@ class LLMDouble:
         retry_after_sec: float = 1.0,
         slow_sec: float = 5.0,
     ) -> None:
+        super().__init__()
         self.flavor = flavor
+        self.name = flavor  # how its thread and its scenario errors name it
+        self.scenarios = _ANSWERS[flavor] | frozenset(_ERRORS[flavor])
         self.models = models or DEFAULT_MODELS[flavor]
         # Ollama runs without authentication; clients still send some key.
         self.api_key = api_key if flavor == "openai" else "ollama"
         self.retry_after_sec = retry_after_sec
         self.slow_sec = slow_sec
-        self._scenario = "ok"
-        self._queue: collections.deque[str] = collections.deque()
-        self._calls: list[Call] = []
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self.root_url = ""
 
     # --- test-facing controls --------------------------------------------------------------------
     @property
@@ -153,86 +146,19 @@ class LLMDouble:
         """The chat model it serves."""
         return self.models[0]
 
-    @property
-    def scenarios(self) -> frozenset[str]:
-        return _ANSWERS[self.flavor] | frozenset(_ERRORS[self.flavor])
-
-    @property
-    def scenario(self) -> str:
-        return self._scenario
-
-    @scenario.setter
-    def scenario(self, name: str) -> None:
-        self._scenario = self._known(name)
-
-    def enqueue(self, *names: str) -> None:
-        """Answer the next requests with these scenarios, one each, before `scenario` again."""
-        self._queue.extend(self._known(n) for n in names)
-
-    @property
-    def calls(self) -> list[Call]:
-        return list(self._calls)
-
-    def reset(self) -> None:
-        """Back to `ok`, with no queued scenarios and no calls logged."""
-        self._scenario = "ok"
-        self._queue.clear()
-        self._calls.clear()
-
-    def _known(self, name: str) -> str:
-        if name not in self.scenarios:
-            raise ValueError(f"{self.flavor} has no scenario {name!r}; it has {sorted(self.scenarios)}")
-        return name
-
-    # --- lifecycle -------------------------------------------------------------------------------
-    def start(self) -> LLMDouble:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))  # bound before serving, so no other process can take the port
-        self.root_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        config = uvicorn.Config(
-            self._app(), ws="none", log_config=None, log_level="warning", access_log=False, lifespan="off",
-            timeout_graceful_shutdown=1,
-        )
-        self._server = uvicorn.Server(config)
-        # Its own loop via asyncio.run: `Server.run` would install uvloop's policy for the whole process.
-        serve = self._server.serve
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(serve(sockets=[sock])), daemon=True, name=f"llm-double-{self.flavor}"
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the LLM double did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(10)
-        self._server = self._thread = None
-
-    def __enter__(self) -> LLMDouble:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     # --- the server ------------------------------------------------------------------------------
-    def _app(self) -> Starlette:
-        return Starlette(routes=[
+    def routes(self) -> list[Route]:
+        return [
             Route("/v1/models", self._models, methods=["GET"]),
             Route("/v1/chat/completions", self._chat, methods=["POST"]),
             Route("/v1/embeddings", self._embeddings, methods=["POST"]),
-        ])
+        ]
 
     async def _receive(self, request: Request) -> tuple[str, Any, JSONResponse | None]:
         """Log the call and pick its scenario; a response if auth or an error scenario settles it."""
         body = json.loads(await request.body() or b"null") if request.method == "POST" else None
-        scenario = self._queue.popleft() if self._queue else self._scenario
-        self._calls.append(Call(request.method, request.url.path, dict(request.headers), body, scenario,
-                                time.monotonic()))
+        scenario = self._take()
+        self._log(Call(request.method, request.url.path, dict(request.headers), body, scenario, time.monotonic()))
         if self.flavor == "openai":
             refused = self._auth(request.headers.get("authorization", ""))
             if refused is not None:
@@ -247,7 +173,7 @@ class LLMDouble:
         if scenario in _ERRORS[self.flavor] and (scenario != "bad_request" or request.method == "POST"):
             return scenario, body, self._scenario_error(scenario, model or self.model)
         if scenario == "slow":
-            await _stall(request, self.slow_sec)
+            await stall(request, self.slow_sec)
         return scenario, body, None
 
     def _auth(self, header: str) -> JSONResponse | None:
@@ -339,13 +265,6 @@ class LLMDouble:
 
 def _error(status: int, kind: str, code: str | None, param: str | None, message: str) -> JSONResponse:
     return JSONResponse({"error": {"message": message, "type": kind, "param": param, "code": code}}, status)
-
-
-async def _stall(request: Request, seconds: float) -> None:
-    """Wait ``seconds``, or until the client hangs up (so a timed-out call does not hold the server)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and not await request.is_disconnected():
-        await asyncio.sleep(0.05)
 
 
 def _strict_problem(spec: dict[str, Any]) -> str | None:

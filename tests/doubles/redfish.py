@@ -22,22 +22,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import collections
 import copy
 import json
 import secrets
-import socket
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.doubles.serving import Scenarios, ServedApp
 
 V1 = "/redfish/v1"
 SEL = f"{V1}/Systems/437XR1138R2/LogServices/Log1/Entries"
@@ -52,12 +49,16 @@ class Call:
     auth: str  # "token", "basic" or "" (none)
 
 
-class RedfishDouble:
+class RedfishDouble(Scenarios[Call], ServedApp):
     """The server in a background thread on a loopback port; a context manager (or start/stop)."""
+
+    name = "redfish"
+    scenarios = frozenset(SCENARIOS)
 
     def __init__(self, mockup_dir: Path, *, username: str = "admin", password: str = "redfish-pass-1",
                  session_timeout_sec: float = 30.0, page_size: int = 2, retry_after_sec: int = 1,
                  slow_sec: float = 3.0, history: int = 3) -> None:
+        super().__init__()
         self.username, self.password = username, password
         self.session_timeout_sec, self.page_size = session_timeout_sec, page_size
         self.retry_after_sec, self.slow_sec = retry_after_sec, slow_sec
@@ -65,22 +66,11 @@ class RedfishDouble:
         self.resources = _load(mockup_dir)
         self.resources[SEL].pop("@odata.nextLink", None)  # the mockup's link leads nowhere; we page ourselves
         self.sessions: dict[str, tuple[str, float]] = {}  # token -> (session path, last use)
-        self.scenario = "ok"
-        self._queue: collections.deque[str] = collections.deque()
-        self.calls: list[Call] = []
         self._session_ids = iter(range(1, 10**6))
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self.url = ""
         for _ in range(history):  # a log longer than one page from the start
             self.add_entry("OK", "System boot completed", sensor_type="System Event", entry_code="Assertion")
 
     # --- test-facing controls --------------------------------------------------------------------
-    def enqueue(self, *scenarios: str) -> None:
-        """Answer the next requests with these scenarios, one each, then `scenario` again."""
-        assert all(s in SCENARIOS for s in scenarios), scenarios
-        self._queue.extend(scenarios)
-
     def add_entry(self, severity: str, message: str, *, sensor_type: str = "Temperature",
                   entry_code: str = "Upper Critical - going high") -> str:
         """Append a SEL entry (Created now, or just after the newest); returns its Id."""
@@ -114,45 +104,15 @@ class RedfishDouble:
         """Drop a link from a resource, e.g. a chassis' `Sensors`, as older BMCs lack it."""
         self.resources[path].pop(link, None)
 
-    # --- lifecycle -------------------------------------------------------------------------------
-    def start(self) -> RedfishDouble:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))  # bound before serving, so no other process can take the port
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted sockets inherit it
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["GET", "POST", "DELETE", "PATCH"])])
-        config = uvicorn.Config(app, ws="none", log_config=None, log_level="warning", access_log=False,
-                                lifespan="off", timeout_graceful_shutdown=1)
-        self._server = uvicorn.Server(config)
-        serve = self._server.serve  # its own loop via asyncio.run, as `Server.run` would set uvloop's policy
-        self._thread = threading.Thread(target=lambda: asyncio.run(serve(sockets=[sock])), daemon=True,
-                                        name="redfish-double")
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the Redfish double did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(10)
-        self._server = self._thread = None
-
-    def __enter__(self) -> RedfishDouble:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     # --- the server ------------------------------------------------------------------------------
+    def routes(self) -> list[Route]:
+        return [Route("/{path:path}", self._handle, methods=["GET", "POST", "DELETE", "PATCH"])]
+
     async def _handle(self, request: Request) -> Response:
         path = "/" + request.path_params["path"].rstrip("/")
         auth = self._auth(request)
-        self.calls.append(Call(request.method, path, auth))
-        scenario = self._queue.popleft() if self._queue else self.scenario
+        self._log(Call(request.method, path, auth))
+        scenario = self._take()
         if scenario == "busy":
             response = _error(503, "Base.1.8.ServiceTemporarilyUnavailable",
                               f"The service is temporarily unavailable. Retry in {self.retry_after_sec} seconds.")

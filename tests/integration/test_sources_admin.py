@@ -18,9 +18,9 @@ import redis.asyncio as aioredis
 from connectors.sources.base import Batch, Producer
 from connectors.sources.manager import ProducerManager
 from connectors.sources.registry import producer_class
-from streamapp.api import create_api
 from streamapp.auth import token_hash
 from streamapp.settings import Settings
+from tests.support.api import api_client
 from tests.support.streams import eventually
 
 pytestmark = pytest.mark.integration
@@ -48,12 +48,8 @@ def admin(settings: Settings) -> Settings:
 
 @pytest.fixture
 async def api(admin: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_api(admin)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
+    async with api_client(admin) as client:
         yield client
-    if app.state.sources is not None:
-        await app.state.sources.close()
-    await app.state.alerts.aclose()
 
 
 @pytest.fixture

@@ -17,9 +17,10 @@ from connectors.sources.base import Emitter, SourceConfig
 from connectors.sources.redfish import RedfishProducer
 from connectors.sources.registry import producer_class
 from streamapp.errors import AuthFailed, RateLimited
-from streamapp.metrics import metric_payload, normalise
+from streamapp.metrics import normalise
 from streamapp.settings import Settings
 from tests.doubles.redfish import SEL, V1, RedfishDouble
+from tests.support.producers import lines, payloads, until
 
 pytestmark = pytest.mark.integration
 CPU_TEMP = f"{V1}/Chassis/1U/Sensors/CPU1Temp"
@@ -42,21 +43,12 @@ def producer(settings: Settings, redis: aioredis.Redis, bmc: RedfishDouble, sour
     return producer_class("dcim_http")(source, Emitter(redis, settings, source))
 
 
-async def lines(redis: aioredis.Redis, settings: Settings) -> list[str]:
-    entries = await redis.xrange(settings.redis_key(settings.stream_logs))
-    return [fields[b"line"].decode() for _, fields in entries]
-
-
 def sel(all_lines: list[str]) -> list[str]:
     return [line for line in all_lines if " redfish-sel" in line]
 
 
 def alarm_lines(all_lines: list[str]) -> list[str]:
     return [line for line in all_lines if " redfish: " in line]
-
-
-def payloads(all_lines: list[str]) -> list[dict]:
-    return [p for p in map(metric_payload, all_lines) if p is not None]
 
 
 async def test_first_poll_entries_readings_and_alarms(settings: Settings, redis, bmc: RedfishDouble) -> None:
@@ -211,10 +203,7 @@ async def test_slow_bmc_times_out_into_the_status(settings: Settings, redis, bmc
     bmc.scenario = "slow"
     await prod.start()
     try:
-        for _ in range(40):
-            if prod.status.last_error:
-                break
-            await asyncio.sleep(0.1)
+        await until(lambda: prod.status.last_error, timeout=4)
     finally:
         bmc.scenario = "ok"
         await prod.stop()

@@ -32,6 +32,7 @@ from tests.doubles.datadog import DatadogDouble
 from tests.doubles.http_double import Budget, HttpDouble
 from tests.doubles.splunk import SplunkDouble
 from tests.doubles.thousandeyes import ThousandEyesDouble
+from tests.support.producers import until
 
 pytestmark = pytest.mark.integration
 
@@ -129,13 +130,6 @@ async def arrive(system: System) -> str:
     added = system.add()
     await asyncio.sleep(0.005)
     return added
-
-
-async def until(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 # --- every producer -------------------------------------------------------------------------------

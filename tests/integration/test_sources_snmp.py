@@ -21,6 +21,7 @@ from streamapp.metrics import metric_payload, normalise
 from streamapp.settings import Settings
 from tests.conftest import IN_CI
 from tests.doubles.snmp_agent import SnmpAgent, snmpd_path
+from tests.support.producers import lines, payloads, until
 
 pytestmark = pytest.mark.integration
 IF_IN, IF_OPER = "1.3.6.1.2.1.2.2.1.10", "1.3.6.1.2.1.2.2.1.8"
@@ -46,15 +47,6 @@ def producer(settings: Settings, redis: aioredis.Redis, agent: SnmpAgent, source
         secrets={"community": agent.community} if secrets is None else secrets,
     )
     return producer_class("snmp")(source, Emitter(redis, settings, source))
-
-
-async def lines(redis: aioredis.Redis, settings: Settings) -> list[str]:
-    entries = await redis.xrange(settings.redis_key(settings.stream_logs))
-    return [fields[b"line"].decode() for _, fields in entries]
-
-
-def payloads(all_lines: list[str]) -> list[dict]:
-    return [p for p in map(metric_payload, all_lines) if p is not None]
 
 
 def texts(all_lines: list[str]) -> list[str]:
@@ -109,10 +101,7 @@ async def test_wrong_community_is_a_timeout_in_the_status(settings: Settings, re
     prod = producer(settings, redis, agent, secrets={"community": "guess"}, interval_sec=60)
     await prod.start()
     try:
-        for _ in range(40):
-            if prod.status.last_error:
-                break
-            await asyncio.sleep(0.1)
+        await until(lambda: prod.status.last_error, timeout=4)
     finally:
         await prod.stop()
     assert prod.status.state == "backoff"

@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from streamapp import api_telemetry
-from streamapp.api import create_api
 from streamapp.metrics import metric_payload, normalise
 from streamapp.records import Metric
 from streamapp.settings import Settings
+from tests.support.api import api_client
 
 pytestmark = pytest.mark.integration
 ADMIN = {"Authorization": "Bearer telegraf-admin-token"}
@@ -42,12 +42,8 @@ def admin(settings: Settings) -> Settings:
 
 @pytest.fixture
 async def api(admin: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_api(admin)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
+    async with api_client(admin) as client:
         yield client
-    if app.state.sources is not None:
-        await app.state.sources.close()
-    await app.state.alerts.aclose()
 
 
 async def telegraf_source(api: httpx.AsyncClient, name: str = "agents", **config: object) -> tuple[str, dict]:
