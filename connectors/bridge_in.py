@@ -13,6 +13,7 @@ from mode import Service
 from redis.exceptions import RedisError
 
 from connectors.kafka_admin import bootstrap_servers, ensure_topics
+from connectors.lease import Lease
 from connectors.redis_streams import connect, ensure_group
 from streamapp import telemetry
 from streamapp.errors import PoisonInput
@@ -42,10 +43,14 @@ class InboundBridge(Service):
         self.producer: AIOKafkaProducer | None = None
         self.forwarded = 0
         self.dead_lettered = 0
+        self.lease: Lease | None = None
 
     async def on_start(self) -> None:
         s = self.settings
         self.redis = connect(s)
+        # One bridge forwards at a time, so Kafka keeps the order lines had in Redis (per-key
+        # state downstream depends on it); the others stand by and take over when it dies.
+        self.lease = Lease(self.redis, s.redis_key("bridge:in:leader"), s.bridge_consumer, s.bridge_lease_sec)
         await ensure_group(self.redis, self.stream, s.bridge_group)
         await ensure_topics(s, {self.topic: s.topic_partitions})
         self.producer = AIOKafkaProducer(
@@ -58,6 +63,8 @@ class InboundBridge(Service):
         if self.producer is not None:
             await self.producer.stop()
         if self.redis is not None:
+            if self.lease is not None:
+                await self.lease.release()
             await self.redis.aclose()
 
     @Service.task
@@ -68,6 +75,11 @@ class InboundBridge(Service):
         delay = 0.5
         while not self.should_stop:
             try:
+                assert self.lease is not None
+                if not await self.lease.hold():
+                    backlog = True
+                    await self.sleep(min(1.0, s.bridge_lease_sec / 3))
+                    continue
                 entries: list[Entry] = []
                 if time.monotonic() >= next_claim:
                     entries = await self._claim()

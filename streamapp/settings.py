@@ -99,6 +99,10 @@ class Settings(BaseSettings):
         default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",
         description="This bridge's consumer name in the group (default host-pid).",
     )
+    bridge_lease_sec: float = Field(
+        6.0, gt=0, description="Lease of the one inbound bridge that forwards (renewed every third of it); "
+        "a standby bridge takes over this long after the holder died."
+    )
     bridge_batch_size: int = Field(500, ge=1, le=100_000, description="Entries per XREADGROUP (COUNT).")
     bridge_block_ms: int = Field(1000, ge=1, description="XREADGROUP BLOCK, milliseconds.")
     bridge_claim_idle_ms: int = Field(

@@ -26,6 +26,7 @@ from mode import Service
 from redis.exceptions import RedisError
 
 from connectors.datasources import DataSourceStore
+from connectors.lease import Lease
 from connectors.redis_streams import connect
 from connectors.sources.base import Emitter, Producer, SourceConfig
 from connectors.sources.registry import PUSH_TYPES, producer_class
@@ -33,13 +34,6 @@ from streamapp.errors import ConfigError
 from streamapp.settings import Settings
 
 log = logging.getLogger(__name__)
-
-# Extend the lease only if we still hold it (a stalled manager must not steal it back).
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-"""
-
 
 @dataclass
 class Running:
@@ -75,11 +69,12 @@ class ProducerManager(Service):
         self.redis: aioredis.Redis | None = None
         self._listener: Any = None
         self._poke = asyncio.Event()
-        self.leader = False
+        self.lease: Lease | None = None
 
     async def on_start(self) -> None:
         self.store = await self._open_store(self.settings)
         self.redis = connect(self.settings)
+        self.lease = Lease(self.redis, self._key("sources:leader"), self.id, self.settings.sources_heartbeat_sec * 3)
         self._listener = await self.store.listen(lambda _id: self._poke.set())
 
     async def on_stop(self) -> None:
@@ -89,8 +84,8 @@ class ProducerManager(Service):
         if self.store is not None:
             await self.store.close()
         if self.redis is not None:
-            if self.leader:
-                await self.redis.delete(self._key("sources:leader"))
+            if self.lease is not None:
+                await self.lease.release()
             await self.redis.aclose()
 
     def _key(self, name: str) -> str:
@@ -98,17 +93,12 @@ class ProducerManager(Service):
 
     # ------------------------------------------------------------------------------- leadership
     async def hold_lease(self) -> bool:
-        assert self.redis is not None
-        ttl_ms = int(self.settings.sources_heartbeat_sec * 3000)
-        key = self._key("sources:leader")
-        got = await self.redis.set(key, self.id, nx=True, px=ttl_ms)
-        if not got:
-            got = bool(await self.redis.eval(_RENEW, 1, key, self.id, ttl_ms))
-        if self.leader and not got:
+        assert self.lease is not None
+        was = self.lease.held
+        if not await self.lease.hold() and was:
             log.warning("sources: lease lost to another manager; stopping producers")
             await self.stop_all()
-        self.leader = bool(got)
-        return self.leader
+        return self.lease.held
 
     # -------------------------------------------------------------------------------- reconcile
     async def reconcile(self) -> None:
