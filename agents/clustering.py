@@ -4,6 +4,11 @@ candidates. Its input is keyed by OS, so one worker updates all prototypes of an
 Only issues that became candidates are clustered: the clusters are of failures, not of routine
 traffic. The issue's lines in `logs_<os>` get the prototype id as `cluster_id` (found by the
 aggregation key and time range they were stored with; one get and one update per issue).
+
+The mirror is written in batches: a timer flushes the prototypes changed since the last flush in
+one upsert per OS (`PROTO_MIRROR_SEC`), instead of a Chroma delete and add per clustered issue,
+which cost more than everything else per issue. Operators' and classifiers' labels are flushed at
+once; a worker that takes over partitions re-mirrors the prototypes it now owns.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from tables.prototypes import prototypes
 
 log = logging.getLogger(__name__)
 
+MAX_PENDING_TAGS = 10_000  # members whose lines await their cluster tag while Chroma is away
+
 
 class Clusterer:
     def __init__(self, deps: Deps, table: faust.Table) -> None:
@@ -43,6 +50,8 @@ class Clusterer:
         self.policy = ClusterPolicy(sim_threshold=s.cluster_sim_threshold, min_size=s.cluster_min_size)
         self._centroids: dict[str, dict[str, Vector]] | None = None
         self._indexed_for: frozenset | None = None
+        self._dirty: dict[str, Prototype] = {}  # prototype id -> latest state, not yet mirrored
+        self._members: list[tuple[str, OpenIssue]] = []  # (prototype id, issue) whose lines to tag
 
     def centroids(self, os_name: str) -> dict[str, Vector]:
         actives = frozenset(self.deps.app.assignor.assigned_actives())
@@ -50,6 +59,7 @@ class Clusterer:
             self._centroids = {}
             for pid, proto in self.table.items():
                 self._centroids.setdefault(proto.os, {})[pid] = np.asarray(proto.centroid, np.float32)
+                self._dirty[pid] = proto  # the mirror may lag the table the changelog restored
             self._indexed_for = actives
         return self._centroids.setdefault(os_name, {})
 
@@ -73,7 +83,8 @@ class Clusterer:
         index[proto.id] = np.asarray(proto.centroid, np.float32)
         if candidate is not None:
             await self.deps.topics.clusters_candidates.send(key=candidate.id, value=candidate)
-        await self.mirror(proto, issue)
+        self._dirty[proto.id] = proto
+        self._members.append((proto.id, issue))
         return proto
 
     async def command(self, cmd: PrototypeCommand) -> list[str]:
@@ -92,28 +103,47 @@ class Clusterer:
                                        change.confidence, cmd.at))
         for proto in changed:
             self.table[proto.id] = proto
-            await self.mirror(proto)
+            self._dirty[proto.id] = proto
+        if changed:
+            await self.flush()  # a label decides the next verdicts: no waiting for the timer
         return [p.id for p in changed]
 
-    async def mirror(self, proto: Prototype, issue: OpenIssue | None = None) -> None:
-        """`proto_<os>` entry (with its label, which the enrichers read), and the new member's
-        lines tagged with the prototype (best effort)."""
+    async def flush(self) -> int:
+        """Mirror the prototypes changed since the last flush to `proto_<os>` (with their labels,
+        which the enrichers read), one upsert per OS, then tag the new members' lines (best
+        effort: what fails stays due for the next flush). Returns the prototypes written."""
+        dirty, members = self._dirty, self._members
+        self._dirty, self._members = {}, []
+        by_os: dict[str, list[Prototype]] = {}
+        for proto in dirty.values():
+            by_os.setdefault(proto.os, []).append(proto)
         try:
             store = await self.deps.vectors()
-            await store.upsert(
-                "proto", proto.os, [proto.id], np.asarray([proto.centroid], np.float32),
-                metadatas=[{"label": proto.label, "failure_type": proto.failure_type, "labelled_by": proto.labelled_by,
-                            "confidence": proto.confidence, "member_count": proto.member_count}],
-                documents=[" \n".join(proto.templates.values())],
-            )
-            if issue is None:
-                return
-            where = {"$and": [{"ikey": issue.key}, {"t": {"$gte": issue.first_t}}, {"t": {"$lte": issue.last_t}}]}
-            ids = [item.id for item in await store.get("logs", issue.os, where=where)]
-            if ids:
-                await store.update_metadata("logs", issue.os, ids, {"cluster_id": proto.id})
+            for os_name, protos in by_os.items():
+                await store.upsert(
+                    "proto", os_name, [p.id for p in protos], np.asarray([p.centroid for p in protos], np.float32),
+                    metadatas=[mirror_metadata(p) for p in protos],
+                    documents=[" \n".join(p.templates.values()) for p in protos],
+                )
+                for p in protos:
+                    dirty.pop(p.id)
+            while members:
+                proto_id, issue = members[0]
+                where = {"$and": [{"ikey": issue.key}, {"t": {"$gte": issue.first_t}}, {"t": {"$lte": issue.last_t}}]}
+                ids = [item.id for item in await store.get("logs", issue.os, where=where)]
+                if ids:
+                    await store.update_metadata("logs", issue.os, ids, {"cluster_id": proto_id})
+                members.pop(0)
         except (StreamAppError, OSError, ValueError) as exc:
-            log.warning("clustering: vector store unavailable (%s); prototype %s not mirrored", exc, proto.id)
+            log.warning("clustering: vector store unavailable (%s); %d prototypes not mirrored yet", exc, len(dirty))
+        self._dirty = {**dirty, **self._dirty}
+        self._members = (members + self._members)[-MAX_PENDING_TAGS:]
+        return sum(len(protos) for protos in by_os.values()) - len(dirty)
+
+
+def mirror_metadata(proto: Prototype) -> dict:
+    return {"label": proto.label, "failure_type": proto.failure_type, "labelled_by": proto.labelled_by,
+            "confidence": proto.confidence, "member_count": proto.member_count}
 
 
 def relabel(proto: Prototype, label: str, labelled_by: str, confidence: float, at: float) -> Prototype:
@@ -138,5 +168,9 @@ def register(deps: Deps) -> Clusterer:
     async def commands(stream):  # type: ignore[no-untyped-def]
         async for cmd in stream:
             await clusterer.command(cmd)
+
+    @deps.app.timer(interval=deps.settings.proto_mirror_sec, name="clustering.mirror")
+    async def mirror() -> None:
+        await clusterer.flush()
 
     return clusterer

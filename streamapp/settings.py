@@ -166,6 +166,9 @@ class Settings(BaseSettings):
         0.8, gt=0, le=1, description="Cosine similarity for an issue to join a prototype (else a new one)."
     )
     cluster_min_size: int = Field(3, ge=1, description="Members before a prototype is a cluster candidate.")
+    proto_mirror_sec: float = Field(
+        1.0, gt=0, description="How often changed prototypes are written to `proto_<os>` (one batch per OS)."
+    )
 
     alert_group_window_sec: float = Field(
         900.0, ge=0, description="Issues with the same host, failure type and templates within this window share "
