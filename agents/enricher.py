@@ -51,11 +51,14 @@ class Retrieval:
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+        self._with_protos: set[str] = set()  # OSes seen with prototypes: they are never removed
 
     async def prototypes(self, os_name: str, vector: np.ndarray, k: int = 3) -> list[Neighbour]:
         store = await self.deps.vectors()
-        if not await store.count("proto", os_name):
-            return []
+        if os_name not in self._with_protos:
+            if not await store.count("proto", os_name):
+                return []
+            self._with_protos.add(os_name)
         (hits,) = await store.query("proto", os_name, vector[None, :], n_results=k)
         return [
             Neighbour(label=str(h.metadata.get("label") or h.metadata.get("failure_type") or ""),
