@@ -26,6 +26,7 @@ from starlette.routing import Route
 from connectors.alert_store import AlertStore
 from streamapp.api_errors import ApiError, error
 from streamapp.auth import admin_ok, bearer
+from streamapp.bodies import BodyTooLarge, capped_body
 from streamapp.feedback import FeedbackBody, InvalidFeedback, feedback_for
 from streamapp.records import Alert, decode_value
 from streamapp.taxonomy import FailureType, Severity
@@ -196,15 +197,10 @@ def _filter(name: str, value: str) -> str:
 
 async def json_body(request: Request) -> Any:
     """The body as JSON: 413 past MAX_BODY_BYTES (read no further), 400 when it is not JSON."""
-    too_big = ApiError(413, f"body larger than {MAX_BODY_BYTES} bytes")
-    declared = request.headers.get("content-length", "")
-    if declared.isdecimal() and int(declared) > MAX_BODY_BYTES:
-        raise too_big
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise too_big
+    try:
+        body = await capped_body(request, MAX_BODY_BYTES)
+    except BodyTooLarge:
+        raise ApiError(413, f"body larger than {MAX_BODY_BYTES} bytes") from None
     try:
         return json.loads(body)
     except (ValueError, RecursionError):

@@ -28,6 +28,7 @@ from connectors.telegraf_intake import TelegrafSink, TelegrafSource, TelegrafTok
 from streamapp import api_sources
 from streamapp.api_errors import ApiError, error
 from streamapp.auth import bearer
+from streamapp.bodies import BodyTooLarge, capped_chunks
 from streamapp.telegraf import HostNotAllowed, MalformedBody, accept
 
 AGENT_HEADER = "x-telegraf-agent"
@@ -85,20 +86,16 @@ async def _source(request: Request) -> TelegrafSource | Response:
 
 async def read_body(request: Request, gzipped: bool) -> bytes:
     """The body, decompressed while it streams in; 413 as soon as either limit is passed."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdecimal() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(413, f"body larger than {MAX_BODY_BYTES} bytes")
     inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS) if gzipped else None
-    received = 0
     out = bytearray()
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > MAX_BODY_BYTES:
-            raise ApiError(413, f"body larger than {MAX_BODY_BYTES} bytes")
-        if inflater is None:
-            out += chunk
-        else:
-            _inflate(inflater, chunk, out)
+    try:
+        async for chunk in capped_chunks(request, MAX_BODY_BYTES):
+            if inflater is None:
+                out += chunk
+            else:
+                _inflate(inflater, chunk, out)
+    except BodyTooLarge:
+        raise ApiError(413, f"body larger than {MAX_BODY_BYTES} bytes") from None
     if inflater is not None and not inflater.eof:
         raise ApiError(400, "body: truncated gzip stream", where="body")
     return bytes(out)

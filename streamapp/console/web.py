@@ -15,6 +15,7 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from streamapp.bodies import BodyTooLarge, capped_body
 from streamapp.console.session import COOKIE, Session, SessionCodec, csrf_ok
 from streamapp.errors import TransientError
 from streamapp.settings import Settings
@@ -106,14 +107,10 @@ async def read_form(request: Request) -> dict[str, str] | None:
     """A url-encoded form body (last value of a repeated field), or None when it is too big or not a form."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
         return None
-    declared = request.headers.get("content-length", "")
-    if declared.isdecimal() and int(declared) > MAX_FORM_BYTES:
+    try:
+        body = await capped_body(request, MAX_FORM_BYTES)
+    except BodyTooLarge:
         return None
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            return None
     try:
         return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=50))
     except (UnicodeDecodeError, ValueError):
