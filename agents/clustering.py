@@ -108,15 +108,16 @@ class Clusterer:
             await self.flush()  # a label decides the next verdicts: no waiting for the timer
         return [p.id for p in changed]
 
-    async def flush(self) -> int:
+    async def flush(self) -> None:
         """Mirror the prototypes changed since the last flush to `proto_<os>` (with their labels,
         which the enrichers read), one upsert per OS, then tag the new members' lines (best
-        effort: what fails stays due for the next flush). Returns the prototypes written."""
+        effort: what fails stays due for the next flush)."""
         dirty, members = self._dirty, self._members
         self._dirty, self._members = {}, []
         by_os: dict[str, list[Prototype]] = {}
         for proto in dirty.values():
             by_os.setdefault(proto.os, []).append(proto)
+        tagged = 0
         try:
             store = await self.deps.vectors()
             for os_name, protos in by_os.items():
@@ -127,18 +128,16 @@ class Clusterer:
                 )
                 for p in protos:
                     dirty.pop(p.id)
-            while members:
-                proto_id, issue = members[0]
+            for proto_id, issue in members:
                 where = {"$and": [{"ikey": issue.key}, {"t": {"$gte": issue.first_t}}, {"t": {"$lte": issue.last_t}}]}
                 ids = [item.id for item in await store.get("logs", issue.os, where=where)]
                 if ids:
                     await store.update_metadata("logs", issue.os, ids, {"cluster_id": proto_id})
-                members.pop(0)
+                tagged += 1
         except (StreamAppError, OSError, ValueError) as exc:
             log.warning("clustering: vector store unavailable (%s); %d prototypes not mirrored yet", exc, len(dirty))
         self._dirty = {**dirty, **self._dirty}
-        self._members = (members + self._members)[-MAX_PENDING_TAGS:]
-        return sum(len(protos) for protos in by_os.values()) - len(dirty)
+        self._members = (members[tagged:] + self._members)[-MAX_PENDING_TAGS:]
 
 
 def mirror_metadata(proto: Prototype) -> dict:
