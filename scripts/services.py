@@ -110,6 +110,14 @@ def stop_pid(pid: int, name: str, timeout: float = 30) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
+def cluster_id() -> str:
+    """A random KRaft cluster id (base64url of a UUID), never starting with '-', as Kafka's own
+    `Uuid.randomUuid` ensures: the storage tool would read such an id as an option."""
+    while (cid := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")).startswith("-"):
+        pass
+    return cid
+
+
 @dataclass
 class Service:
     """One local service: its state folder, the pid we started (if any) and its URL."""
@@ -193,11 +201,12 @@ class Kafka(Service):
         self.dir.mkdir(parents=True, exist_ok=True)
         conf = self.write_config()
         cid_file = self.dir / "cluster.id"
-        if not cid_file.exists():
-            cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cid = cid_file.read_text().strip() if cid_file.exists() else ""
+        if not cid or cid.startswith("-"):  # an id led by '-' reads as an option (never formatted)
+            cid = cluster_id()
             cid_file.write_text(cid + "\n")
         subprocess.run(
-            [*self.java(), "kafka.tools.StorageTool", "format", "-t", cid_file.read_text().strip(),
+            [*self.java(), "kafka.tools.StorageTool", "format", "-t", cid,
              "-c", str(conf), "--ignore-formatted"],
             check=True, stdout=subprocess.DEVNULL,
         )
