@@ -33,6 +33,7 @@ from harness import (
     worker,
     xadd_all,
 )
+from profiling import Profile
 
 from streamapp.records import IssueCandidate
 from streamapp.settings import Settings
@@ -89,6 +90,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=200_000)
     ap.add_argument("--latency-sec", type=float, default=30.0)
+    ap.add_argument("--profile", type=Path, help="py-spy the worker while it drains the backlog: <PROFILE>.svg/.txt")
     args = ap.parse_args()
     n = args.n
     services_up()
@@ -110,7 +112,9 @@ def main() -> None:
     xadd_all(client, s.redis_key("logs"), lines, "bench.log")
     w = worker(env, work / "pipeline.log")
     rss_start = rss_mb(w)
+    profile = Profile(w.popen.pid, args.profile) if args.profile else None
     closed_sec = wait(lambda: closed_lines(client, s), n, 3600, "candidates")
+    profiled = profile.stop() if profile else ""
     alerts_sec = closed_sec + settle(client, s.redis_key("alerts"))
     sustained = n / max(closed_sec - INACTIVITY, 1e-3)
 
@@ -137,6 +141,8 @@ def main() -> None:
         print(f"latency XADD -> candidate at {rate:,.0f} lines/s (50% of max), {len(lat)} candidates: "
               f"p50 {p50:.2f}s, p99 {p99:.2f}s (inactivity window excluded)")
     print(f"worker RSS: {rss_start:.0f} MiB at start, {rss_end:.0f} MiB at end")
+    if profiled:
+        print(f"profile of the backlog phase ({args.profile}.svg):\n{profiled}")
     print(f"ratio_vs_bridge={sustained / bridge:.3f}")
 
 
