@@ -162,7 +162,7 @@ def summary(path: Path) -> str:
 
 def _idle_stack(stack: str) -> bool:
     leaf = stack.rsplit(";", 1)[-1]
-    idle = ("wait (threading.py", "_worker (concurrent", "select", "poll", "sleep", "get (queue")
+    idle = ("wait (threading.py", "_worker (concurrent", "select", "poll", "sleep", "get (queue", "waitpid")
     return any(w in leaf for w in idle)
 
 

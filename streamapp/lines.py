@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from streamapp.mining import MineResult, TemplateChange, TemplateMiner
 from streamapp.parsing import ParsedLine, parse_line
-from streamapp.records import DeadLetter, LogLine, ParsedEvent
+from streamapp.records import DeadLetter, ParsedEvent, RawLine
 from streamapp.rules import RuleSet
 from streamapp.sources import SourceProfiles
 from streamapp.taxonomy import Severity, max_severity
@@ -37,9 +37,9 @@ class LineProcessor:
             self.miners[os] = TemplateMiner()
         return self.miners[os]
 
-    def process(self, lines: Sequence[LogLine], now: float) -> Processed:
+    def process(self, lines: Sequence[RawLine], now: float) -> Processed:
         out = Processed()
-        by_os: dict[str, list[tuple[LogLine, ParsedLine]]] = defaultdict(list)
+        by_os: dict[str, list[tuple[RawLine, ParsedLine]]] = defaultdict(list)
         for line in lines:
             profile = self.profiles.resolve(line.source, line.source_id)
             parsed = parse_line(line.line, profile.format)
@@ -56,7 +56,7 @@ class LineProcessor:
                     out.changes.setdefault(os, []).extend(result.changes)
         return out
 
-    def _event(self, line: LogLine, parsed: ParsedLine, os: str, result: MineResult, now: float) -> ParsedEvent:
+    def _event(self, line: RawLine, parsed: ParsedLine, os: str, result: MineResult, now: float) -> ParsedEvent:
         signals = self.rules.match(parsed.message, result.template_id or "", parsed.level)
         loud = [s for s in signals if not s.ignore]
         severity = max_severity(Severity.INFO, *(s.severity for s in loud))
@@ -69,7 +69,7 @@ class LineProcessor:
         )
 
 
-def dead_letter(line: LogLine, reason: str, now: float | None = None) -> DeadLetter:
+def dead_letter(line: RawLine, reason: str, now: float | None = None) -> DeadLetter:
     return DeadLetter(
         id=f"logs:{line.id}", reason=reason, stream="logs", original_id=line.id, payload=line.line[:2048],
         failed_at=now if now is not None else time.time(),
