@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from streamapp.classify.vocabulary import FAILURE_WORDS, RECOVERY, SHARPER, SOFTER, VOCABULARY
@@ -124,7 +124,8 @@ class TextEvidence:
     sharper: bool
     routine: float  # 0..1: what the text's own words and rules say for benign, before any prior
     rules: tuple[str, ...]
-    level: Severity | None
+    level: Severity | None  # a level the message itself states (`[error]`, `%LINK-3-UPDOWN`), not its header
+    rule_severity: Mapping[FailureType, Severity] = field(default_factory=dict)  # the loudest rule per type
 
     def best(self) -> FailureType:
         """The type this text alone points at; a tie is no evidence of failure, so benign wins it."""
@@ -150,16 +151,18 @@ def _keyword_scores(text: str) -> tuple[tuple[float, ...], float, bool, bool, bo
     return tuple(totals), failure, bool(found & _RECOVERY), bool(found & _SOFTER), bool(found & _SHARPER)
 
 
-def text_evidence(text: str, rules: RuleSet, template_id: str = "", level: str = "") -> TextEvidence:
-    """Score one text. `level` is the line's own level (from its header or the pipeline), if known."""
+def text_evidence(text: str, rules: RuleSet, template_id: str = "") -> TextEvidence:
+    """Score one text by its words and the rules (the header's level is `prior`'s business)."""
     totals, failure, recovered, softer, sharper = _keyword_scores(text)
     rule_hint: dict[FailureType, float] = {}
+    rule_severity: dict[FailureType, Severity] = {}
     rule_ids = []
     for sig in rules.match(text, template_id):
         rule_ids.append(sig.rule_id)
         if sig.failure_type:
             ft = FailureType(sig.failure_type)
             rule_hint[ft] = max(rule_hint.get(ft, 0.0), sig.score)
+            rule_severity[ft] = max(rule_severity.get(ft, sig.severity), sig.severity, key=lambda s: s.rank)
     scores: dict[FailureType, float] = {}
     quiet = failure < QUIET
     for ft, total in zip(_TYPES, totals, strict=True):
@@ -174,8 +177,7 @@ def text_evidence(text: str, rules: RuleSet, template_id: str = "", level: str =
     # Failure words take benign's ground away; they do not pick a type by themselves.
     prior = BENIGN_PRIOR + (NEUTRAL_PRIOR - BENIGN_PRIOR) * (1.0 - failure)
     scores[FailureType.BENIGN] = max(prior, routine) * (1.0 - 0.7 * failure)
-    stated = Severity.parse(level) if level else None
     return TextEvidence(
         scores=scores, failure_words=failure, recovered=recovered, softer=softer, sharper=sharper, routine=routine,
-        rules=tuple(rule_ids), level=stated or text_level(text),
+        rules=tuple(rule_ids), level=text_level(text), rule_severity=rule_severity,
     )

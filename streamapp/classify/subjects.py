@@ -70,7 +70,7 @@ def _units_from_items(items: Iterable[Any], id_key: str) -> list[Unit]:
             continue
         units.append(Unit(
             text=text, line_id=str(item.get(id_key) or ""), template_id=str(item.get("template_id") or ""),
-            level=str(item.get("severity") or ""),
+            level=str(item.get("level") or ""),
         ))
     return units
 
@@ -111,5 +111,6 @@ def from_cluster(candidate: ClusterCandidate, templates: Mapping[str, str] | Non
 def from_line(message: str, *, line_id: str = "", template_id: str = "", level: str = "",
               host: str = "", component: str = "") -> Subject:
     unit = Unit(text=_text(message), line_id=line_id, template_id=template_id, level=level)
-    return Subject(units=(unit,) if unit.text.strip() else (), host=host, component=component, line_count=1,
-                   kind="line")
+    # an empty message still has its header's level to go by
+    return Subject(units=(unit,) if unit.text.strip() or level.strip() else (), host=host, component=component,
+                   line_count=1, kind="line")

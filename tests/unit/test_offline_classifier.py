@@ -284,6 +284,8 @@ def test_line_entry_point(classifier: OfflineClassifier) -> None:
     assert failed_login.failure_type is FailureType.SECURITY_AUTH and not failed_login.alert  # a warning
     quiet = classifier.classify_line("")
     assert quiet.failure_type is FailureType.BENIGN and not quiet.alert
-    assert classifier.classify_line("plain text", level="error").severity is Severity.INFO  # benign stays quiet
+    # the header's level is the strongest prior: an error line whose words say nothing stays an error
+    assert classifier.classify_line("plain text", level="error").alert
+    assert not classifier.classify_line("plain text", level="combo").alert  # not a level: the words decide
     corrected = classifier.classify_line("EDAC MC0: 1 CE memory read error on DIMM_A1 (channel:0 slot:0)")
     assert corrected.failure_type is FailureType.HARDWARE_MEMORY and corrected.severity is Severity.WARNING
