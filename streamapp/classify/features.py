@@ -32,6 +32,10 @@ _BRACKET_LEVEL = re.compile(
     r"\[(?:[\w.-]+:)?(emerg|alert|crit|critical|error|err|warn|warning|notice|info|debug)\]", re.IGNORECASE
 )
 _WORD_LEVEL = re.compile(r"\b(PANIC|FATAL|SEVERE|CRITICAL|ERROR|WARNING|WARN|NOTICE|INFO|DEBUG)\b")
+# A message that is a level word, or opens with one and a colon (`warning`, `critical`, `error: ...`),
+# after the header context (`node temperature: warning`).
+_BARE_LEVEL = re.compile(r"(?:^|: )(panic|fatal|critical|error|warning|warn|notice|info|debug)(?:\s*[.!]?$|: )",
+                         re.IGNORECASE)
 _CISCO_LEVEL = re.compile(r"%[A-Z0-9_]+-([0-7])-[A-Z0-9_]+")
 _SYSLOG_LEVELS = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
 
@@ -110,6 +114,8 @@ def text_level(text: str) -> Severity | None:
         return Severity.parse(m.group(1))
     if m := _WORD_LEVEL.search(text):
         return Severity.parse(m.group(1))
+    if m := _BARE_LEVEL.search(text):
+        return Severity.parse(m.group(1))
     return None
 
 
@@ -126,6 +132,7 @@ class TextEvidence:
     rules: tuple[str, ...]
     level: Severity | None  # a level the message itself states (`[error]`, `%LINK-3-UPDOWN`), not its header
     rule_severity: Mapping[FailureType, Severity] = field(default_factory=dict)  # the loudest rule per type
+    loud: Severity | None = None  # the loudest rule that names no type (`operator-action`)
 
     def best(self) -> FailureType:
         """The type this text alone points at; a tie is no evidence of failure, so benign wins it."""
@@ -157,8 +164,11 @@ def text_evidence(text: str, rules: RuleSet, template_id: str = "") -> TextEvide
     rule_hint: dict[FailureType, float] = {}
     rule_severity: dict[FailureType, Severity] = {}
     rule_ids = []
+    loud: Severity | None = None
     for sig in rules.match(text, template_id):
         rule_ids.append(sig.rule_id)
+        if not sig.failure_type and not sig.ignore:
+            loud = max(loud or sig.severity, sig.severity, key=lambda s: s.rank)
         if sig.failure_type:
             ft = FailureType(sig.failure_type)
             rule_hint[ft] = max(rule_hint.get(ft, 0.0), sig.score)
@@ -179,5 +189,5 @@ def text_evidence(text: str, rules: RuleSet, template_id: str = "") -> TextEvide
     scores[FailureType.BENIGN] = max(prior, routine) * (1.0 - 0.7 * failure)
     return TextEvidence(
         scores=scores, failure_words=failure, recovered=recovered, softer=softer, sharper=sharper, routine=routine,
-        rules=tuple(rule_ids), level=text_level(text), rule_severity=rule_severity,
+        rules=tuple(rule_ids), level=text_level(text), rule_severity=rule_severity, loud=loud,
     )

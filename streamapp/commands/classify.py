@@ -2,11 +2,13 @@
 
 Lines are mined exactly as by `streamapp mine`; a line's verdict is then the offline classifier's
 verdict (no LLM, no services; the same classifier the enricher falls back to) on its final template
-at the level the line's header states. The level is kept because it is the classifier's strongest
-prior (`slow query` at `error` alerts, at `warning` it does not); a header field that holds no level
-word counts as no level. The values the template masks are not looked at. So each (template id,
-level) pair is classified once and its verdict reused for every such line. Rejected lines (no
-template) are classified by their message, uncached. A per-severity summary goes to stderr.
+at the level the line's header states, read with what the header says about the event (component,
+event type: `header_context`) and knowing how many lines of the file share the template. The level is
+kept because it is the classifier's strongest prior (`slow query` at `error` alerts, at `warning` it
+does not); a header field that holds no level word counts as no level. The values the template masks
+are not looked at. So each (template id, level, context) is classified once and its verdict reused
+for every such line. Rejected lines (no template) are classified by their message, uncached. A
+per-severity summary goes to stderr.
 
 Columns: `LineId,TemplateId,FailureType,Severity,Alert`; `Alert` is `true` for lines of severity
 error or worse that are not benign.
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from streamapp.classify import LineVerdict, OfflineClassifier
+from streamapp.classify.subjects import header_context
 from streamapp.commands.logfile import MineStats, add_input_arguments, line_format, mine, read_lines, write_csv
 from streamapp.errors import ConfigError
 from streamapp.mining import TemplateMiner
@@ -100,18 +103,21 @@ def line_verdicts(
     miner: TemplateMiner, classifier: OfflineClassifier, lines: Iterator[ParsedLine], stats: ClassifyStats
 ) -> Iterator[tuple[int, str, LineVerdict]]:
     """(line number, template id, verdict) per line of a mined file, counted into `stats`."""
-    cache: dict[tuple[str, str], LineVerdict] = {}
+    cache: dict[tuple[str, str, str], LineVerdict] = {}
+    counts = {t.template_id: t.count for t in miner.templates()}
     for line_id, parsed in enumerate(lines, start=1):
         # no level word stated ("" or a `<Level>` field holding a host name) differs from `info`
         level = (parsed.level or "").strip() if header_severity(parsed.level) else ""
+        context = header_context(parsed.component, parsed.extra)
         final = miner.match(parsed.message)
         if final is None or final.template_id is None:
-            template_id, verdict = "", classifier.classify_line(parsed.message, level=level)
+            template_id, verdict = "", classifier.classify_line(parsed.message, level=level, context=context)
             stats.verdicts += 1
         else:
-            template_id, key = final.template_id, (final.template_id, level)
+            template_id, key = final.template_id, (final.template_id, level, context)
             if key not in cache:
-                cache[key] = classifier.classify_line(final.template, template_id=template_id, level=level)
+                cache[key] = classifier.classify_line(final.template, template_id=template_id, level=level,
+                                                      context=context, repeats=counts.get(template_id, 1))
                 stats.verdicts += 1
             verdict = cache[key]
         stats.alerts += verdict.alert
