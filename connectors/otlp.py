@@ -182,7 +182,8 @@ class OtlpExport(Service):
         # None: OTEL_METRIC_EXPORT_INTERVAL / OTEL_METRIC_EXPORT_TIMEOUT, else the SDK's 60 s / 30 s.
         interval = None if self.interval_sec is None else self.interval_sec * 1000
         reader = PeriodicExportingMetricReader(self.gate, export_interval_millis=interval)
-        resource = Resource.create({"service.name": "streamapp", "service.instance.id": self.settings.bridge_consumer})
+        resource = Resource.create({"service.name": self.settings.otel_service_name,
+                                    "service.instance.id": self.settings.bridge_consumer})
         self.provider = MeterProvider(resource=resource, metric_readers=[reader])
         self._meter = self.provider.get_meter("streamapp")
         for name, (kind, unit, description) in HEALTH.items():

@@ -72,7 +72,7 @@ def create_api(settings: Settings | None = None, probes: dict[str, Probe] | None
             console.mount(),  # the operator console's pages (`streamapp.console`)
         ],
         exception_handlers=HANDLERS,
-        middleware=[Middleware(RequestLogging)],
+        middleware=[Middleware(RequestLogging)] if s.api_request_logs else [],
         lifespan=lifespan,
     )
     app.state.settings = s
