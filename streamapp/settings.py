@@ -177,8 +177,8 @@ class Settings(BaseSettings):
     )
 
     alert_group_window_sec: float = Field(
-        900.0, ge=0, description="Issues with the same host, failure type and templates within this window share "
-        "one alert (counted in its `occurrences`); 0 = an alert per issue."
+        900.0, ge=0, description="Issues of one OS with the same failure type and template family, on any hosts, "
+        "within this window from the first share one alert (which lists the hosts); 0 = an alert per issue."
     )
     prototype_improver_interval_sec: float = Field(
         30.0, gt=0, description="How often the prototype improver applies pending feedback, seconds."
