@@ -258,17 +258,15 @@ def choose(by_policy: dict[Policy, dict[str, Result]], systems: Sequence[str]) -
     return max(GRID, key=lambda p: (round(objective([by_policy[p][s] for s in systems]), 9), -GRID.index(p)))
 
 
-def loghub_references(data: Path, systems: Sequence[str], formats: dict[str, str]) -> list[Reference]:
+def loghub_references(systems: Sequence[System]) -> list[Reference]:
     """Every labelled template of `systems` as a reference (for the variant only)."""
     out = []
     for system in systems:
-        truth = load_truth(data, system, LineFormat.from_spec(formats[system]))
-        if truth is None:
-            continue
-        first = {}
-        for tid, label in zip(truth.line_template, truth.labels, strict=True):
+        first: dict[str, Label] = {}
+        for tid, label in zip(system.truth.line_template, system.truth.labels, strict=True):
             first.setdefault(tid, label)
-        out += [Reference(truth.templates[t], lab.failure_type, lab.severity) for t, lab in first.items()]
+        out += [Reference(system.truth.templates[t], lab.failure_type, lab.severity)
+                for t, lab in first.items() if t in system.truth.templates]
     return out
 
 
@@ -326,8 +324,7 @@ def main() -> int:
         if args.errors:
             print(name, results[-1].confusion.most_common(args.errors), file=sys.stderr)
         if args.loghub_references:
-            others = [s for s in SYSTEMS if s != name]
-            index = shipped_index().with_extra(loghub_references(args.data, others, formats))
+            index = shipped_index().with_extra(loghub_references([s for n, s in systems.items() if n != name]))
             variant.append(evaluate(prepared, OfflineClassifier(base.rules, index, chosen[name]), window))
     overall = choose(by_policy, list(systems))
     print("Leave-one-system-out: no Loghub line or label is in the classifier; each system is scored with the")
