@@ -47,6 +47,7 @@ class LineConsumer:
         self.sampler = IndexSampler(window_sec=s.index_window_sec, per_window=s.index_per_window)
         self.seen = RecentIds()
         self.vector_errors = 0
+        self._formats_read_at = float("-inf")
         self.load_snapshots()
 
     # ------------------------------------------------------------------------------ persistence
@@ -76,6 +77,8 @@ class LineConsumer:
         metrics: list[Metric] = []
         logs: list[LogLine] = []
         dead = []
+        if any(x.source_id and x.source_id not in self.processor.profiles.by_id for x in lines):
+            await self.refresh_formats(min_age_sec=1.0)  # a new source's format, published with its lines
         for line in self.seen.fresh(lines):
             try:
                 payload = metric_payload(line.line) if s.enable_metrics_normalization else None
@@ -115,6 +118,20 @@ class LineConsumer:
                 if Severity(ev.severity).rank >= Severity.ERROR.rank and not ev.headline:  # context stays in its event
                     await topics.line_candidates.send(key=ev.id, value=line_candidate(ev))
         return processed
+
+    async def refresh_formats(self, min_age_sec: float = 0.0) -> None:
+        """Data sources' formats as producers publish them (`sources:formats`), at most every
+        `min_age_sec` (a source without one must not cost a read per batch)."""
+        now = self.deps.clock.now()
+        if now - self._formats_read_at < min_age_sec:
+            return
+        self._formats_read_at = now
+        try:
+            raw = await self.deps.redis().hgetall(self.deps.settings.redis_key("sources:formats"))
+        except (RedisError, OSError) as exc:
+            log.warning("consumer: source formats not refreshed (%s)", exc)
+            return
+        self.processor.profiles.set_source_formats({k.decode(): v.decode() for k, v in raw.items()})
 
     async def index(self, events: list[ParsedEvent]) -> None:
         """Lines into `logs_<os>` (those the sampler keeps), new templates into `templates_<os>`,
@@ -218,12 +235,6 @@ def register(deps: Deps) -> LineConsumer:
 
     @app.timer(interval=10.0, name="consumer.source_formats")
     async def source_formats() -> None:
-        """Data sources' configured formats, as the producer manager publishes them."""
-        try:
-            raw = await deps.redis().hgetall(s.redis_key("sources:formats"))
-        except (RedisError, OSError) as exc:
-            log.warning("consumer: source formats not refreshed (%s)", exc)
-            return
-        consumer.processor.profiles.set_source_formats({k.decode(): v.decode() for k, v in raw.items()})
+        await consumer.refresh_formats()
 
     return consumer

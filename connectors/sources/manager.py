@@ -161,8 +161,7 @@ class ProducerManager(Service):
                     status["state"] = "crashed"
                     status["last_error"] = str(run.producer.crash_reason)[:500]
                 pipe.set(self._key(f"source:{sid}:status"), json.dumps(status), ex=ttl)
-            formats = {sid: run.producer.source.config.get("format") or run.producer.default_format
-                        for sid, run in self.running.items()}
+            formats = {sid: fmt for sid, run in self.running.items() if (fmt := run.producer.format())}
             if formats:  # how the consumers parse each running source's lines (its configured format)
                 pipe.hset(self._key("sources:formats"), mapping=formats)
             pipe.set(self._key("sources:heartbeat"), json.dumps({"manager": self.id, "at": time.time(),
