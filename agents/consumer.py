@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 
 from connectors.kafka_admin import partition_for
 from streamapp import telemetry
+from streamapp.continuation import Headlines
 from streamapp.deps import Deps
 from streamapp.errors import StreamAppError
 from streamapp.issues import partition_key
@@ -37,7 +38,9 @@ class LineConsumer:
     def __init__(self, deps: Deps) -> None:
         s = deps.settings
         self.deps = deps
-        self.processor = LineProcessor(SourceProfiles(s.source_formats), deps.rules)
+        self.processor = LineProcessor(
+            SourceProfiles(s.source_formats), deps.rules, headlines=Headlines(s.issue_continuation_gap_sec)
+        )
         self.key_fields = tuple(f.strip() for f in s.issue_key_fields.split(",") if f.strip())
         self.snapshot_dir = Path(s.data_dir) / "miners"
         self._indexed_templates: set[str] = set()
@@ -112,7 +115,7 @@ class LineConsumer:
             await topics.metrics.send(key=m.id, value=m)
         if s.enable_per_line_candidates:
             for ev in processed.events:
-                if Severity(ev.severity).rank >= Severity.ERROR.rank:
+                if Severity(ev.severity).rank >= Severity.ERROR.rank and not ev.headline:  # context stays in its event
                     await topics.line_candidates.send(key=ev.id, value=line_candidate(ev))
         return processed
 

@@ -278,6 +278,7 @@ class ParsedEvent:
     nearest_distance: float = 1.0
     src: int = -1  # the `logs` partition and offset the line was read at (replay detection)
     off: int = -1
+    headline: str = ""  # a continuation line: the id of the line that opened its event
 
     def asdict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]

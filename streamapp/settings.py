@@ -170,6 +170,10 @@ class Settings(BaseSettings):
     issue_key_fields: str = Field(
         "os,host,component,pid", description="Fields whose values make the aggregation key (comma list)."
     )
+    issue_continuation_gap_sec: float = Field(
+        10.0, ge=0, description="A continuation line (stack frame, register dump, indented or headerless line) "
+        "arriving within this many seconds of its event's previous line joins the event's headline; 0 = off."
+    )
     issue_inactivity_sec: float = Field(30.0, gt=0, description="An issue closes after this long without lines.")
     issue_max_duration_sec: float = Field(600.0, gt=0, description="An issue closes at this age, seconds.")
     issue_max_lines: int = Field(2000, ge=1, description="An issue closes at this many lines.")

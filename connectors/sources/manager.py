@@ -56,7 +56,7 @@ class ProducerManager(Service):
         settings: Settings,
         *,
         store: Callable[[Settings], Awaitable[DataSourceStore]] = DataSourceStore.connect,
-        registry: Callable[[str], type[Producer]] = producer_class,
+        registry: Callable[[str, dict], type[Producer]] = producer_class,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -123,7 +123,7 @@ class ProducerManager(Service):
     async def _start(self, cfg: SourceConfig, restarts: int, why: str = "") -> None:
         assert self.redis is not None
         try:
-            cls = self._registry(cfg.type)
+            cls = self._registry(cfg.type, cfg.config)
             cls.validate(cfg.config)
         except ConfigError as exc:
             log.warning("sources: %s not started: %s", cfg.name, exc)
