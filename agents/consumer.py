@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 
 from connectors.kafka_admin import partition_for
 from streamapp import telemetry
+from streamapp.continuation import Headlines
 from streamapp.deps import Deps
 from streamapp.errors import StreamAppError
 from streamapp.issues import partition_key
@@ -37,13 +38,16 @@ class LineConsumer:
     def __init__(self, deps: Deps) -> None:
         s = deps.settings
         self.deps = deps
-        self.processor = LineProcessor(SourceProfiles(s.source_formats), deps.rules)
+        self.processor = LineProcessor(
+            SourceProfiles(s.source_formats), deps.rules, headlines=Headlines(s.issue_continuation_gap_sec)
+        )
         self.key_fields = tuple(f.strip() for f in s.issue_key_fields.split(",") if f.strip())
         self.snapshot_dir = Path(s.data_dir) / "miners"
         self._indexed_templates: set[str] = set()
         self.sampler = IndexSampler(window_sec=s.index_window_sec, per_window=s.index_per_window)
         self.seen = RecentIds()
         self.vector_errors = 0
+        self._formats_read_at = float("-inf")
         self.load_snapshots()
 
     # ------------------------------------------------------------------------------ persistence
@@ -73,6 +77,8 @@ class LineConsumer:
         metrics: list[Metric] = []
         logs: list[LogLine] = []
         dead = []
+        if any(x.source_id and x.source_id not in self.processor.profiles.by_id for x in lines):
+            await self.refresh_formats(min_age_sec=1.0)  # a new source's format, published with its lines
         for line in self.seen.fresh(lines):
             try:
                 payload = metric_payload(line.line) if s.enable_metrics_normalization else None
@@ -109,9 +115,23 @@ class LineConsumer:
             await topics.metrics.send(key=m.id, value=m)
         if s.enable_per_line_candidates:
             for ev in processed.events:
-                if Severity(ev.severity).rank >= Severity.ERROR.rank:
+                if Severity(ev.severity).rank >= Severity.ERROR.rank and not ev.headline:  # context stays in its event
                     await topics.line_candidates.send(key=ev.id, value=line_candidate(ev))
         return processed
+
+    async def refresh_formats(self, min_age_sec: float = 0.0) -> None:
+        """Data sources' formats as producers publish them (`sources:formats`), at most every
+        `min_age_sec` (a source without one must not cost a read per batch)."""
+        now = self.deps.clock.now()
+        if now - self._formats_read_at < min_age_sec:
+            return
+        self._formats_read_at = now
+        try:
+            raw = await self.deps.redis().hgetall(self.deps.settings.redis_key("sources:formats"))
+        except (RedisError, OSError) as exc:
+            log.warning("consumer: source formats not refreshed (%s)", exc)
+            return
+        self.processor.profiles.set_source_formats({k.decode(): v.decode() for k, v in raw.items()})
 
     async def index(self, events: list[ParsedEvent]) -> None:
         """Lines into `logs_<os>` (those the sampler keeps), new templates into `templates_<os>`,
@@ -133,7 +153,7 @@ class LineConsumer:
 
     async def _index_os(self, store, os_name: str, evs: list[ParsedEvent]) -> None:  # type: ignore[no-untyped-def]
         templates = {ev.template_id: ev.template for ev in evs}
-        vecs = self.deps.template_vectors(templates)
+        vecs = await self.deps.template_vectors(templates)
         await store.add_new(
             "logs", os_name, [ev.id for ev in evs], np.stack([vecs[ev.template_id] for ev in evs]),
             metadatas=[line_metadata(ev, partition_key(ev, self.key_fields)) for ev in evs],
@@ -215,12 +235,6 @@ def register(deps: Deps) -> LineConsumer:
 
     @app.timer(interval=10.0, name="consumer.source_formats")
     async def source_formats() -> None:
-        """Data sources' configured formats, as the producer manager publishes them."""
-        try:
-            raw = await deps.redis().hgetall(s.redis_key("sources:formats"))
-        except (RedisError, OSError) as exc:
-            log.warning("consumer: source formats not refreshed (%s)", exc)
-            return
-        consumer.processor.profiles.set_source_formats({k.decode(): v.decode() for k, v in raw.items()})
+        await consumer.refresh_formats()
 
     return consumer

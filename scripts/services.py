@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -48,6 +49,15 @@ PG_BIN = Path(os.environ["PG_BIN"]) if "PG_BIN" in os.environ else _pg_bin()
 
 def log(msg: str) -> None:
     print(f"[services] {msg}", flush=True)
+
+
+@contextlib.contextmanager
+def step(what: str) -> Iterator[None]:
+    """One progress line when a step starts and one with its duration when it is done."""
+    log(f"{what} ...")
+    started = time.monotonic()
+    yield
+    log(f"{what}: done in {time.monotonic() - started:.1f}s")
 
 
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
@@ -82,6 +92,14 @@ def spawn(cmd: list[str], logfile: Path, *, user: str | None = None, env: dict |
             start_new_session=True, preexec_fn=preexec, env=env,
         )
     return proc.pid
+
+
+def run_tool(cmd: list[str]) -> None:
+    """A setup command that must succeed; its failure is one line, not a traceback."""
+    try:
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    except subprocess.CalledProcessError as exc:
+        raise SystemExit(f"[services] {' '.join(cmd[:3])} ... failed with exit code {exc.returncode}") from None
 
 
 def pid_alive(pid: int) -> bool:
@@ -163,14 +181,11 @@ class Kafka(Service):
     def ensure_jars(self) -> None:
         if KAFKA_LIB.is_dir() and any(KAFKA_LIB.glob("kafka_2.13-*.jar")):
             return
-        log("fetching Apache Kafka jars from Maven Central (first run only)")
         KAFKA_LIB.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            ["mvn", "-B", "-q", "-f", str(REPO / "scripts/kafka/pom.xml"),
-             "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies",
-             "-DincludeScope=runtime", f"-DoutputDirectory={KAFKA_LIB}"],
-            check=True,
-        )
+        with step("fetching Apache Kafka jars from Maven Central (first run only)"):
+            run_tool(["mvn", "-B", "-q", "-f", str(REPO / "scripts/kafka/pom.xml"),
+                      "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies",
+                      "-DincludeScope=runtime", f"-DoutputDirectory={KAFKA_LIB}"])
 
     def java(self) -> list[str]:
         return [
@@ -198,6 +213,11 @@ class Kafka(Service):
             log(f"kafka already up at {self.url}")
             return
         self.ensure_jars()
+        with step(f"starting kafka at {self.url}"):
+            self.start()
+        log(f"kafka up at {self.url} (Apache Kafka {kafka_version()}, KRaft, pid {self.our_pid()})")
+
+    def start(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         conf = self.write_config()
         cid_file = self.dir / "cluster.id"
@@ -205,14 +225,9 @@ class Kafka(Service):
         if not cid or cid.startswith("-"):  # an id led by '-' reads as an option (never formatted)
             cid = cluster_id()
             cid_file.write_text(cid + "\n")
-        subprocess.run(
-            [*self.java(), "kafka.tools.StorageTool", "format", "-t", cid,
-             "-c", str(conf), "--ignore-formatted"],
-            check=True, stdout=subprocess.DEVNULL,
-        )
+        run_tool([*self.java(), "kafka.tools.StorageTool", "format", "-t", cid, "-c", str(conf), "--ignore-formatted"])
         self.record(spawn([*self.java(), "kafka.Kafka", str(conf)], self.dir / "kafka.log"))
         wait_until("kafka", self.ready, 180)
-        log(f"kafka up at {self.url} (Apache Kafka {kafka_version()}, KRaft, pid {self.our_pid()})")
 
     def down(self) -> None:
         pid = self.our_pid()
@@ -272,8 +287,9 @@ class Redis(Service):
             "redis-server", "--bind", self.host, "--port", str(self.port), "--dir", str(self.dir),
             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--protected-mode", "no",
         ]
-        self.record(spawn(cmd, self.dir / "redis.log"))
-        wait_until("redis", self.ready, 30)
+        with step(f"starting redis at {self.url}"):
+            self.record(spawn(cmd, self.dir / "redis.log"))
+            wait_until("redis", self.ready, 30)
         log(f"redis up at {self.url} (pid {self.our_pid()})")
 
     def down(self) -> None:
@@ -368,19 +384,18 @@ class Postgres(Service):
             shutil.chown(d, "postgres", "postgres")
         data.chmod(0o700)
         if not (data / "PG_VERSION").exists():
-            subprocess.run(
-                ["su", "postgres", "-s", "/bin/sh", "-c",
-                 f"{PG_BIN}/initdb -D '{data}' -A trust -U postgres -E UTF8 >/dev/null"],
-                check=True,
-            )
+            with step("creating the postgres cluster (initdb)"):
+                run_tool(["su", "postgres", "-s", "/bin/sh", "-c",
+                          f"{PG_BIN}/initdb -D '{data}' -A trust -U postgres -E UTF8 >/dev/null"])
         cmd = [
             str(PG_BIN / "postgres"), "-D", str(data), "-p", str(self.port), "-k", str(sock),
             "-c", f"listen_addresses={self.host}", "-c", "fsync=on", "-c", "shared_buffers=64MB",
         ]
         log_path = sock / "postgres.log"
-        self.record(spawn(cmd, log_path, user="postgres"))
-        wait_until("postgres", self.ready, 60)
-        self.ensure_database()
+        with step(f"starting postgres at {self.url}"):
+            self.record(spawn(cmd, log_path, user="postgres"))
+            wait_until("postgres", self.ready, 60)
+            self.ensure_database()
         log(f"postgres up at {self.url} (pid {self.our_pid()})")
 
     def down(self) -> None:
@@ -427,4 +442,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except FileNotFoundError as exc:  # a tool run directly, without the wrapper's package step
+        sys.exit(f"[services] {exc.filename} not found: `scripts/services up` installs what is missing")

@@ -19,7 +19,7 @@ from connectors.alert_store import AlertStore
 from connectors.health import Probe, dependency_probes, run_probe
 from connectors.llm import LLMConnector
 from connectors.llm_health import LLMHealth
-from streamapp import api_alerts, api_deadletters, api_sources, api_telemetry, api_toggles, console
+from streamapp import api_alerts, api_deadletters, api_sources, api_status, api_telemetry, api_toggles, console
 from streamapp.api_errors import HANDLERS
 from streamapp.api_logging import RequestLogging
 from streamapp.settings import Settings, get_settings
@@ -68,11 +68,11 @@ def create_api(settings: Settings | None = None, probes: dict[str, Probe] | None
         routes=[
             Route("/healthz", healthz), Route("/readyz", readyz),
             *api_alerts.routes, *api_sources.routes, *api_deadletters.routes, *api_toggles.routes,
-            *api_telemetry.routes,
+            *api_telemetry.routes, *api_status.routes,
             console.mount(),  # the operator console's pages (`streamapp.console`)
         ],
         exception_handlers=HANDLERS,
-        middleware=[Middleware(RequestLogging)],
+        middleware=[Middleware(RequestLogging)] if s.api_request_logs else [],
         lifespan=lifespan,
     )
     app.state.settings = s

@@ -52,7 +52,10 @@ def validated(type_: str, config: Any, secrets: Any) -> tuple[dict, dict[str, st
         raise ApiError(422, "secrets: an object of strings", field="secrets")
     if type_ in PUSH_TYPES:
         return _telegraf_config(config), secrets
-    cls = producer_class(type_)
+    try:
+        cls = producer_class(type_, config)
+    except ConfigError as exc:
+        raise ApiError(422, str(exc), field=f"config.{str(exc).split(':', 1)[0].strip()}") from None
     unknown = set(secrets) - set(cls.secret_fields)
     if unknown:
         raise ApiError(422, f"secrets: unknown for {type_}: {', '.join(sorted(unknown))}", field="secrets")

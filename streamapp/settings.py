@@ -7,16 +7,21 @@ table is generated from these declarations (`streamapp settings --markdown`), so
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from streamapp.env_aliases import Translation, translate
 from streamapp.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 class Settings(BaseSettings):
@@ -59,6 +64,7 @@ class Settings(BaseSettings):
     admin_token: SecretStr = Field(
         SecretStr(""), description="Bearer token for admin endpoints; empty = admin endpoints refuse all."
     )
+    api_request_logs: bool = Field(True, description="Log one line per API request (id, method, path, status, time).")
 
     # --- stages (every one can be switched off; a disabled stage starts nothing) ----------------
     enable_bridge: bool = Field(True, description="Run the Redis<->Kafka stream bridges in the worker.")
@@ -139,7 +145,21 @@ class Settings(BaseSettings):
     consumer_batch_size: int = Field(500, ge=1, description="Lines per consumer batch (stream.take n).")
     consumer_batch_within_sec: float = Field(0.5, gt=0, description="Max wait to fill a consumer batch, seconds.")
     rules_path: Path | None = Field(None, description="Rule signals file; empty = the shipped streamapp/rules.yml.")
-    embedding_dim: int = Field(256, ge=16, le=4096, description="Dimension of the local hashed embeddings.")
+    embedding_provider: Literal["semantic", "hashed", "openai", "ollama"] = Field(
+        "semantic",
+        description="Embedder of templates, lines, prototypes and HyDE queries: `semantic` = WordLlama from the "
+        "installed wheel (offline), `hashed` = hashed TF-IDF (no model), `openai`/`ollama` = the provider's "
+        "`/v1/embeddings`. Changing it re-creates the vector collections.",
+    )
+    embedding_model: str = Field(
+        "",
+        description="Provider embedding model; empty = `text-embedding-3-small` (openai), `nomic-embed-text` (ollama).",
+    )
+    embedding_base_url: str = Field(
+        "", description="Provider base URL; empty = LLM_BASE_URL, else `http://127.0.0.1:11434/v1` for ollama."
+    )
+    embedding_api_key: SecretStr = Field(SecretStr(""), description="Provider API key; empty = LLM_API_KEY.")
+    embedding_dim: int = Field(256, ge=16, le=4096, description="Dimension of the hashed embeddings (`hashed` only).")
     index_window_sec: float = Field(60.0, gt=0, description="Window of the routine-line index sampler, seconds.")
     index_per_window: int = Field(
         3, ge=0, description="Routine lines indexed per (host, template) per window (signal lines: all)."
@@ -149,6 +169,10 @@ class Settings(BaseSettings):
     # --- issues and clusters -----------------------------------------------------------------------
     issue_key_fields: str = Field(
         "os,host,component,pid", description="Fields whose values make the aggregation key (comma list)."
+    )
+    issue_continuation_gap_sec: float = Field(
+        10.0, ge=0, description="A continuation line (stack frame, register dump, indented or headerless line) "
+        "arriving within this many seconds of its event's previous line joins the event's headline; 0 = off."
     )
     issue_inactivity_sec: float = Field(30.0, gt=0, description="An issue closes after this long without lines.")
     issue_max_duration_sec: float = Field(600.0, gt=0, description="An issue closes at this age, seconds.")
@@ -171,8 +195,8 @@ class Settings(BaseSettings):
     )
 
     alert_group_window_sec: float = Field(
-        900.0, ge=0, description="Issues with the same host, failure type and templates within this window share "
-        "one alert (counted in its `occurrences`); 0 = an alert per issue."
+        900.0, ge=0, description="Issues of one OS with the same failure type and template family, on any hosts, "
+        "within this window from the first share one alert (which lists the hosts); 0 = an alert per issue."
     )
     prototype_improver_interval_sec: float = Field(
         30.0, gt=0, description="How often the prototype improver applies pending feedback, seconds."
@@ -225,6 +249,7 @@ class Settings(BaseSettings):
     otel_exporter_otlp_protocol: Literal["http/protobuf", "grpc"] = Field(
         "http/protobuf", description="OTLP transport."
     )
+    otel_service_name: str = Field("streamapp", description="`service.name` of the exported telemetry.")
 
     def redis_key(self, name: str) -> str:
         """A Redis stream/key name with the isolation prefix applied."""
@@ -235,10 +260,19 @@ class Settings(BaseSettings):
         return f"{self.topic_prefix}{name}"
 
 
+def legacy_names() -> Translation:
+    """The original system's variables found in the environment (and `.env`), as our settings."""
+    env = {k.upper(): v for k, v in dotenv_values(".env").items() if v is not None} if Path(".env").is_file() else {}
+    env.update((k.upper(), v) for k, v in os.environ.items())
+    return translate(env, set(Settings.model_fields))
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Read and validate settings; an invalid value raises ConfigError naming the variable."""
+    """Read and validate settings (the original's names as aliases); an invalid value raises
+    ConfigError naming the variable."""
+    legacy = legacy_names()
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**{**legacy.values, **overrides})  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -247,7 +281,10 @@ def load_settings(**overrides: object) -> Settings:
                 Settings.model_fields[field].annotation is SecretStr
             )
             shown = "" if secret else f" (got {err.get('input')!r})"
-            problems.append(f"{field.upper()}: {err['msg']}{shown}")
+            name = field.upper()
+            if field in legacy.origin and field not in overrides:
+                name = f"{legacy.origin[field]} (read as {name})"
+            problems.append(f"{name}: {err['msg']}{shown}")
         raise ConfigError("invalid settings: " + "; ".join(problems)) from None
 
 
@@ -265,5 +302,8 @@ def settings_for_env(env: Mapping[str, str]) -> Settings:
 
 @functools.cache
 def get_settings() -> Settings:
-    """The process-wide settings, read once."""
-    return load_settings()
+    """The process-wide settings, read once; the original's names each get a warning line."""
+    settings = load_settings()
+    for warning in legacy_names().warnings:
+        log.warning("%s", warning)
+    return settings

@@ -6,7 +6,13 @@ old file (found again by its inode next to the path) and starts the new one at 0
 (size below the offset) restarts at 0; only whole lines are emitted (a partial last line waits).
 
 Config: `paths` (files or globs), `start_at` (`end`, the default, or `beginning` for files seen
-the first time), `format`/`os` for the consumer, `max_line_bytes`, `interval_sec`.
+the first time), `format` for the consumer, `max_line_bytes`, `interval_sec`.
+
+Without a `format`, the producer infers one before it emits a line (`streamapp.parsing.infer`: the
+file names, else the files' first lines), says which and why in its status, and hands it to the
+consumers with its first lines (one transaction). One format per source: files of different OSes
+belong in sources of their own; if the files of one source disagree, the first one's is used and
+the status says so.
 """
 
 from __future__ import annotations
@@ -19,8 +25,10 @@ from typing import Any, ClassVar
 
 from connectors.sources.base import Batch, Producer
 from streamapp.errors import ConfigError
+from streamapp.parsing.infer import MAX_LINE, SNIFF_LINES, Inference, infer
 
 MAX_BATCH_BYTES = 4 << 20  # per poll; the rest comes on the next one
+DEFAULT_FORMAT = "linux"
 
 
 def _ident(st: os.stat_result) -> str:
@@ -46,8 +54,30 @@ class FileTail(Producer):
             raise ConfigError("max_line_bytes: an integer between 256 and 1048576")
         return {**config, "paths": paths, "start_at": start_at, "max_line_bytes": limit}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        configured = self.source.config.get("format")
+        self.chosen: Inference | None = Inference(configured, "its configuration") if configured else None
+        self._report()
+
+    def format(self) -> str | None:
+        return self.chosen.format if self.chosen else None
+
     async def poll(self, cursor: str | None) -> Batch:
-        return tail(self.validate(self.source.config), json.loads(cursor) if cursor else None)
+        config = self.validate(self.source.config)
+        if self.chosen is None and (chosen := choose_format(config)) is not None:
+            self.chosen = chosen
+            self._report()
+        batch = tail(config, json.loads(cursor) if cursor else None)
+        if batch.lines and self.chosen is None:  # nothing said which: the default, and why
+            self.chosen = Inference(DEFAULT_FORMAT, "the default: neither file names nor first lines told")
+            self._report()
+        batch.format = self.format()
+        return batch
+
+    def _report(self) -> None:
+        if self.chosen is not None:
+            self.status.format, self.status.format_from = self.chosen.format, self.chosen.reason
 
 
 def tail(config: dict[str, Any], state: dict[str, dict] | None) -> Batch:
@@ -87,6 +117,35 @@ def tail(config: dict[str, Any], state: dict[str, dict] | None) -> Batch:
         if budget > 0:
             budget -= _read(path, entry, limit, lines, budget)
     return Batch(lines=lines, cursor=json.dumps(state, sort_keys=True))
+
+
+def choose_format(config: dict[str, Any]) -> Inference | None:
+    """The format of the source's files, from their names or first lines (None while no file
+    says: e.g. none exists yet, or they are empty)."""
+    found: list[tuple[str, Inference]] = []
+    for pattern in config["paths"]:
+        for path in sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]:
+            if (guess := infer(path, _head(path))) is not None:
+                found.append((path, guess))
+    if not found:
+        return None
+    first_path, first = found[0]
+    others = sorted({f"{Path(p).name}: {g.format}" for p, g in found if g.format != first.format})
+    if others:
+        return Inference(first.format, f"{first.reason} of {Path(first_path).name}; other files differ "
+                                       f"({', '.join(others)}): give them a source of their own")
+    return first
+
+
+def _head(path: str) -> list[str]:
+    """The first lines of a file (bounded), or none when it cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(SNIFF_LINES * MAX_LINE)
+    except OSError:
+        return []
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    return lines if data.endswith(b"\n") else lines[:-1]  # a partial last line is not judged
 
 
 def _find(folder: Path, ident: str) -> str | None:

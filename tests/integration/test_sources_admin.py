@@ -56,7 +56,7 @@ async def api(admin: Settings) -> AsyncIterator[httpx.AsyncClient]:
 async def manager(admin: Settings, request: pytest.FixtureRequest) -> AsyncIterator[ProducerManager]:
     """The manager; a test marked `buggy` gets a registry whose filetail producer crashes."""
     buggy = request.node.get_closest_marker("buggy") is not None
-    m = ProducerManager(admin, registry=lambda t: Crashing if buggy else producer_class(t))
+    m = ProducerManager(admin, registry=lambda t, c: Crashing if buggy else producer_class(t, c))
     await m.start()
     yield m
     await m.stop()

@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from connectors.kafka_admin import bootstrap_servers, ensure_topics
 from streamapp.settings import Settings
@@ -58,4 +58,22 @@ async def list_topics(bootstrap: str) -> list[str]:
     try:
         return list(await admin.list_topics())
     finally:
+        await admin.close()
+
+
+async def caught_up(settings: Settings, topic: str) -> bool:
+    """Whether the app's consumer group has committed every record of `topic` (Faust commits every
+    few seconds): the stage reading it has handled all of it."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers(settings))
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers(settings), group_id=None)
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(settings.streamapp_id)
+        ends = await consumer.end_offsets([TopicPartition(topic, p) for p in range(settings.topic_partitions)])
+        return all(end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items())
+    finally:
+        await consumer.stop()
         await admin.close()
