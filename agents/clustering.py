@@ -68,7 +68,7 @@ class Clusterer:
             return None
         issue = OpenIssue.from_dict(closed.issue)
         now = self.deps.clock.now()
-        vector = issue_vector(issue.template_counts, self.deps.template_vectors(issue.templates))
+        vector = issue_vector(issue.template_counts, await self.deps.template_vectors(issue.templates))
         index = self.centroids(issue.os)
         best, sim = nearest(vector, index)
         proto = self.table.get(best) if best is not None and sim >= self.policy.sim_threshold else None

@@ -153,7 +153,7 @@ class LineConsumer:
 
     async def _index_os(self, store, os_name: str, evs: list[ParsedEvent]) -> None:  # type: ignore[no-untyped-def]
         templates = {ev.template_id: ev.template for ev in evs}
-        vecs = self.deps.template_vectors(templates)
+        vecs = await self.deps.template_vectors(templates)
         await store.add_new(
             "logs", os_name, [ev.id for ev in evs], np.stack([vecs[ev.template_id] for ev in evs]),
             metadatas=[line_metadata(ev, partition_key(ev, self.key_fields)) for ev in evs],

@@ -63,7 +63,7 @@ class Retrieval:
 
     async def related(self, os_name: str, texts: list[str], where: dict | None = None, k: int = 3) -> list[str]:
         store = await self.deps.vectors()
-        vectors = self.deps.embedder.vectors(texts)
+        vectors = await self.deps.embedder.embed(texts)
         out: list[str] = []
         for kind in ("logs", "templates"):
             if not await store.count(kind, os_name):  # type: ignore[arg-type]
@@ -80,9 +80,9 @@ class Enricher:
         self.retrieval = Retrieval(deps)
         self.groups = AlertGroups(deps.redis(), deps.settings)
 
-    def issue_vector(self, candidate: IssueCandidate) -> np.ndarray:
+    async def issue_vector(self, candidate: IssueCandidate) -> np.ndarray:
         texts = {item.get("template_id") or item["templated"]: item["templated"] for item in candidate.logs}
-        vecs = self.deps.template_vectors(texts)
+        vecs = await self.deps.template_vectors(texts)
         mean = np.mean(np.stack(list(vecs.values())), axis=0)
         return mean / (np.linalg.norm(mean) or 1.0)
 
@@ -91,7 +91,7 @@ class Enricher:
         s = self.deps.settings
         protos: list[Neighbour] = []
         try:
-            protos = await self.retrieval.prototypes(candidate.os, self.issue_vector(candidate))
+            protos = await self.retrieval.prototypes(candidate.os, await self.issue_vector(candidate))
         except (StreamAppError, OSError, ValueError) as exc:
             log.warning("enricher: retrieval unavailable (%s); classifying without neighbours", exc)
         verdict = operator_override(await self.classify(candidate, protos), protos)

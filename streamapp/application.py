@@ -24,6 +24,7 @@ from agents import (
 )
 from connectors.bridge_in import InboundBridge
 from connectors.bridge_out import OutboundBridge
+from connectors.embedders import embedder_from_settings
 from connectors.kafka_admin import ensure_topics
 from connectors.llm import LLMConnector
 from connectors.llm_health import LLMHealth
@@ -31,7 +32,6 @@ from connectors.sources.manager import ProducerManager
 from streamapp import views
 from streamapp.clock import Clock, SystemClock
 from streamapp.deps import Deps
-from streamapp.embedding import HashedTfidfEmbedder
 from streamapp.rules import RuleSet
 from streamapp.settings import Settings, get_settings
 from streamapp.topics import Topics, declare_topics
@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.pipeline_topics = declare_topics(app, s)
     app.deps = deps = Deps(
         app=app, settings=s, topics=app.pipeline_topics, rules=RuleSet.load(s.rules_path),
-        embedder=HashedTfidfEmbedder(s.embedding_dim), clock=clock or SystemClock(),
+        embedder=embedder_from_settings(s), clock=clock or SystemClock(),
     )
     if s.enable_bridge:
         app.service(InboundBridge(s))

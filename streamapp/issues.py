@@ -104,6 +104,7 @@ def log_item(ev: ParsedEvent) -> dict:
     return {
         "id": ev.id, "templated": ev.template, "raw": ev.raw, "component": ev.component, "pid": ev.pid,
         "time": ev.timestamp or ev.t, "template_id": ev.template_id, "severity": ev.severity, "source": ev.source,
+        "level": ev.level,  # the header's own level, as written: the classifier's strongest prior
     }
 
 

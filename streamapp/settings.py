@@ -145,7 +145,21 @@ class Settings(BaseSettings):
     consumer_batch_size: int = Field(500, ge=1, description="Lines per consumer batch (stream.take n).")
     consumer_batch_within_sec: float = Field(0.5, gt=0, description="Max wait to fill a consumer batch, seconds.")
     rules_path: Path | None = Field(None, description="Rule signals file; empty = the shipped streamapp/rules.yml.")
-    embedding_dim: int = Field(256, ge=16, le=4096, description="Dimension of the local hashed embeddings.")
+    embedding_provider: Literal["semantic", "hashed", "openai", "ollama"] = Field(
+        "semantic",
+        description="Embedder of templates, lines, prototypes and HyDE queries: `semantic` = WordLlama from the "
+        "installed wheel (offline), `hashed` = hashed TF-IDF (no model), `openai`/`ollama` = the provider's "
+        "`/v1/embeddings`. Changing it re-creates the vector collections.",
+    )
+    embedding_model: str = Field(
+        "",
+        description="Provider embedding model; empty = `text-embedding-3-small` (openai), `nomic-embed-text` (ollama).",
+    )
+    embedding_base_url: str = Field(
+        "", description="Provider base URL; empty = LLM_BASE_URL, else `http://127.0.0.1:11434/v1` for ollama."
+    )
+    embedding_api_key: SecretStr = Field(SecretStr(""), description="Provider API key; empty = LLM_API_KEY.")
+    embedding_dim: int = Field(256, ge=16, le=4096, description="Dimension of the hashed embeddings (`hashed` only).")
     index_window_sec: float = Field(60.0, gt=0, description="Window of the routine-line index sampler, seconds.")
     index_per_window: int = Field(
         3, ge=0, description="Routine lines indexed per (host, template) per window (signal lines: all)."
