@@ -23,7 +23,7 @@ from streamapp import telemetry
 from streamapp.continuation import Headlines
 from streamapp.deps import Deps
 from streamapp.errors import StreamAppError
-from streamapp.issues import partition_key
+from streamapp.issues import line_hints, log_item, partition_key
 from streamapp.lines import LineProcessor, Processed, dead_letter
 from streamapp.metrics import metric_payload, normalise
 from streamapp.mining import InvalidState, TemplateMiner
@@ -215,7 +215,8 @@ def line_candidate(ev: ParsedEvent) -> LineCandidate:
         id=f"line:{ev.id}", os=ev.os, raw=ev.raw, templated=ev.template,
         rule_label=(top or {}).get("failure_type", "") or (top or {}).get("rule", ""),
         rule_score=(top or {}).get("score", 0.0), nearest_distance=ev.nearest_distance,
-        nearest_label=ev.nearest_label, template_id=ev.template_id,
+        nearest_label=ev.nearest_label, template_id=ev.template_id, host=ev.host, component=ev.component,
+        pid=ev.pid, severity=ev.severity, hints=line_hints(ev), item=log_item(ev),
     )
 
 

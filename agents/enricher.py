@@ -35,7 +35,8 @@ from streamapp.enrichment import (
     worth_alerting,
 )
 from streamapp.errors import StreamAppError
-from streamapp.records import Alert, IssueCandidate
+from streamapp.issues import line_issue
+from streamapp.records import Alert, IssueCandidate, LineCandidate
 from streamapp.verdicts import Verdict
 
 log = logging.getLogger(__name__)
@@ -161,4 +162,10 @@ async def raise_alert(deps: Deps, groups: AlertGroups, occ: Occurrence, alert: A
 def register(deps: Deps) -> Enricher:
     enricher = Enricher(deps)
     guarded_agent(deps, deps.topics.issues_candidates, "enricher", enricher.handle)
+    if deps.settings.enable_per_line_candidates:  # each line candidate: a one-line issue, classified alike
+
+        async def handle_line(candidate: LineCandidate) -> Alert | None:
+            return await enricher.handle(line_issue(candidate))
+
+        guarded_agent(deps, deps.topics.line_candidates, "line_enricher", handle_line)
     return enricher

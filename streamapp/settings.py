@@ -81,7 +81,8 @@ class Settings(BaseSettings):
     enable_metrics_normalization: bool = Field(True, description="Route metric payloads to normalisers.")
     enable_otel_export: bool = Field(False, description="Export metrics over OTLP (toggle at runtime too).")
     enable_per_line_candidates: bool = Field(
-        False, description="Also send every error-signal line straight to `issues_candidates`."
+        False, description="Also send every error-signal line straight to `issues_candidates`, each classified "
+        "into an alert like a one-line issue (besides issue aggregation)."
     )
 
     # --- Redis stream contract -------------------------------------------------------------------

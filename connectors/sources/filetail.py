@@ -20,6 +20,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -88,13 +89,12 @@ def tail(config: dict[str, Any], state: dict[str, dict] | None) -> Batch:
     lines: list[str] = []
     budget = MAX_BATCH_BYTES
     current: dict[str, tuple[str, int]] = {}  # ident -> (path, size) of the files at their paths now
-    for pattern in config["paths"]:
-        for path in sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]:
-            try:
-                st = os.stat(path)
-            except FileNotFoundError:
-                continue
-            current[_ident(st)] = (path, st.st_size)
+    for path in matching_files(config):
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            continue
+        current[_ident(st)] = (path, st.st_size)
     # Rotated files: a tracked identity no longer at its path; finish it where it now lives.
     for ident, entry in list(state.items()):
         if ident in current:
@@ -122,11 +122,7 @@ def tail(config: dict[str, Any], state: dict[str, dict] | None) -> Batch:
 def choose_format(config: dict[str, Any]) -> Inference | None:
     """The format of the source's files, from their names or first lines (None while no file
     says: e.g. none exists yet, or they are empty)."""
-    found: list[tuple[str, Inference]] = []
-    for pattern in config["paths"]:
-        for path in sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]:
-            if (guess := infer(path, _head(path))) is not None:
-                found.append((path, guess))
+    found = [(path, guess) for path in matching_files(config) if (guess := infer(path, _head(path))) is not None]
     if not found:
         return None
     first_path, first = found[0]
@@ -137,8 +133,17 @@ def choose_format(config: dict[str, Any]) -> Inference | None:
     return first
 
 
+def matching_files(config: dict[str, Any]) -> Iterator[str]:
+    """The paths the configured files and globs name now, in order (globs sorted)."""
+    for pattern in config["paths"]:
+        yield from sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+
+
 def _head(path: str) -> list[str]:
-    """The first lines of a file (bounded), or none when it cannot be read."""
+    """The first lines of a regular file (bounded), or none when it is not one or cannot be read
+    (opening a FIFO would wait for a writer)."""
+    if not os.path.isfile(path):
+        return []
     try:
         with open(path, "rb") as f:
             data = f.read(SNIFF_LINES * MAX_LINE)

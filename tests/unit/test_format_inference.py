@@ -4,6 +4,7 @@ lines; said in the status; published with the first lines; never guessed from on
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,9 @@ async def test_lines_nothing_explains_fall_back_to_the_default_and_say_so(tmp_pa
                                      config={"paths": [str(log)], "start_at": "beginning"}), _Emitter())  # type: ignore[arg-type]
     batch = await producer.poll(None)
     assert batch.format == "linux" and producer.status.format_from.startswith("the default")
+
+
+def test_only_regular_files_are_sniffed(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.log"
+    os.mkfifo(fifo)  # opening it to read would wait for a writer forever
+    assert choose_format(FileTail.validate({"paths": [str(fifo)]})) is None

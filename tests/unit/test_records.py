@@ -39,7 +39,9 @@ PINNED = {
         "id", "host", "component", "pid", "first_ts", "last_ts", "line_count", "template_ids", "severity",
         "signals", "hints", "kind",
     },
-    LineCandidate: LEGACY[LineCandidate] | {"id", "template_id", "kind"},
+    LineCandidate: LEGACY[LineCandidate] | {
+        "id", "template_id", "kind", "host", "component", "pid", "severity", "hints", "item",
+    },
     ClusterCandidate: LEGACY[ClusterCandidate] | {"id", "member_count", "template_ids", "label"},
     Alert: LEGACY[Alert] | {
         "id", "host", "component", "severity", "summary", "template_ids", "prototype_id", "classifier", "created_at",
