@@ -37,16 +37,18 @@ async def test_failing_records_are_parked_with_reason_and_stage(
             await produce(settings, settings.topic_name(topic), [(b"poison", value)])
         ids = await xadd_lines(redis, settings.redis_key("logs"), ["Nov 28 10:00:00 web-01 app[1]: started"], "s")
 
-        async def parked() -> dict[str, DeadLetter] | None:
+        # Where each poison fails (the outbound bridge, which mirrors `alerts`, parks its own copy).
+        expected = {("closed_issues", "clustering"), ("alerts", "decode"), ("alerts", "bridge_out")}
+
+        async def parked() -> list[DeadLetter] | None:
             entries = await redis.xrange(settings.redis_key(settings.stream_deadletter))
-            letters = {dl.stream: dl for dl in (DeadLetter.from_redis(f) for _, f in entries)}
-            return letters if {settings.topic_name(t) for t in poison} <= set(letters) else None
+            letters = [DeadLetter.from_redis(f) for _, f in entries]
+            found = {(dl.stream.removeprefix(settings.topic_prefix), dl.stage) for dl in letters}
+            lines = {stage for topic, stage in found if topic == "issue_events"}
+            return letters if expected <= found and lines & {"issues_aggregator", "decode"} else None
 
         letters = await eventually(parked, timeout=90)
-        stages = {topic: letters[settings.topic_name(topic)].stage for topic in poison}
-        assert stages["closed_issues"] == "clustering" and stages["alerts"] == "decode"
-        assert stages["issue_events"] in ("issues_aggregator", "decode")  # depends on where lines are decoded
-        assert all(dl.reason and dl.payload for dl in letters.values())
+        assert all(dl.reason and dl.payload for dl in letters)
 
         async def line_in_an_issue() -> bool:
             return await accounted_lines(redis, settings) >= len(ids)
