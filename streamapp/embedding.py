@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
+import logging
 import math
 import re
 from collections import Counter
@@ -24,6 +25,8 @@ from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+log = logging.getLogger(__name__)
 
 Vectors = npt.NDArray[np.float32]
 """One L2-normalised row per input text, shape ``(len(texts), dim)``."""
@@ -163,10 +166,12 @@ class SemanticEmbedder:
     hashed embedder cannot do. Pure CPU and fast (a tokenizer and a table lookup); thread-safe."""
 
     def __init__(self, config: str = WORDLLAMA_CONFIG, dim: int = WORDLLAMA_DIM) -> None:
-        from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
-
         weights, tokenizer = wordllama_files(config, dim)
+        try:  # wordllama's own dependencies
+            from safetensors.numpy import load_file
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise ModelUnavailable(f"the semantic embedder needs {exc.name} (pip install wordllama)") from None
         self._table = np.ascontiguousarray(load_file(str(weights))["embedding.weight"], np.float32)
         self._tokenizer: Any = Tokenizer.from_file(str(tokenizer))
         self._tokenizer.no_padding()
@@ -203,9 +208,14 @@ def semantic_embedder() -> SemanticEmbedder:
 
 
 def local_embedder(kind: str = "semantic", dim: int = 256) -> LocalEmbedder:
-    """`semantic` (WordLlama, the default) or `hashed` (the fallback needing no model files)."""
+    """`semantic` (WordLlama, the default) or `hashed` (the fallback needing no model files, also used,
+    with a warning, when the semantic model is not installed)."""
     if kind == "semantic":
-        return semantic_embedder()
+        try:
+            return semantic_embedder()
+        except ModelUnavailable as exc:
+            log.warning("semantic embedder unavailable (%s): using the hashed embedder", exc)
+            return HashedTfidfEmbedder(dim)
     if kind == "hashed":
         return HashedTfidfEmbedder(dim)
     raise ValueError(f"unknown local embedder {kind!r}: use semantic or hashed")

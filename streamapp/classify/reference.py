@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,10 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from streamapp.embedding import LocalEmbedder, ModelUnavailable, local_embedder
+from streamapp.embedding import LocalEmbedder, local_embedder
 from streamapp.taxonomy import FailureType, Severity
-
-log = logging.getLogger(__name__)
 
 SHIPPED = Path(__file__).with_name("reference.csv")
 K = 7  # neighbours that vote
@@ -123,13 +120,8 @@ class ReferenceIndex:
 
 @functools.lru_cache(maxsize=2)
 def shipped_index(kind: str = "semantic") -> ReferenceIndex:
-    """The shipped references under the semantic embedder; the hashed one if the model is missing."""
-    try:
-        embedder = local_embedder(kind)
-    except ModelUnavailable as exc:
-        log.warning("reference votes use the hashed embedder: %s", exc)
-        embedder = local_embedder("hashed")
-    return ReferenceIndex(load(), embedder)
+    """The shipped references under the semantic embedder (the hashed one if the model is missing)."""
+    return ReferenceIndex(load(), local_embedder(kind))
 
 
 def severity_of(rank: float) -> Severity:

@@ -19,6 +19,8 @@ MAX_CONTEXT = 120
 # A header value worth reading with the message: a word or dotted/underscored name (`temperature`,
 # `state_change.unavailable`); numbers, ids, addresses and free text are not.
 _CONTEXT_VALUE = re.compile(r"[A-Za-z][A-Za-z_.-]{0,59}")
+# Fields that annotate a line rather than log it (a data set's ground-truth label) or name a person.
+_NOT_CONTEXT = frozenset(("label", "labels", "user", "username"))
 
 
 def header_context(component: str | None, extra: Iterable[tuple[str, str]] = ()) -> str:
@@ -29,7 +31,8 @@ def header_context(component: str | None, extra: Iterable[tuple[str, str]] = ())
     if component and component.strip():
         name = component.strip()
         values.append(name.rsplit(".", 1)[-1] if name.count(".") >= 2 else name)
-    values += [v.strip() for _, v in extra if _CONTEXT_VALUE.fullmatch(v.strip())]
+    values += [v.strip() for name, v in extra
+               if name.lower() not in _NOT_CONTEXT and _CONTEXT_VALUE.fullmatch(v.strip())]
     return " ".join(dict.fromkeys(values))[:MAX_CONTEXT]
 
 

@@ -233,7 +233,8 @@ RECOVERY: tuple[str, ...] = (
 # Phrases that soften or sharpen the severity a failure type usually carries.
 SOFTER: tuple[str, ...] = (
     "corrected", "correctable", "warning threshold", "non critical", "noncritical", "will retry",
-    "retrying", "predictive", "prefailure", "deprecated", "ignoring", "ce memory", "ce error",
+    "retrying", "predictive", "prefailure", "deprecated", "ignoring", "ce memory", "ce error", "deferred",
+    "still trying", "try again later", "temporarily",
 )
 SHARPER: tuple[str, ...] = (
     "uncorrectable", "uncorrected", "fatal", "panic", "critical", "shutting down", "emergency",

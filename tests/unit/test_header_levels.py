@@ -8,7 +8,7 @@ import json
 import pytest
 
 from streamapp.classify import OfflineClassifier
-from streamapp.classify.subjects import from_line
+from streamapp.classify.subjects import from_line, header_context
 from streamapp.parsing import LineFormat, parse_line
 from streamapp.rules import RuleSet
 from streamapp.taxonomy import HEADER_LEVELS, FailureType, Severity, header_severity
@@ -112,3 +112,11 @@ def test_without_a_level_the_words_decide(classifier: OfflineClassifier) -> None
     assert classifier.classify_line("end_request: I/O error, dev sdb, sector 81231").alert
     assert not classifier.classify_line("session opened for user root by (uid=0)").alert
     assert classifier.classify_line("Out of memory: Killed process 3121 (postgres)").reason == ""
+
+
+def test_header_context_keeps_event_words_and_drops_ids() -> None:
+    extra = [("State", "temperature"), ("Flag", "1"), ("Node", "QuorumPeer[myid=1]/0:0:0:2181"),
+             ("Label", "KERNDTLB"), ("Kind", "state_change.unavailable")]
+    assert header_context("gige", extra) == "gige temperature state_change.unavailable"
+    assert header_context("org.apache.hadoop.hdfs.DFSClient") == "DFSClient"
+    assert header_context(None) == ""

@@ -172,3 +172,11 @@ async def test_provider_embeddings_from_settings(flavor: str) -> None:
         sent = [c for c in llm.calls if c.path.endswith("/embeddings")]
         assert sent and all(c.body["model"] == model for c in sent)
     assert OpenAIEmbedder.from_settings(load_settings(embedding_provider="ollama")).name == "provider-nomic-embed-text"
+
+
+def test_without_the_model_the_hashed_embedder_stands_in(monkeypatch: pytest.MonkeyPatch,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(embedding, "semantic_embedder", lambda: embedding.SemanticEmbedder("no-such-config"))
+    with caplog.at_level("WARNING", logger="streamapp.embedding"):
+        fallback = embedding.local_embedder("semantic", 64)
+    assert fallback.name == "hashed-tfidf-64" and "semantic embedder unavailable" in caplog.text
