@@ -21,11 +21,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import faust
 import httpx
 from redis.exceptions import RedisError
 
-from agents.guard import park
+from agents.guard import guarded_agent, guarded_timer
 from connectors.automation import Follower, Providers
 from connectors.redis_streams import StreamWriter
 from connectors.toggles import Toggles
@@ -214,24 +213,16 @@ def register(deps: Deps) -> Automations:
         flush=lambda: app.producer.flush(),
     )
 
-    @app.agent(deps.topics.alerts, name="automations")
-    async def route(stream: faust.StreamT) -> None:
-        async for alert in stream:
-            for task in automations.tasks(alert):
-                await tasks_topic.send(key=task.scope_key, value=task)
+    async def route(alert: Alert) -> None:
+        for task in automations.tasks(alert):
+            await tasks_topic.send(key=task.scope_key, value=task)
 
-    @app.agent(tasks_topic, name="automations.act")
-    async def act(stream: faust.StreamT) -> None:
-        async for task in stream:
-            try:
-                await automations.handle(task)
-            except Exception as exc:  # one bad task must not stop the stage: park it with the reason
-                log.exception("automations: task %s failed", task.id)
-                await park(deps, "automation_tasks", task.id, task.dumps(), exc)
-
-    @app.timer(interval=config.automations_reload_sec, name="automations.reload")
     async def reload() -> None:
         await asyncio.to_thread(automations.rules.check)
+
+    guarded_agent(deps, deps.topics.alerts, "automations", route)
+    guarded_agent(deps, tasks_topic, "automations.act", automations.handle)
+    guarded_timer(deps, config.automations_reload_sec, "automations.reload", reload)
 
     views_automations.register(app, s, table, automations.rules, deps.clock)
     return automations

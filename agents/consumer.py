@@ -14,8 +14,10 @@ from collections import OrderedDict, defaultdict
 from pathlib import Path
 
 import numpy as np
+from faust.types import EventT
 from redis.exceptions import RedisError
 
+from agents.guard import guarded_batches, guarded_timer
 from connectors.kafka_admin import partition_for
 from streamapp import telemetry
 from streamapp.continuation import Headlines
@@ -219,23 +221,19 @@ def line_candidate(ev: ParsedEvent) -> LineCandidate:
 
 
 def register(deps: Deps) -> LineConsumer:
-    """Add the consumer agent (and its miner-snapshot timer) to the app."""
-    app, s = deps.app, deps.settings
+    """Add the consumer agent (and its miner-snapshot and source-formats timers) to the app."""
+    s = deps.settings
     consumer = LineConsumer(deps)
 
-    @app.agent(deps.topics.logs, name="consumer")
-    async def consume(stream):  # type: ignore[no-untyped-def]
-        async for events in stream.take_events(s.consumer_batch_size, within=s.consumer_batch_within_sec):
-            await consumer.handle(
-                [e.value for e in events], [(e.message.partition, e.message.offset) for e in events]
-            )
+    async def consume(events: list[EventT]) -> None:
+        await consumer.handle([e.value for e in events], [(e.message.partition, e.message.offset) for e in events])
 
-    @app.timer(interval=s.miner_snapshot_sec, name="consumer.snapshot")
     async def snapshot() -> None:
         consumer.save_snapshots()
 
-    @app.timer(interval=10.0, name="consumer.source_formats")
-    async def source_formats() -> None:
-        await consumer.refresh_formats()
-
+    # Not retried line by line: a retried line would be taken for a redelivered one (`RecentIds`).
+    guarded_batches(deps, deps.topics.logs, "consumer", consume, size=s.consumer_batch_size,
+                    within=s.consumer_batch_within_sec, retry_alone=False)
+    guarded_timer(deps, s.miner_snapshot_sec, "consumer.snapshot", snapshot)
+    guarded_timer(deps, 10.0, "consumer.source_formats", consumer.refresh_formats)
     return consumer

@@ -142,7 +142,7 @@ class InboundBridge(Service):
             except PoisonInput as exc:
                 poison.append(DeadLetter(
                     id=f"{s.stream_logs}:{entry_id}", reason=exc.reason, stream=s.stream_logs,
-                    original_id=entry_id, payload=preview(fields), failed_at=time.time(),
+                    original_id=entry_id, payload=preview(fields), failed_at=time.time(), stage="bridge_in",
                 ))
         futures = [
             await self.producer.send(self.topic, value=line.dumps(), key=partition_key(line)) for line in good

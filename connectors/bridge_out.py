@@ -96,7 +96,7 @@ class OutboundBridge(Service):
             ref = f"{msg.topic}/{msg.partition}/{msg.offset}"
             return DeadLetter(
                 id=f"kafka:{ref}", reason=f"undecodable {record_type.__name__}: {exc}", stream=msg.topic,
-                original_id=ref, payload=payload, failed_at=time.time(),
+                original_id=ref, payload=payload, failed_at=time.time(), stage="bridge_out",
             )
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:

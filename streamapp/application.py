@@ -22,6 +22,7 @@ from agents import (
     otlp_export,
     prototype_improver,
 )
+from agents.guard import ParkingTopic
 from connectors.bridge_in import InboundBridge
 from connectors.bridge_out import OutboundBridge
 from connectors.embedders import embedder_from_settings
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         # Raw `/table/<name>/<key>/` routes would expose every table without auth.
         web_tables_enabled=False,
         autodiscover=False,
+        Topic=ParkingTopic,  # an undecodable record is parked with the reason, not dropped
     )
     app.settings = s
     app.pipeline_topics = declare_topics(app, s)

@@ -255,6 +255,7 @@ class DeadLetter(StreamRecord):
     original_id: str
     payload: str
     failed_at: float
+    stage: str = ""  # what failed: the bridge, an agent's name, `decode` (entries before it have none)
 
 
 # --------------------------------------------------------------------- internal topics and state
