@@ -11,7 +11,7 @@ import asyncpg
 import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient
 
-from connectors.kafka_admin import bootstrap_servers
+from connectors.kafka_admin import client_options
 from streamapp.settings import Settings
 
 Probe = Callable[[], Awaitable[None]]
@@ -49,7 +49,7 @@ def dependency_probes(settings: Settings) -> dict[str, Probe]:
             await client.aclose()
 
     async def kafka_probe() -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers(settings), request_timeout_ms=3000)
+        admin = AIOKafkaAdminClient(**client_options(settings), request_timeout_ms=3000)
         try:
             await admin.start()
             await admin.list_topics()

@@ -15,7 +15,7 @@ import pytest
 import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient
 
-from connectors.kafka_admin import bootstrap_servers
+from connectors.kafka_admin import client_options
 from streamapp.processes import free_port
 from streamapp.settings import Settings, settings_for_env
 from tests.conftest import REPO
@@ -74,7 +74,7 @@ async def cleanup(s: Settings) -> None:
             await conn.execute(f'drop schema if exists "{s.database_schema}" cascade')
         finally:
             await conn.close()
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers(s))
+    admin = AIOKafkaAdminClient(**client_options(s))
     with contextlib.suppress(Exception):
         await admin.start()
         ours = [t for t in await admin.list_topics() if t.startswith(s.topic_prefix) or t.startswith(s.streamapp_id)]
