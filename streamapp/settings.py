@@ -222,6 +222,11 @@ class Settings(BaseSettings):
         60.0, gt=0, description="Feedback a crashed improver left unacknowledged this long is taken over, seconds."
     )
 
+    filetail_allowed_dirs: str = Field(
+        "/var/log", description="Comma-separated folders below which `filetail` sources may read (symlinks resolved; "
+        "regular files only): a source naming another path is refused, so no admin can tail `/proc` or secrets.",
+    )
+
     # --- automations -------------------------------------------------------------------------------
     automations_path: Path | None = Field(
         None, description="Rules file; empty = the shipped streamapp/automations.yml."
@@ -279,6 +284,10 @@ class Settings(BaseSettings):
             raise ValueError(f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs KAFKA_SASL_USERNAME "
                              "and KAFKA_SASL_PASSWORD")
         return self
+
+    def filetail_dirs(self) -> tuple[Path, ...]:
+        """FILETAIL_ALLOWED_DIRS, resolved."""
+        return tuple(Path(os.path.realpath(d.strip())) for d in self.filetail_allowed_dirs.split(",") if d.strip())
 
     def redis_key(self, name: str) -> str:
         """A Redis stream/key name with the isolation prefix applied."""

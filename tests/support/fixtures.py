@@ -42,6 +42,7 @@ def env(services: None, tmp_path: Path) -> dict[str, str]:
         "API_PORT": str(free_port()),
         "BRIDGE_CLAIM_IDLE_MS": "1500",
         "BRIDGE_TRIM_INTERVAL_SEC": "1",
+        "FILETAIL_ALLOWED_DIRS": str(tmp_path),  # the test's own files
     }
 
 
