@@ -133,6 +133,7 @@ class TextEvidence:
     level: Severity | None  # a level the message itself states (`[error]`, `%LINK-3-UPDOWN`), not its header
     rule_severity: Mapping[FailureType, Severity] = field(default_factory=dict)  # the loudest rule per type
     loud: Severity | None = None  # the loudest rule that names no type (`operator-action`)
+    noise: bool = False  # a known-noise rule (`ignore: true`) matched
 
     def best(self) -> FailureType:
         """The type this text alone points at; a tie is no evidence of failure, so benign wins it."""
@@ -165,8 +166,10 @@ def text_evidence(text: str, rules: RuleSet, template_id: str = "") -> TextEvide
     rule_severity: dict[FailureType, Severity] = {}
     rule_ids = []
     loud: Severity | None = None
+    noise = False
     for sig in rules.match(text, template_id):
         rule_ids.append(sig.rule_id)
+        noise = noise or sig.ignore
         if not sig.failure_type and not sig.ignore:
             loud = max(loud or sig.severity, sig.severity, key=lambda s: s.rank)
         if sig.failure_type:
@@ -190,4 +193,5 @@ def text_evidence(text: str, rules: RuleSet, template_id: str = "") -> TextEvide
     return TextEvidence(
         scores=scores, failure_words=failure, recovered=recovered, softer=softer, sharper=sharper, routine=routine,
         rules=tuple(rule_ids), level=text_level(text), rule_severity=rule_severity, loud=loud,
+        noise=noise,
     )

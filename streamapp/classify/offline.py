@@ -308,7 +308,7 @@ def _content(ft: FailureType, final: Mapping[FailureType, float], relied: list[t
         ruled=any(s.rank >= Severity.ERROR.rank for s in ruled)
         or any(ev.loud is not None and ev.loud.rank >= Severity.ERROR.rank for ev in evidence),
         quiet=bool(evidence) and all(ev.failure_words < QUIET and not ev.rule_severity.get(ft) for ev in evidence),
-        repeats=repeats,
+        repeats=repeats, noise=any(ev.noise for ev in evidence),
         failure_cues=tuple(failure_cues), routine_cues=tuple(dict.fromkeys(routine_cues)),
     )
 

@@ -13,7 +13,8 @@ the verdict, but only on evidence it can name, and that evidence goes into the v
 - no level stated (or a `<Level>` field holding something else, like a host name): the content decides,
   but a topic without a complaint (`fan speeds ...`, no failure word, no rule) is never an alert, and
   below `Policy.evidence` only a rule of error or worse makes one: with nobody's level to go by, an
-  alert needs clear words;
+  alert needs clear words; a line a known-noise rule matches (a mail server's report on one message)
+  is at most a warning;
 - a failure the header (or the content) puts at warning that repeats at least `Policy.repeats` times
   is persistent, and persistence is what makes a retry warning an outage: error, with that reason.
 
@@ -66,6 +67,7 @@ class Content:
     sharp: bool  # a sharpening cue (`fatal`, `uncorrectable`, `panic`...) or a critical rule for the type
     ruled: bool  # a rule of error or worse for the type matched
     quiet: bool = False  # no failure word and no failure rule: a topic, not a complaint
+    noise: bool = False  # a known-noise rule matched: the line is a kind operators said is routine
     repeats: int = 1  # how many lines of this text (template) were seen
     failure_cues: tuple[str, ...] = ()  # what names the failure (rule ids, the nearest reference)
     routine_cues: tuple[str, ...] = ()  # what names the routine (rule ids, recovery, the nearest reference)
@@ -96,7 +98,7 @@ def _by_level(stated: Severity | None, c: Content, word: str, policy: Policy) ->
     if stated is None:
         if c.failure is F.BENIGN or c.severity.rank < Severity.ERROR.rank:
             return Decision(c.failure, c.severity, "")
-        if c.quiet or (c.strength < policy.evidence_for(c.failure) and not c.ruled):
+        if c.quiet or c.noise or (c.strength < policy.evidence_for(c.failure) and not c.ruled):
             return Decision(c.failure, Severity.WARNING, "")
         return Decision(c.failure, c.severity, "")
     if stated.rank >= Severity.ERROR.rank:
