@@ -26,7 +26,7 @@ from agents.guard import ParkingTopic
 from connectors.bridge_in import InboundBridge
 from connectors.bridge_out import OutboundBridge
 from connectors.embedders import embedder_from_settings
-from connectors.kafka_admin import ensure_topics
+from connectors.kafka_admin import broker_credentials, ensure_topics
 from connectors.llm import LLMConnector
 from connectors.llm_health import LLMHealth
 from connectors.sources.manager import ProducerManager
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app = StreamApp(
         s.streamapp_id,
         broker=s.kafka_broker_url,
+        broker_credentials=broker_credentials(s),
         store="rocksdb://",
         datadir=str(s.data_dir),
         topic_partitions=s.topic_partitions,
