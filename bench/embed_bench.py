@@ -16,9 +16,9 @@ import argparse
 import json
 import os
 import sys
-import time
-from collections.abc import Sequence
 from pathlib import Path
+
+from mine_bench import best_seconds
 
 from streamapp.commands.mine import BATCH, read_messages
 from streamapp.embedding import HashedTfidfEmbedder, LocalEmbedder, semantic_embedder
@@ -27,20 +27,14 @@ from streamapp.parsing import LineFormat
 DEFAULT_DATA = Path(os.environ.get("STREAMAPP_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
 
 
-def best_rate(embedder: LocalEmbedder, texts: Sequence[str], repeat: int) -> float:
+def best_rate(embedder: LocalEmbedder, texts: list[str], repeat: int) -> float:
     """Lines per second of the best of `repeat` timed runs (after one untimed run)."""
 
-    def run() -> None:
-        for i in range(0, len(texts), BATCH):
-            embedder.vectors(texts[i : i + BATCH])
+    def run(batch: list[str]) -> None:
+        for i in range(0, len(batch), BATCH):
+            embedder.vectors(batch[i : i + BATCH])
 
-    run()
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return len(texts) / best
+    return len(texts) / best_seconds(run, texts, repeat)
 
 
 def main() -> int:
