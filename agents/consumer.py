@@ -17,14 +17,17 @@ from collections import OrderedDict, defaultdict
 from pathlib import Path
 
 import numpy as np
+from faust.types import EventT
 from redis.exceptions import RedisError
 
+from agents.guard import guarded_batches, guarded_timer, letter
 from connectors.kafka_admin import partition_for
 from streamapp import telemetry
 from streamapp.batches import event_records
+from streamapp.continuation import Headlines
 from streamapp.deps import Deps
 from streamapp.errors import StreamAppError
-from streamapp.issues import partition_key
+from streamapp.issues import line_hints, log_item, partition_key
 from streamapp.lines import LineProcessor, Processed, dead_letter
 from streamapp.metrics import metric_payload, normalise
 from streamapp.mining import InvalidState, TemplateMiner
@@ -44,7 +47,9 @@ class LineConsumer:
     def __init__(self, deps: Deps) -> None:
         s = deps.settings
         self.deps = deps
-        self.processor = LineProcessor(SourceProfiles(s.source_formats), deps.rules)
+        self.processor = LineProcessor(
+            SourceProfiles(s.source_formats), deps.rules, headlines=Headlines(s.issue_continuation_gap_sec)
+        )
         self.key_fields = tuple(f.strip() for f in s.issue_key_fields.split(",") if f.strip())
         self.snapshot_dir = Path(s.data_dir) / "miners"
         self._indexed_templates: set[str] = set()
@@ -54,6 +59,7 @@ class LineConsumer:
         self.index_queue: asyncio.Queue[list[ParsedEvent]] = asyncio.Queue(maxsize=s.index_queue_batches)
         self.index_dropped = 0  # lines not indexed because the queue was full
         self.nearest: dict[tuple[str, str], tuple[float, str]] = {}  # (os, template id) -> (distance, label)
+        self._formats_read_at = float("-inf")
         self.load_snapshots()
 
     # ------------------------------------------------------------------------------ persistence
@@ -74,19 +80,20 @@ class LineConsumer:
             os.replace(tmp, self.snapshot_dir / f"{os_name}.state")
 
     # --------------------------------------------------------------------------------- batches
-    async def handle_records(self, records: list[tuple[int, int, bytes]]) -> Processed:
-        """A batch of `logs` records, as (partition, offset, value)."""
+    async def handle_records(self, events: list[EventT]) -> Processed:
+        """A batch of `logs` records, each the lines of one bridge read for one partition."""
         lines: list[RawLine] = []
         positions: list[tuple[int, int]] = []
         undecodable: list[DeadLetter] = []
-        for part, offset, value in records:
+        for event in events:
+            msg = event.message
             try:
-                batch = LineBatch.loads(value)
+                batch = LineBatch.loads(event.value)
             except (ValueError, TypeError, KeyError) as exc:  # not the bridge's: parked with the reason
-                undecodable.append(kafka_dead_letter(self.deps, part, offset, value, f"undecodable LineBatch: {exc}"))
+                undecodable.append(letter("consumer", msg, f"undecodable LineBatch: {exc}", self.deps.clock.now()))
                 continue
             lines.extend(batch.lines)
-            positions.extend((part, line_position(offset, i)) for i in range(len(batch.lines)))
+            positions.extend((msg.partition, line_position(msg.offset, i)) for i in range(len(batch.lines)))
         return await self.handle(lines, positions, undecodable)
 
     async def handle(
@@ -100,6 +107,8 @@ class LineConsumer:
         metrics: list[Metric] = []
         logs: list[RawLine] = []
         dead = list(dead or ())
+        if any(x.source_id and x.source_id not in self.processor.profiles.by_id for x in lines):
+            await self.refresh_formats(min_age_sec=1.0)  # a new source's format, published with its lines
         for line in self.seen.fresh(lines):
             try:
                 payload = metric_payload(line.line) if s.enable_metrics_normalization else None
@@ -138,9 +147,23 @@ class LineConsumer:
             await topics.metrics.send(key=m.id, value=m)
         if s.enable_per_line_candidates:
             for ev in processed.events:
-                if Severity(ev.severity).rank >= Severity.ERROR.rank:
+                if Severity(ev.severity).rank >= Severity.ERROR.rank and not ev.headline:  # context stays in its event
                     await topics.line_candidates.send(key=ev.id, value=line_candidate(ev))
         return processed
+
+    async def refresh_formats(self, min_age_sec: float = 0.0) -> None:
+        """Data sources' formats as producers publish them (`sources:formats`), at most every
+        `min_age_sec` (a source without one must not cost a read per batch)."""
+        now = self.deps.clock.now()
+        if now - self._formats_read_at < min_age_sec:
+            return
+        self._formats_read_at = now
+        try:
+            raw = await self.deps.redis().hgetall(self.deps.settings.redis_key("sources:formats"))
+        except (RedisError, OSError) as exc:
+            log.warning("consumer: source formats not refreshed (%s)", exc)
+            return
+        self.processor.profiles.set_source_formats({k.decode(): v.decode() for k, v in raw.items()})
 
     # ------------------------------------------------------------------- vector store, off path
     def offer_index(self, events: list[ParsedEvent]) -> None:
@@ -156,10 +179,15 @@ class LineConsumer:
             telemetry.count("streamapp.dropped", len(kept), what="index_lines")
 
     async def drain_index(self) -> None:
-        """The index task: each queued batch into the vector store, one at a time."""
+        """The index task: each queued batch into the vector store, one at a time; a batch that
+        fails for any reason is logged and counted, and the task goes on."""
         while True:
             events = await self.index_queue.get()
-            await self.index(events)
+            try:
+                await self.index(events)
+            except Exception:
+                log.exception("consumer: indexing a batch failed")
+                telemetry.count("streamapp.stage_errors", stage="consumer.index")
 
     async def index(self, events: list[ParsedEvent]) -> None:
         """Lines into `logs_<os>`, new templates into `templates_<os>`, the nearest prototype of
@@ -178,7 +206,7 @@ class LineConsumer:
 
     async def _index_os(self, store, os_name: str, evs: list[ParsedEvent]) -> None:  # type: ignore[no-untyped-def]
         templates = {ev.template_id: ev.template for ev in evs}
-        vecs = self.deps.template_vectors(templates)
+        vecs = await self.deps.template_vectors(templates)
         await store.add_new(
             "logs", os_name, [ev.id for ev in evs], np.stack([vecs[ev.template_id] for ev in evs]),
             metadatas=[line_metadata(ev, partition_key(ev, self.key_fields)) for ev in evs],
@@ -233,49 +261,33 @@ def line_metadata(ev: ParsedEvent, key: str) -> dict:
     }
 
 
-def kafka_dead_letter(deps: Deps, partition: int, offset: int, value: bytes, reason: str) -> DeadLetter:
-    """A Kafka record of `logs` no stage can read, parked with the reason."""
-    ref = f"{deps.settings.topic_name('logs')}/{partition}/{offset}"
-    return DeadLetter(id=f"kafka:{ref}", reason=reason[:500], stream="logs", original_id=ref,
-                      payload=value[:2048].decode("utf-8", "replace"), failed_at=deps.clock.now())
-
-
 def line_candidate(ev: ParsedEvent) -> LineCandidate:
     top = max((s for s in ev.signals if not s.get("ignore")), key=lambda s: s["score"], default=None)
     return LineCandidate(
         id=f"line:{ev.id}", os=ev.os, raw=ev.raw, templated=ev.template,
         rule_label=(top or {}).get("failure_type", "") or (top or {}).get("rule", ""),
         rule_score=(top or {}).get("score", 0.0), nearest_distance=ev.nearest_distance,
-        nearest_label=ev.nearest_label, template_id=ev.template_id,
+        nearest_label=ev.nearest_label, template_id=ev.template_id, host=ev.host, component=ev.component,
+        pid=ev.pid, severity=ev.severity, hints=line_hints(ev), item=log_item(ev),
     )
 
 
 def register(deps: Deps) -> LineConsumer:
-    """Add the consumer agent (and its miner-snapshot timer) to the app."""
-    app, s = deps.app, deps.settings
+    """Add the consumer agent, its index task and its miner-snapshot and source-formats timers."""
+    s = deps.settings
     consumer = LineConsumer(deps)
 
-    @app.agent(deps.topics.logs, name="consumer")
-    async def consume(stream):  # type: ignore[no-untyped-def]
-        async for events in stream.take_events(s.consumer_batch_records, within=s.consumer_batch_within_sec):
-            await consumer.handle_records([(e.message.partition, e.message.offset, e.value) for e in events])
-
-    @app.task
-    async def index() -> None:
-        await consumer.drain_index()
-
-    @app.timer(interval=s.miner_snapshot_sec, name="consumer.snapshot")
     async def snapshot() -> None:
         consumer.save_snapshots()
 
-    @app.timer(interval=10.0, name="consumer.source_formats")
-    async def source_formats() -> None:
-        """Data sources' configured formats, as the producer manager publishes them."""
-        try:
-            raw = await deps.redis().hgetall(s.redis_key("sources:formats"))
-        except (RedisError, OSError) as exc:
-            log.warning("consumer: source formats not refreshed (%s)", exc)
-            return
-        consumer.processor.profiles.set_source_formats({k.decode(): v.decode() for k, v in raw.items()})
+    # Not retried line by line: a retried line would be taken for a redelivered one (`RecentIds`).
+    guarded_batches(deps, deps.topics.logs, "consumer", consumer.handle_records, size=s.consumer_batch_records,
+                    within=s.consumer_batch_within_sec, retry_alone=False)
+    guarded_timer(deps, s.miner_snapshot_sec, "consumer.snapshot", snapshot)
+    guarded_timer(deps, 10.0, "consumer.source_formats", consumer.refresh_formats)
+
+    @deps.app.task
+    async def index() -> None:
+        await consumer.drain_index()
 
     return consumer

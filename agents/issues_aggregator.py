@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import faust
 from faust.types import EventT
 
+from agents.guard import guarded_batches, guarded_timer
 from connectors.kafka_admin import partition_for
 from streamapp import telemetry
 from streamapp.batches import by_partition
@@ -33,7 +34,7 @@ from streamapp.issues import (
     should_emit,
     to_candidate,
 )
-from streamapp.records import ClosedIssue, DeadLetter, IssueEvents
+from streamapp.records import ClosedIssue, IssueEvents
 from tables.issues import open_issues
 from tables.partition import acting_for
 
@@ -243,20 +244,6 @@ class Aggregator:
         return sum(len(c.actions) for c in commands.values())
 
 
-async def decode(deps: Deps, event: EventT) -> IssueEvents | None:
-    """The command a record holds; an unreadable record is parked with the reason."""
-    msg = event.message
-    try:
-        return IssueEvents.loads(event.value)
-    except (ValueError, TypeError, KeyError) as exc:
-        ref = f"{msg.topic}/{msg.partition}/{msg.offset}"
-        letter = DeadLetter(id=f"kafka:{ref}", reason=f"undecodable IssueEvents: {exc}"[:500], stream=msg.topic,
-                            original_id=ref, payload=bytes(event.value[:2048]).decode("utf-8", "replace"),
-                            failed_at=deps.clock.now())
-        await deps.topics.deadletter.send(key=letter.id, value=letter)
-        return None
-
-
 def entry_of(issue: OpenIssue) -> Entry:
     return Entry(
         version=issue.version, state=issue.state, opened_at=issue.opened_at, updated_at=issue.updated_at,
@@ -269,20 +256,19 @@ def register(deps: Deps) -> Aggregator:
     table = deps.tables["open_issues"] = open_issues(app, s)
     aggregator = Aggregator(deps, table)
 
-    @app.agent(deps.topics.issue_events, name="issues_aggregator")
-    async def aggregate(stream):  # type: ignore[no-untyped-def]
-        async for events in stream.take_events(s.issue_batch_records, within=s.issue_batch_within_sec):
-            for part_events in by_partition(events, lambda e: e.message.partition).values():
-                cmds = [cmd for e in part_events if (cmd := await decode(deps, e)) is not None]
-                with acting_for(part_events[-1]):  # table writes go to this partition
-                    await aggregator.apply_all(cmds)
+    async def aggregate(events: list[EventT]) -> None:
+        for part_events in by_partition(events, lambda e: e.message.partition).values():
+            cmds = [IssueEvents.loads(e.value) for e in part_events]
+            with acting_for(part_events[-1]):  # table writes go to this partition
+                await aggregator.apply_all(cmds)
 
     @app.on_partitions_revoked.connect
     async def revoked(sender, revoked, **kwargs) -> None:  # type: ignore[no-untyped-def]
         aggregator.forget()
 
-    @app.timer(interval=SWEEP_TICK_SEC, name="issues_aggregator.sweep")
-    async def sweep() -> None:
-        await aggregator.sweep()
-
+    # Retried record by record after a failed batch: a line absorbed twice is recognised (its
+    # position), a close or purge applies only to the version it was decided on.
+    guarded_batches(deps, deps.topics.issue_events, "issues_aggregator", aggregate, size=s.issue_batch_records,
+                    within=s.issue_batch_within_sec, retry_alone=True)
+    guarded_timer(deps, SWEEP_TICK_SEC, "issues_aggregator.sweep", aggregator.sweep)
     return aggregator

@@ -17,7 +17,7 @@ import redis
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from connectors.kafka_admin import bootstrap_servers, ensure_topics, partition_for
+from connectors.kafka_admin import client_options, ensure_topics, partition_for
 from streamapp.batches import line_records
 from streamapp.classify import OfflineClassifier
 from streamapp.commands.classify import classify_file
@@ -141,7 +141,7 @@ class ParsedCounter(threading.Thread):
     async def _consume(self) -> None:
         s = self.settings
         consumer = AIOKafkaConsumer(
-            s.topic_name("issue_events"), bootstrap_servers=bootstrap_servers(s), auto_offset_reset="earliest",
+            s.topic_name("issue_events"), **client_options(s), auto_offset_reset="earliest",
             group_id=None, enable_auto_commit=False,
         )
         await consumer.start()
@@ -169,8 +169,8 @@ def wait_idle(settings: Settings, quiet: float = 3.0, timeout: float = 600) -> N
 async def _wait_idle(settings: Settings, quiet: float, timeout: float) -> None:
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers(settings))
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers(settings))
+    admin = AIOKafkaAdminClient(**client_options(settings))
+    consumer = AIOKafkaConsumer(**client_options(settings))
     await admin.start()
     await consumer.start()
     try:
@@ -212,9 +212,9 @@ async def _raw_client(settings: Settings, stream: str, n: int, page: int) -> flo
     parts = settings.topic_partitions
     await ensure_topics(settings, {topic: parts})
     client = aioredis.from_url(settings.redis_url)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers(settings), acks="all", enable_idempotence=True,
+    producer = AIOKafkaProducer(**client_options(settings), acks="all", enable_idempotence=True,
                                 linger_ms=5, max_batch_size=512 * 1024)
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap_servers(settings), group_id=None,
+    consumer = AIOKafkaConsumer(topic, **client_options(settings), group_id=None,
                                 auto_offset_reset="earliest", enable_auto_commit=False)
     await producer.start()
     await consumer.start()

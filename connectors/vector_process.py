@@ -31,8 +31,8 @@ class VectorStoreError(StreamAppError):
 class VectorProcess:
     """Calls into the child, one at a time; a child that died or hung is replaced on the next call."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, settings: Settings, embedder: str = "") -> None:
+        self.settings, self.embedder = settings, embedder
         self._proc: asyncio.subprocess.Process | None = None
         self._lock = asyncio.Lock()
 
@@ -75,7 +75,7 @@ class VectorProcess:
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             )
             assert self._proc.stdin is not None
-            self._proc.stdin.write(_frame(self.settings))
+            self._proc.stdin.write(_frame((self.settings, self.embedder)))
         return self._proc
 
     async def _stop(self) -> None:
@@ -102,12 +102,13 @@ def serve(requests: BinaryIO, replies: BinaryIO) -> None:
     """The child's loop: open the store the settings name, answer calls until the input closes."""
     from connectors.vectorstore import ChromaVectorStore
 
-    settings = _read(requests)
-    if settings is None:
+    opening = _read(requests)
+    if opening is None:
         return
+    settings, embedder = opening
     store, failure = None, ""
     try:
-        store = ChromaVectorStore.from_settings(settings)
+        store = ChromaVectorStore.from_settings(settings, embedder=embedder)
     except Exception as exc:  # every call then answers why the store could not open
         failure = f"vector store not opened: {type(exc).__name__}: {exc}"
     while (request := _read(requests)) is not None:

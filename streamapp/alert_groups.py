@@ -31,12 +31,12 @@ BENIGN = "benign"  # the verdict that never raises an alert
 MAX_HOSTS = 200  # hosts listed per group; occurrences on further hosts are only counted
 MAX_EVIDENCE = 2  # evidence lines kept per host
 MAX_RAW = 240  # characters kept of an evidence line
-_WORD = re.compile(r"[^\W\d_]+")  # runs of letters: what stays of a template when its values go
+_TOKEN = re.compile(r"[^\W_]+")  # runs of letters and digits
 
 
 @dataclass(frozen=True)
 class Occurrence:
-    """One verdict worth an alert.
+    """One verdict worth an alert (`host` empty when it has none, e.g. a cluster of issues).
 
     `template_ids`: the templates behind the verdict, most telling first (a verdict's evidence
     order); the first one names the template family unless `family` is given (see
@@ -58,10 +58,10 @@ class Occurrence:
 
 
 def template_family(template: str) -> str:
-    """A family id for a template's text: its words without values, wildcards or case, so
-    templates the miner split on a value it did not mask (`link eth0 down`, `link eth1 down`)
-    fall in one family."""
-    words = " ".join(_WORD.findall(template.lower()))
+    """A family id for a template's text: its words (tokens of letters only) without values,
+    wildcards or case, so templates the miner split on a value it did not mask (`link eth0 down`,
+    `link eth1 down`, `page 0x3f2a`) fall in one family."""
+    words = " ".join(t for t in _TOKEN.findall(template.lower()) if t.isalpha())
     return "f" + hashlib.blake2b(words.encode(), digest_size=8).hexdigest()
 
 
@@ -128,10 +128,13 @@ def within(group: AlertGroup, t: float, window_sec: float) -> bool:
 
 
 def add(group: AlertGroup, occ: Occurrence) -> None:
-    """Count `occ` on its host (bounded: MAX_HOSTS hosts, MAX_EVIDENCE lines each)."""
+    """Count `occ` on its host (bounded: MAX_HOSTS hosts, MAX_EVIDENCE lines each); an occurrence
+    with no host (a cluster of issues) is counted on the group only."""
     group.occurrences += 1
     group.first_seen = min(group.first_seen, occ.t)
     group.last_seen = max(group.last_seen, occ.t)
+    if not occ.host:
+        return
     entry = group.hosts.get(occ.host)
     if entry is None:
         if len(group.hosts) >= MAX_HOSTS:

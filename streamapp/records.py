@@ -145,7 +145,8 @@ class IssueCandidate(StreamRecord):
 
 
 class LineCandidate(StreamRecord):
-    """A single line with an error signal, sent straight on (`ENABLE_PER_LINE_CANDIDATES`)."""
+    """A single line with an error signal, sent straight on (`ENABLE_PER_LINE_CANDIDATES`) and
+    classified into an alert like a one-line issue. `item` is the line as an issue's `logs` item."""
 
     id: str
     os: str
@@ -157,6 +158,12 @@ class LineCandidate(StreamRecord):
     nearest_label: str
     template_id: str = ""
     kind: str = "line"
+    host: str = ""
+    component: str = ""
+    pid: str = ""
+    severity: str = "info"
+    hints: dict = {}  # failure type -> rule score
+    item: dict = {}
 
 
 class ClusterCandidate(StreamRecord):
@@ -182,6 +189,10 @@ class Alert(StreamRecord):
 
     Issue alerts fill `issue_key` and `log_ids`; cluster alerts fill `cluster_id`, `env_id`,
     `env_ids` and `evidence_logs` (items `{id, templated, raw, source, os, env_id}`).
+    An issue alert speaks for its group (`streamapp.alert_groups`): the same failure on other
+    hosts within the window joins it instead of raising another. The group fields (`hosts` items
+    `{host, count, first_seen, last_seen, evidence: [{id, raw}]}`) are as of the alert's creation
+    on the stream, and kept current on the `alert:<id>` hash.
     """
 
     id: str
@@ -205,6 +216,13 @@ class Alert(StreamRecord):
     prototype_id: str = ""
     classifier: str = ""
     created_at: float = 0.0
+    group_key: str = ""
+    hosts: list = []
+    host_count: int = 0
+    hosts_unlisted: int = 0  # occurrences on hosts past the listed ones
+    occurrences: int = 0
+    first_seen: float = 0.0
+    last_seen: float = 0.0
 
 
 class ClosedIssue(StreamRecord):
@@ -239,6 +257,7 @@ class DeadLetter(StreamRecord):
     original_id: str
     payload: str
     failed_at: float
+    stage: str = ""  # what failed: the bridge, an agent's name, `decode` (entries before it have none)
 
 
 # --------------------------------------------------------------------- internal topics and state
@@ -269,6 +288,7 @@ class ParsedEvent:
     nearest_distance: float = 1.0
     src: int = -1  # the `logs` partition and offset the line was read at (replay detection)
     off: int = -1
+    headline: str = ""  # a continuation line: the id of the line that opened its event
 
     def asdict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]

@@ -47,7 +47,7 @@ def test_type_family_os_and_window_separate_alerts() -> None:
 
 
 def test_families_fold_unmasked_values_and_groups_are_bounded() -> None:
-    assert template_family("link eth0 down <*>") == template_family("Link eth1 down 42")
+    assert template_family("link eth0 down <*>") == template_family("Link eth1 down 42 0x3f2a")
     assert template_family("link eth0 down") != template_family("link eth0 up")
     a = occ(1, "a", 0.0, family=template_family("link eth0 down"))
     b = occ(2, "b", 1.0, tid="t-else", family=template_family("link eth7 down"))
