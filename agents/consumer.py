@@ -3,7 +3,7 @@
 Per batch of `logs` records (each a bridge read's lines for one partition): parse and mine every
 line (pure CPU), then one `issue_events` record per partition holding the batch's lines grouped by
 aggregation key. Nothing here waits on the vector store: indexing lines and templates and looking
-up the nearest prototype of warning+ templates happen in a task that drains a bounded queue (a
+up the nearest prototype of warning+ templates happen in a timer that drains a bounded queue (a
 batch that finds it full is not indexed, and counted); the hot path reads the lookups' latest
 answers from a bounded cache.
 """
@@ -38,6 +38,7 @@ from streamapp.taxonomy import Severity
 
 log = logging.getLogger(__name__)
 
+INDEX_TICK_SEC = 0.2  # how often the index queue is drained
 NEAREST_CACHE = 50_000  # (os, template id) -> nearest prototype; cleared when full (counted)
 
 
@@ -179,15 +180,9 @@ class LineConsumer:
             telemetry.count("streamapp.dropped", len(kept), what="index_lines")
 
     async def drain_index(self) -> None:
-        """The index task: each queued batch into the vector store, one at a time; a batch that
-        fails for any reason is logged and counted, and the task goes on."""
-        while True:
-            events = await self.index_queue.get()
-            try:
-                await self.index(events)
-            except Exception:
-                log.exception("consumer: indexing a batch failed")
-                telemetry.count("streamapp.stage_errors", stage="consumer.index")
+        """The index timer's tick: every queued batch into the vector store, one at a time."""
+        while not self.index_queue.empty():
+            await self.index(self.index_queue.get_nowait())
 
     async def index(self, events: list[ParsedEvent]) -> None:
         """Lines into `logs_<os>`, new templates into `templates_<os>`, the nearest prototype of
@@ -285,9 +280,6 @@ def register(deps: Deps) -> LineConsumer:
                     within=s.consumer_batch_within_sec, retry_alone=False)
     guarded_timer(deps, s.miner_snapshot_sec, "consumer.snapshot", snapshot)
     guarded_timer(deps, 10.0, "consumer.source_formats", consumer.refresh_formats)
-
-    @deps.app.task
-    async def index() -> None:
-        await consumer.drain_index()
+    guarded_timer(deps, INDEX_TICK_SEC, "consumer.index", consumer.drain_index)
 
     return consumer

@@ -5,6 +5,7 @@ vector-store work queued off the hot path (dropped and counted when the queue is
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 from agents.consumer import LineConsumer
 from streamapp.clock import ManualClock
@@ -38,6 +39,12 @@ def make(tmp_path: Path, **overrides) -> tuple[LineConsumer, Sinks]:
     return LineConsumer(deps), sinks
 
 
+def at(partition: int, offset: int, value: bytes) -> SimpleNamespace:
+    """A `logs` record as the agent's batch holds it (the event and its Kafka message)."""
+    message = SimpleNamespace(topic="logs", partition=partition, offset=offset, value=value)
+    return SimpleNamespace(message=message, value=value)
+
+
 def record(first: int, n: int) -> bytes:
     return LineBatch([
         RawLine(f"{first + i}-0", "auth.log", LINE.format(s=i % 60, h=(first + i) % 700, p=100 + i % 13, n=i))
@@ -47,7 +54,7 @@ def record(first: int, n: int) -> bytes:
 
 async def test_one_issue_events_record_per_partition_per_batch(tmp_path: Path) -> None:
     consumer, sinks = make(tmp_path)
-    await consumer.handle_records([(0, 10, record(1, 300)), (1, 4, record(1000, 300))])
+    await consumer.handle_records([at(0, 10, record(1, 300)), at(1, 4, record(1000, 300))])
     parts = [p for _, p in sinks.issue_events.sent]
     assert len(parts) == len(set(parts)) <= 4, "one record per partition for the whole batch"
     cmds = [IssueEvents.loads(v) for v, _ in sinks.issue_events.sent]  # type: ignore[arg-type]
@@ -61,9 +68,9 @@ async def test_one_issue_events_record_per_partition_per_batch(tmp_path: Path) -
 
 async def test_a_replayed_bridge_batch_is_dropped_and_an_unreadable_record_parked(tmp_path: Path) -> None:
     consumer, sinks = make(tmp_path)
-    await consumer.handle_records([(0, 1, record(1, 50))])
+    await consumer.handle_records([at(0, 1, record(1, 50))])
     sent = len(sinks.issue_events.sent)
-    processed = await consumer.handle_records([(0, 2, record(1, 50)), (2, 7, b"\x00not a batch")])
+    processed = await consumer.handle_records([at(0, 2, record(1, 50)), at(2, 7, b"\x00not a batch")])
     assert consumer.seen.duplicates == 50 and processed.events == []
     assert len(sinks.issue_events.sent) == sent
     (letter,) = [v for v, _ in sinks.deadletter.sent]
@@ -74,6 +81,6 @@ async def test_a_replayed_bridge_batch_is_dropped_and_an_unreadable_record_parke
 async def test_index_work_is_queued_and_dropped_with_a_count_when_full(tmp_path: Path) -> None:
     consumer, _ = make(tmp_path, index_queue_batches=2)  # every line a new host: the sampler keeps all
     for k in range(4):
-        await consumer.handle_records([(0, k, record(1 + 100 * k, 100))])
+        await consumer.handle_records([at(0, k, record(1 + 100 * k, 100))])
     assert consumer.index_queue.qsize() == 2
     assert consumer.index_dropped == 200, "two batches found the queue full"
