@@ -61,7 +61,8 @@ class InboundBridge(Service):
         )
         await self.producer.start()
 
-    async def on_stop(self) -> None:
+    async def on_shutdown(self) -> None:
+        # After the tasks stopped (mode runs on_shutdown last): a task must never meet a closed client.
         if self.producer is not None:
             await self.producer.stop()
         if self.redis is not None:
