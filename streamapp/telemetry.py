@@ -25,6 +25,9 @@ HEALTH: dict[str, tuple[str, str, str]] = {
     "streamapp.deadletters": ("counter", "{entry}", "Input parked on the dead-letter stream"),
     "streamapp.alerts": ("counter", "{alert}", "Alerts raised"),
     "streamapp.issues.open": ("gauge", "{issue}", "Issues open in this worker"),
+    "streamapp.patterns.signals": ("counter", "{signal}", "Novelty and rate signals, by rule"),
+    "streamapp.patterns.signals_late": ("counter", "{signal}", "Signals whose issue had closed (dropped)"),
+    "streamapp.alertgroups.untracked": ("counter", "{issue}", "Alert group members past the replay-check bound"),
     "streamapp.llm.calls": ("counter", "{call}", "LLM answers asked for"),
     "streamapp.llm.tokens": ("counter", "{token}", "LLM tokens spent, by gen_ai.token.type"),
 }
