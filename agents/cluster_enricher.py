@@ -46,7 +46,7 @@ class ClusterEnricher:
             store = await self.deps.vectors()
             stored = await store.get("templates", cc.os, ids=list(cc.template_ids))
             templates.update({t.id: t.document or "" for t in stored if t.document})
-            vecs = self.deps.template_vectors(templates)
+            vecs = await self.deps.template_vectors(templates)
             centroid = np.mean(np.stack(list(vecs.values())), axis=0)
             centroid = centroid / (np.linalg.norm(centroid) or 1.0)
             protos = [

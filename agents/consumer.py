@@ -15,14 +15,16 @@ from collections import OrderedDict, defaultdict
 from pathlib import Path
 
 import numpy as np
+from faust.types import EventT
 from redis.exceptions import RedisError
 
+from agents.guard import guarded_batches, guarded_timer
 from connectors.kafka_admin import partition_for
 from streamapp import telemetry
 from streamapp.continuation import Headlines
 from streamapp.deps import Deps
 from streamapp.errors import StreamAppError
-from streamapp.issues import partition_key
+from streamapp.issues import line_hints, log_item, partition_key
 from streamapp.lines import LineProcessor, Processed, dead_letter
 from streamapp.metrics import metric_payload, normalise
 from streamapp.mining import InvalidState, TemplateMiner
@@ -158,7 +160,7 @@ class LineConsumer:
 
     async def _index_os(self, store, os_name: str, evs: list[ParsedEvent]) -> None:  # type: ignore[no-untyped-def]
         templates = {ev.template_id: ev.template for ev in evs}
-        vecs = self.deps.template_vectors(templates)
+        vecs = await self.deps.template_vectors(templates)
         await store.add_new(
             "logs", os_name, [ev.id for ev in evs], np.stack([vecs[ev.template_id] for ev in evs]),
             metadatas=[line_metadata(ev, partition_key(ev, self.key_fields)) for ev in evs],
@@ -218,28 +220,25 @@ def line_candidate(ev: ParsedEvent) -> LineCandidate:
         id=f"line:{ev.id}", os=ev.os, raw=ev.raw, templated=ev.template,
         rule_label=(top or {}).get("failure_type", "") or (top or {}).get("rule", ""),
         rule_score=(top or {}).get("score", 0.0), nearest_distance=ev.nearest_distance,
-        nearest_label=ev.nearest_label, template_id=ev.template_id,
+        nearest_label=ev.nearest_label, template_id=ev.template_id, host=ev.host, component=ev.component,
+        pid=ev.pid, severity=ev.severity, hints=line_hints(ev), item=log_item(ev),
     )
 
 
 def register(deps: Deps) -> LineConsumer:
-    """Add the consumer agent (and its miner-snapshot timer) to the app."""
-    app, s = deps.app, deps.settings
+    """Add the consumer agent (and its miner-snapshot and source-formats timers) to the app."""
+    s = deps.settings
     consumer = LineConsumer(deps)
 
-    @app.agent(deps.topics.logs, name="consumer")
-    async def consume(stream):  # type: ignore[no-untyped-def]
-        async for events in stream.take_events(s.consumer_batch_size, within=s.consumer_batch_within_sec):
-            await consumer.handle(
-                [e.value for e in events], [(e.message.partition, e.message.offset) for e in events]
-            )
+    async def consume(events: list[EventT]) -> None:
+        await consumer.handle([e.value for e in events], [(e.message.partition, e.message.offset) for e in events])
 
-    @app.timer(interval=s.miner_snapshot_sec, name="consumer.snapshot")
     async def snapshot() -> None:
         consumer.save_snapshots()
 
-    @app.timer(interval=10.0, name="consumer.source_formats")
-    async def source_formats() -> None:
-        await consumer.refresh_formats()
-
+    # Not retried line by line: a retried line would be taken for a redelivered one (`RecentIds`).
+    guarded_batches(deps, deps.topics.logs, "consumer", consume, size=s.consumer_batch_size,
+                    within=s.consumer_batch_within_sec, retry_alone=False)
+    guarded_timer(deps, s.miner_snapshot_sec, "consumer.snapshot", snapshot)
+    guarded_timer(deps, 10.0, "consumer.source_formats", consumer.refresh_formats)
     return consumer

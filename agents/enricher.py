@@ -35,7 +35,8 @@ from streamapp.enrichment import (
     worth_alerting,
 )
 from streamapp.errors import StreamAppError
-from streamapp.records import Alert, IssueCandidate
+from streamapp.issues import line_issue
+from streamapp.records import Alert, IssueCandidate, LineCandidate
 from streamapp.verdicts import Verdict
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ class Retrieval:
 
     async def related(self, os_name: str, texts: list[str], where: dict | None = None, k: int = 3) -> list[str]:
         store = await self.deps.vectors()
-        vectors = self.deps.embedder.vectors(texts)
+        vectors = await self.deps.embedder.embed(texts)
         out: list[str] = []
         for kind in ("logs", "templates"):
             if not await store.count(kind, os_name):  # type: ignore[arg-type]
@@ -80,9 +81,9 @@ class Enricher:
         self.retrieval = Retrieval(deps)
         self.groups = AlertGroups(deps.redis(), deps.settings)
 
-    def issue_vector(self, candidate: IssueCandidate) -> np.ndarray:
+    async def issue_vector(self, candidate: IssueCandidate) -> np.ndarray:
         texts = {item.get("template_id") or item["templated"]: item["templated"] for item in candidate.logs}
-        vecs = self.deps.template_vectors(texts)
+        vecs = await self.deps.template_vectors(texts)
         mean = np.mean(np.stack(list(vecs.values())), axis=0)
         return mean / (np.linalg.norm(mean) or 1.0)
 
@@ -91,7 +92,7 @@ class Enricher:
         s = self.deps.settings
         protos: list[Neighbour] = []
         try:
-            protos = await self.retrieval.prototypes(candidate.os, self.issue_vector(candidate))
+            protos = await self.retrieval.prototypes(candidate.os, await self.issue_vector(candidate))
         except (StreamAppError, OSError, ValueError) as exc:
             log.warning("enricher: retrieval unavailable (%s); classifying without neighbours", exc)
         verdict = operator_override(await self.classify(candidate, protos), protos)
@@ -161,4 +162,10 @@ async def raise_alert(deps: Deps, groups: AlertGroups, occ: Occurrence, alert: A
 def register(deps: Deps) -> Enricher:
     enricher = Enricher(deps)
     guarded_agent(deps, deps.topics.issues_candidates, "enricher", enricher.handle)
+    if deps.settings.enable_per_line_candidates:  # each line candidate: a one-line issue, classified alike
+
+        async def handle_line(candidate: LineCandidate) -> Alert | None:
+            return await enricher.handle(line_issue(candidate))
+
+        guarded_agent(deps, deps.topics.line_candidates, "line_enricher", handle_line)
     return enricher

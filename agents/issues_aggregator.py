@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import faust
 
+from agents.guard import guarded_agent, guarded_timer
 from connectors.kafka_admin import partition_for
 from streamapp import telemetry
 from streamapp.deps import Deps
@@ -189,13 +190,6 @@ def register(deps: Deps) -> Aggregator:
     table = deps.tables["open_issues"] = open_issues(app, s)
     aggregator = Aggregator(deps, table)
 
-    @app.agent(deps.topics.issue_events, name="issues_aggregator")
-    async def aggregate(stream):  # type: ignore[no-untyped-def]
-        async for cmd in stream:
-            await aggregator.apply(cmd)
-
-    @app.timer(interval=s.issue_sweep_interval_sec, name="issues_aggregator.sweep")
-    async def sweep() -> None:
-        await aggregator.sweep()
-
+    guarded_agent(deps, deps.topics.issue_events, "issues_aggregator", aggregator.apply)
+    guarded_timer(deps, s.issue_sweep_interval_sec, "issues_aggregator.sweep", aggregator.sweep)
     return aggregator

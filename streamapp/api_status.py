@@ -61,10 +61,10 @@ async def automations_status(request: Request) -> Response:
     recent = await client.xrevrange(stream, count=RECENT_EVENTS)
     decisions = Counter((fields.get(b"decision") or b"?").decode() for _, fields in recent)
     last = float(recent[0][1].get(b"at") or 0) if recent else None
+    execute = toggle and s.enable_automations and bool(s.automation_task_key.get_secret_value())
     return JSONResponse({
-        "enabled": toggle, "default": s.enable_automations, "mode": "execute" if toggle and s.enable_automations
-        else "dry_run", "events": await client.xlen(stream), "recent": {"count": len(recent), **decisions},
-        "last_event_at": last,
+        "enabled": toggle, "default": s.enable_automations, "mode": "execute" if execute else "dry_run",
+        "events": await client.xlen(stream), "recent": {"count": len(recent), **decisions}, "last_event_at": last,
     })
 
 

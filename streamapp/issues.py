@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from streamapp.records import IssueCandidate, ParsedEvent
+from streamapp.records import IssueCandidate, LineCandidate, ParsedEvent
 from streamapp.taxonomy import Severity, max_severity
 
 KEY_FIELDS = ("os", "host", "component", "pid")
@@ -91,7 +91,7 @@ def _key_part(event: ParsedEvent, name: str) -> str:
     return value or "-"
 
 
-def contract_issue_key(issue: OpenIssue) -> str:
+def contract_issue_key(issue: OpenIssue | LineCandidate) -> str:
     """`<os>|<component lowercased>|<pid or nopid>`, as outside readers expect it."""
     return f"{issue.os}|{(issue.component or 'unknown').lower()}|{issue.pid or 'nopid'}"
 
@@ -106,6 +106,7 @@ def log_item(ev: ParsedEvent) -> dict:
     return {
         "id": ev.id, "templated": ev.template, "raw": ev.raw, "component": ev.component, "pid": ev.pid,
         "time": ev.timestamp or ev.t, "template_id": ev.template_id, "severity": ev.severity, "source": ev.source,
+        "level": ev.level,  # the header's own level, as written: the classifier's strongest prior
     }
 
 
@@ -239,6 +240,28 @@ def close(issue: OpenIssue, reason: str, now: float) -> OpenIssue:
     issue.closed_at = now
     issue.version += 1
     return issue
+
+
+def line_hints(ev: ParsedEvent) -> dict[str, float]:
+    """Failure type -> rule score of one line's signals (known noise excluded)."""
+    hints: dict[str, float] = {}
+    for s in ev.signals:
+        if not s.get("ignore") and s.get("failure_type"):
+            hints[s["failure_type"]] = round(hints.get(s["failure_type"], 0.0) + s["score"], 4)
+    return hints
+
+
+def line_issue(line: LineCandidate) -> IssueCandidate:
+    """A per-line candidate as the one-line issue the enricher classifies: same verdict cache
+    (its template), same alert id scheme (from the candidate's id, `line:<line id>`)."""
+    item = dict(line.item) or {"id": line.id.removeprefix("line:"), "templated": line.templated, "raw": line.raw,
+                               "component": line.component, "pid": line.pid, "template_id": line.template_id}
+    return IssueCandidate(
+        id=line.id, os=line.os, issue_key=contract_issue_key(line), templated_summary=line.templated, logs=[item],
+        host=line.host, component=line.component, pid=line.pid, line_count=1,
+        template_ids=[line.template_id] if line.template_id else [], severity=line.severity,
+        hints=dict(line.hints), kind="line",
+    )
 
 
 def to_candidate(issue: OpenIssue) -> IssueCandidate:

@@ -82,5 +82,5 @@ class LineProcessor:
 def dead_letter(line: LogLine, reason: str, now: float | None = None) -> DeadLetter:
     return DeadLetter(
         id=f"logs:{line.id}", reason=reason, stream="logs", original_id=line.id, payload=line.line[:2048],
-        failed_at=now if now is not None else time.time(),
+        failed_at=now if now is not None else time.time(), stage="consumer",
     )

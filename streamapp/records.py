@@ -146,7 +146,8 @@ class IssueCandidate(StreamRecord):
 
 
 class LineCandidate(StreamRecord):
-    """A single line with an error signal, sent straight on (`ENABLE_PER_LINE_CANDIDATES`)."""
+    """A single line with an error signal, sent straight on (`ENABLE_PER_LINE_CANDIDATES`) and
+    classified into an alert like a one-line issue. `item` is the line as an issue's `logs` item."""
 
     id: str
     os: str
@@ -158,6 +159,12 @@ class LineCandidate(StreamRecord):
     nearest_label: str
     template_id: str = ""
     kind: str = "line"
+    host: str = ""
+    component: str = ""
+    pid: str = ""
+    severity: str = "info"
+    hints: dict = {}  # failure type -> rule score
+    item: dict = {}
 
 
 class ClusterCandidate(StreamRecord):
@@ -251,6 +258,7 @@ class DeadLetter(StreamRecord):
     original_id: str
     payload: str
     failed_at: float
+    stage: str = ""  # what failed: the bridge, an agent's name, `decode` (entries before it have none)
 
 
 # --------------------------------------------------------------------- internal topics and state

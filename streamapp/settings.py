@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from streamapp.env_aliases import Translation, translate
@@ -36,6 +36,21 @@ class Settings(BaseSettings):
     )
     kafka_broker_url: str = Field(
         "kafka://127.0.0.1:19092", description="Kafka bootstrap servers (`kafka://host:port[;host:port]`)."
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT",
+        description="How every Kafka client (worker, bridges, admin, benches) reaches the brokers: `SSL` "
+        "verifies them and encrypts, `SASL_*` authenticates us (SASL_SSL: both). PLAINTEXT: a trusted network only.",
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "PLAIN", description="SASL mechanism with a `SASL_*` protocol (PLAIN sends the password: use it over SSL)."
+    )
+    kafka_sasl_username: str = Field("", description="SASL user; required with a `SASL_*` protocol.")
+    kafka_sasl_password: SecretStr = Field(
+        SecretStr(""), description="SASL password; required with a `SASL_*` protocol."
+    )
+    kafka_ssl_cafile: Path | None = Field(
+        None, description="CA bundle (PEM) the brokers' certificates chain to (`SSL`, `SASL_SSL`); empty = system CAs."
     )
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis holding the stream contract.")
     database_url: SecretStr = Field(
@@ -85,7 +100,8 @@ class Settings(BaseSettings):
         "signal new templates and rate jumps on issues."
     )
     enable_per_line_candidates: bool = Field(
-        False, description="Also send every error-signal line straight to `issues_candidates`."
+        False, description="Also send every error-signal line straight to `issues_candidates`, each classified "
+        "into an alert like a one-line issue (besides issue aggregation)."
     )
 
     # --- Redis stream contract -------------------------------------------------------------------
@@ -149,7 +165,21 @@ class Settings(BaseSettings):
     consumer_batch_size: int = Field(500, ge=1, description="Lines per consumer batch (stream.take n).")
     consumer_batch_within_sec: float = Field(0.5, gt=0, description="Max wait to fill a consumer batch, seconds.")
     rules_path: Path | None = Field(None, description="Rule signals file; empty = the shipped streamapp/rules.yml.")
-    embedding_dim: int = Field(256, ge=16, le=4096, description="Dimension of the local hashed embeddings.")
+    embedding_provider: Literal["semantic", "hashed", "openai", "ollama"] = Field(
+        "semantic",
+        description="Embedder of templates, lines, prototypes and HyDE queries: `semantic` = WordLlama from the "
+        "installed wheel (offline), `hashed` = hashed TF-IDF (no model), `openai`/`ollama` = the provider's "
+        "`/v1/embeddings`. Changing it re-creates the vector collections.",
+    )
+    embedding_model: str = Field(
+        "",
+        description="Provider embedding model; empty = `text-embedding-3-small` (openai), `nomic-embed-text` (ollama).",
+    )
+    embedding_base_url: str = Field(
+        "", description="Provider base URL; empty = LLM_BASE_URL, else `http://127.0.0.1:11434/v1` for ollama."
+    )
+    embedding_api_key: SecretStr = Field(SecretStr(""), description="Provider API key; empty = LLM_API_KEY.")
+    embedding_dim: int = Field(256, ge=16, le=4096, description="Dimension of the hashed embeddings (`hashed` only).")
     index_window_sec: float = Field(60.0, gt=0, description="Window of the routine-line index sampler, seconds.")
     index_per_window: int = Field(
         3, ge=0, description="Routine lines indexed per (host, template) per window (signal lines: all)."
@@ -215,6 +245,11 @@ class Settings(BaseSettings):
         60.0, gt=0, description="Feedback a crashed improver left unacknowledged this long is taken over, seconds."
     )
 
+    filetail_allowed_dirs: str = Field(
+        "/var/log", description="Comma-separated folders below which `filetail` sources may read (symlinks resolved; "
+        "regular files only): a source naming another path is refused, so no admin can tail `/proc` or secrets.",
+    )
+
     # --- automations -------------------------------------------------------------------------------
     automations_path: Path | None = Field(
         None, description="Rules file; empty = the shipped streamapp/automations.yml."
@@ -230,6 +265,10 @@ class Settings(BaseSettings):
     )
     automation_follow_interval_sec: float = Field(3.0, gt=0, description="How often a launched job/run is polled.")
     automation_follow_max_sec: float = Field(900.0, gt=0, description="How long a job/run is followed, seconds.")
+    automation_task_key: SecretStr = Field(
+        SecretStr(""), description="Key (shared by the workers) signing automation tasks on Kafka; a task "
+        "without its valid signature is rejected. Empty = nothing executes (every decision is a dry run).",
+    )
     awx_url: str = Field("", description="AWX/Tower API base incl. prefix (`https://awx/api/v2/`); empty = none.")
     awx_token: SecretStr = Field(SecretStr(""), description="AWX OAuth2/personal access token (scope write).")
     tfc_url: str = Field("https://app.terraform.io/api/v2", description="Terraform Cloud/Enterprise API base.")
@@ -259,6 +298,19 @@ class Settings(BaseSettings):
         "http/protobuf", description="OTLP transport."
     )
     otel_service_name: str = Field("streamapp", description="`service.name` of the exported telemetry.")
+
+    @model_validator(mode="after")
+    def _sasl_credentials(self) -> Settings:
+        if self.kafka_security_protocol.startswith("SASL") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password.get_secret_value()
+        ):
+            raise ValueError(f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs KAFKA_SASL_USERNAME "
+                             "and KAFKA_SASL_PASSWORD")
+        return self
+
+    def filetail_dirs(self) -> tuple[Path, ...]:
+        """FILETAIL_ALLOWED_DIRS, resolved."""
+        return tuple(Path(os.path.realpath(d.strip())) for d in self.filetail_allowed_dirs.split(",") if d.strip())
 
     def redis_key(self, name: str) -> str:
         """A Redis stream/key name with the isolation prefix applied."""

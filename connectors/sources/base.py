@@ -116,6 +116,11 @@ class Producer(Service):
         API answers 422 with it). Secrets are validated separately and never echoed."""
         return dict(config)
 
+    @classmethod
+    def check(cls, config: dict[str, Any], settings: Settings) -> None:
+        """The deployment's policy on a validated config (folders a file tail may read, addresses
+        a poller may reach): ConfigError naming the field. Asked by the admin API and the manager."""
+
     def __init__(self, source: SourceConfig, emitter: Emitter, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.source = source

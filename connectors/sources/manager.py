@@ -56,7 +56,7 @@ class ProducerManager(Service):
         settings: Settings,
         *,
         store: Callable[[Settings], Awaitable[DataSourceStore]] = DataSourceStore.connect,
-        registry: Callable[[str], type[Producer]] = producer_class,
+        registry: Callable[[str, dict], type[Producer]] = producer_class,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -123,8 +123,8 @@ class ProducerManager(Service):
     async def _start(self, cfg: SourceConfig, restarts: int, why: str = "") -> None:
         assert self.redis is not None
         try:
-            cls = self._registry(cfg.type)
-            cls.validate(cfg.config)
+            cls = self._registry(cfg.type, cfg.config)
+            cls.check(cls.validate(cfg.config), self.settings)
         except ConfigError as exc:
             log.warning("sources: %s not started: %s", cfg.name, exc)
             return

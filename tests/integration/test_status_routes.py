@@ -91,7 +91,8 @@ async def test_automations_status_counts_recent_decisions_and_says_the_mode(
     assert status["last_event_at"] == 1003.0
     await api.put("/telemetry/toggles", headers=AUTH, json={"automations": True})
     assert (await get(api, "/telemetry/automations/status"))["mode"] == "dry_run", "ENABLE_AUTOMATIONS is off"
-    async with api_client(admin.model_copy(update={"enable_automations": True})) as enabled:
+    async with api_client(admin.model_copy(update={"enable_automations": True,
+                                                   "automation_task_key": SecretStr("k" * 32)})) as enabled:
         r = await enabled.get("/telemetry/automations/status", headers=AUTH)
     assert r.json()["mode"] == "execute"
 

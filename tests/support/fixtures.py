@@ -15,7 +15,7 @@ import pytest
 import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient
 
-from connectors.kafka_admin import bootstrap_servers
+from connectors.kafka_admin import client_options
 from streamapp.processes import free_port
 from streamapp.settings import Settings, settings_for_env
 from tests.conftest import REPO
@@ -42,6 +42,7 @@ def env(services: None, tmp_path: Path) -> dict[str, str]:
         "API_PORT": str(free_port()),
         "BRIDGE_CLAIM_IDLE_MS": "1500",
         "BRIDGE_TRIM_INTERVAL_SEC": "1",
+        "FILETAIL_ALLOWED_DIRS": str(tmp_path),  # the test's own files
     }
 
 
@@ -74,7 +75,7 @@ async def cleanup(s: Settings) -> None:
             await conn.execute(f'drop schema if exists "{s.database_schema}" cascade')
         finally:
             await conn.close()
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers(s))
+    admin = AIOKafkaAdminClient(**client_options(s))
     with contextlib.suppress(Exception):
         await admin.start()
         ours = [t for t in await admin.list_topics() if t.startswith(s.topic_prefix) or t.startswith(s.streamapp_id)]

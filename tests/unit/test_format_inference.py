@@ -4,12 +4,16 @@ lines; said in the status; published with the first lines; never guessed from on
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from connectors.sources.filetail import FileTail, choose_format
 from streamapp.parsing.infer import from_lines, from_name, infer
+from streamapp.settings import Settings
+
+ANYWHERE = (Path("/"),)  # FILETAIL_ALLOWED_DIRS is tested with the file tail
 
 LINUX = [
     "Mar  3 10:00:01 web-01 CRON[2211]: (root) CMD (run-parts /etc/cron.hourly)",
@@ -65,20 +69,20 @@ def test_a_mixed_or_unknown_head_says_nothing() -> None:
 def test_the_source_status_says_which_format_and_why(tmp_path: Path) -> None:
     mac = tmp_path / "Mac.log"
     mac.write_text("\n".join(MAC) + "\n")
-    chosen = choose_format(FileTail.validate({"paths": [str(mac)]}))
+    chosen = choose_format(FileTail.validate({"paths": [str(mac)]}), ANYWHERE)
     assert chosen is not None and (chosen.format, chosen.reason) == ("macos", "the file name Mac.log")
     other = tmp_path / "app.log"
     other.write_text("\n".join(WINDOWS) + "\n")
-    chosen = choose_format(FileTail.validate({"paths": [str(other), str(mac)]}))
+    chosen = choose_format(FileTail.validate({"paths": [str(other), str(mac)]}), ANYWHERE)
     assert chosen is not None and chosen.format == "windows"
     assert "Mac.log: macos" in chosen.reason and "source of their own" in chosen.reason
-    assert choose_format(FileTail.validate({"paths": [str(tmp_path / "missing.log")]})) is None
+    assert choose_format(FileTail.validate({"paths": [str(tmp_path / "missing.log")]}), ANYWHERE) is None
 
 
 class _Emitter:
     """The emitter's surface the producer's constructor uses (nothing is written in these tests)."""
 
-    settings = client = None
+    settings, client = Settings(filetail_allowed_dirs="/"), None
 
 
 async def test_the_producer_decides_before_its_first_line_and_publishes_it_with_them(tmp_path: Path) -> None:
@@ -110,3 +114,9 @@ async def test_lines_nothing_explains_fall_back_to_the_default_and_say_so(tmp_pa
                                      config={"paths": [str(log)], "start_at": "beginning"}), _Emitter())  # type: ignore[arg-type]
     batch = await producer.poll(None)
     assert batch.format == "linux" and producer.status.format_from.startswith("the default")
+
+
+def test_only_regular_files_are_sniffed(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.log"
+    os.mkfifo(fifo)  # opening it to read would wait for a writer forever
+    assert choose_format(FileTail.validate({"paths": [str(fifo)]}), ANYWHERE) is None
