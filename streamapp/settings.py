@@ -57,6 +57,11 @@ class Settings(BaseSettings):
         SecretStr("postgresql://streamapp:streamapp@127.0.0.1:5432/streamapp"),
         description="PostgreSQL (data sources). A secret: it may carry a password.",
     )
+    secrets_key: SecretStr = Field(
+        SecretStr(""), description="Comma-separated Fernet keys, current first, sealing data sources' secrets in "
+        "PostgreSQL (`streamapp settings --new-secrets-key`; rotation: put a new key first, restart, drop the old "
+        "one later). Required to store secrets; the same for the API and the workers.",
+    )
     database_schema: str = Field(
         "public", pattern=r"^[a-z_][a-z0-9_]*$", description="PostgreSQL schema of the project's tables (isolation)."
     )
@@ -284,6 +289,10 @@ class Settings(BaseSettings):
             raise ValueError(f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs KAFKA_SASL_USERNAME "
                              "and KAFKA_SASL_PASSWORD")
         return self
+
+    def secret_keys(self) -> tuple[str, ...]:
+        """SECRETS_KEY as its list of keys (empty when unset)."""
+        return tuple(k.strip() for k in self.secrets_key.get_secret_value().split(",") if k.strip())
 
     def filetail_dirs(self) -> tuple[Path, ...]:
         """FILETAIL_ALLOWED_DIRS, resolved."""
