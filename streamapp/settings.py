@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Literal
 
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from streamapp.auth import MIN_ADMIN_TOKEN_CHARS
 from streamapp.env_aliases import Translation, translate
 from streamapp.errors import ConfigError
 
@@ -82,8 +83,14 @@ class Settings(BaseSettings):
     api_host: str = Field("127.0.0.1", description="Starlette API bind address.")
     api_port: int = Field(8080, ge=1, le=65535, description="Starlette API port.")
     admin_token: SecretStr = Field(
-        SecretStr(""), description="Bearer token for admin endpoints; empty = admin endpoints refuse all."
+        SecretStr(""), description="Bearer token for admin endpoints, 32 characters or more; empty = admin endpoints "
+        "refuse all."
     )
+    auth_max_failures: int = Field(
+        10, ge=1, description="Failed token attempts (admin API, console login, Telegraf) a client address may "
+        "make per AUTH_FAILURE_WINDOW_SEC before it is refused with 429 (even with the right token) until then.",
+    )
+    auth_failure_window_sec: float = Field(60.0, gt=0, description="The window of AUTH_MAX_FAILURES, seconds.")
     api_request_logs: bool = Field(True, description="Log one line per API request (id, method, path, status, time).")
 
     # --- stages (every one can be switched off; a disabled stage starts nothing) ----------------
@@ -280,6 +287,13 @@ class Settings(BaseSettings):
         "http/protobuf", description="OTLP transport."
     )
     otel_service_name: str = Field("streamapp", description="`service.name` of the exported telemetry.")
+
+    @field_validator("admin_token")
+    @classmethod
+    def _long_admin_token(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value() and len(value.get_secret_value()) < MIN_ADMIN_TOKEN_CHARS:
+            raise ValueError(f"ADMIN_TOKEN needs {MIN_ADMIN_TOKEN_CHARS} characters or more (`openssl rand -hex 32`)")
+        return value
 
     @model_validator(mode="after")
     def _sasl_credentials(self) -> Settings:

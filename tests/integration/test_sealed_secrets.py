@@ -18,7 +18,7 @@ from streamapp.settings import Settings
 from tests.support.api import api_client
 
 pytestmark = pytest.mark.integration
-TOKEN = "sealed-secrets-admin"
+TOKEN = "sealed-secrets-admin-of-the-tests-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
