@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Literal
 
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from streamapp.auth import MIN_ADMIN_TOKEN_CHARS
 from streamapp.env_aliases import Translation, translate
 from streamapp.errors import ConfigError
 
@@ -57,6 +58,11 @@ class Settings(BaseSettings):
         SecretStr("postgresql://streamapp:streamapp@127.0.0.1:5432/streamapp"),
         description="PostgreSQL (data sources). A secret: it may carry a password.",
     )
+    secrets_key: SecretStr = Field(
+        SecretStr(""), description="Comma-separated Fernet keys, current first, sealing data sources' secrets in "
+        "PostgreSQL (`streamapp settings --new-secrets-key`; rotation: put a new key first, restart, drop the old "
+        "one later). Required to store secrets; the same for the API and the workers.",
+    )
     database_schema: str = Field(
         "public", pattern=r"^[a-z_][a-z0-9_]*$", description="PostgreSQL schema of the project's tables (isolation)."
     )
@@ -77,8 +83,14 @@ class Settings(BaseSettings):
     api_host: str = Field("127.0.0.1", description="Starlette API bind address.")
     api_port: int = Field(8080, ge=1, le=65535, description="Starlette API port.")
     admin_token: SecretStr = Field(
-        SecretStr(""), description="Bearer token for admin endpoints; empty = admin endpoints refuse all."
+        SecretStr(""), description="Bearer token for admin endpoints, 32 characters or more; empty = admin endpoints "
+        "refuse all."
     )
+    auth_max_failures: int = Field(
+        10, ge=1, description="Failed token attempts (admin API, console login, Telegraf) a client address may "
+        "make per AUTH_FAILURE_WINDOW_SEC before it is refused with 429 (even with the right token) until then.",
+    )
+    auth_failure_window_sec: float = Field(60.0, gt=0, description="The window of AUTH_MAX_FAILURES, seconds.")
     api_request_logs: bool = Field(True, description="Log one line per API request (id, method, path, status, time).")
 
     # --- stages (every one can be switched off; a disabled stage starts nothing) ----------------
@@ -299,6 +311,13 @@ class Settings(BaseSettings):
     )
     otel_service_name: str = Field("streamapp", description="`service.name` of the exported telemetry.")
 
+    @field_validator("admin_token")
+    @classmethod
+    def _long_admin_token(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value() and len(value.get_secret_value()) < MIN_ADMIN_TOKEN_CHARS:
+            raise ValueError(f"ADMIN_TOKEN needs {MIN_ADMIN_TOKEN_CHARS} characters or more (`openssl rand -hex 32`)")
+        return value
+
     @model_validator(mode="after")
     def _sasl_credentials(self) -> Settings:
         if self.kafka_security_protocol.startswith("SASL") and not (
@@ -307,6 +326,10 @@ class Settings(BaseSettings):
             raise ValueError(f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs KAFKA_SASL_USERNAME "
                              "and KAFKA_SASL_PASSWORD")
         return self
+
+    def secret_keys(self) -> tuple[str, ...]:
+        """SECRETS_KEY as its list of keys (empty when unset)."""
+        return tuple(k.strip() for k in self.secrets_key.get_secret_value().split(",") if k.strip())
 
     def filetail_dirs(self) -> tuple[Path, ...]:
         """FILETAIL_ALLOWED_DIRS, resolved."""
