@@ -67,17 +67,17 @@ async def test_novel_and_rising_templates_are_signalled_and_listed(
         assert worker.terminate() == 0, worker.output()[-3000:]
 
     novel_sig, rate_sig = signals[NOVEL], signals[RATE]
-    assert novel_sig["host"] == "web-2" and "disk quota exceeded" in novel_sig["template"]
-    assert 1 <= novel_sig["count"] <= 5 and novel_sig["os_templates"] >= 2  # lines of its first batch
-    assert rate_sig["host"] == "web-1" and "cache refresh completed" in rate_sig["template"]
-    assert rate_sig["count"] >= 30 and 0 < rate_sig["baseline"] <= rate_sig["count"] / 5
+    assert novel_sig["host"] == "web-2" and "disk quota exceeded" in novel_sig["template"], novel_sig
+    assert 1 <= novel_sig["count"] <= 5 and novel_sig["os_templates"] >= 2, novel_sig  # lines of its first batch
+    assert rate_sig["host"] == "web-1" and "cache refresh completed" in rate_sig["template"], rate_sig
+    assert rate_sig["count"] >= 30 and 0 < rate_sig["baseline"] <= rate_sig["count"] / 5, rate_sig
 
     assert listing["oses"] == ["linux"]
     # The miner may keep the five quota lines apart until it has seen more of them: all are new.
-    assert linux["warm"] and linux["templates"] == len(linux["items"]) == linux["counts"]["new"] + 1
     quota = [i for i in linux["items"] if "disk quota exceeded" in i["template"]]
-    assert [i["status"] for i in linux["items"]][: len(quota)] == ["new"] * len(quota), "new first"
-    assert sum(i["total"] for i in quota) == 5 and all(i["hosts"] == 1 for i in quota)
+    assert linux["warm"] and linux["templates"] == len(linux["items"]) == len(quota) + 1, linux
+    assert [i["status"] for i in linux["items"]][: len(quota)] == ["new"] * len(quota), linux  # new first
+    assert sum(i["total"] for i in quota) == 5 and all(i["hosts"] == 1 for i in quota), linux
     assert {i["template_id"] for i in on_web2["items"]} == {i["template_id"] for i in quota}
     assert anonymous.status_code == 401
     assert [b.status_code for b in bad] == [400, 400, 400] and all(b.json()["error"] for b in bad)
