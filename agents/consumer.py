@@ -1,4 +1,5 @@
-"""Consumer agent: `logs` -> parsed, mined lines -> the aggregator (and metrics).
+"""Consumer agent: `logs` -> parsed, mined lines -> the aggregator (and metrics, and the template
+counts of the patterns agent).
 
 Per batch of `logs` records (each a bridge read's lines for one partition): parse and mine every
 line (pure CPU), then one `issue_events` record per partition holding the batch's lines grouped by
@@ -31,6 +32,7 @@ from streamapp.issues import line_hints, log_item, partition_key
 from streamapp.lines import LineProcessor, Processed, dead_letter
 from streamapp.metrics import metric_payload, normalise
 from streamapp.mining import InvalidState, TemplateMiner
+from streamapp.patterns import pattern_counts
 from streamapp.records import DeadLetter, LineBatch, LineCandidate, Metric, ParsedEvent, RawLine, line_position
 from streamapp.sampling import IndexSampler
 from streamapp.sources import SourceProfiles
@@ -140,6 +142,9 @@ class LineConsumer:
         too_large = "parsed line too large for a Kafka record"
         processed.dead.extend(dead_letter(RawLine(ev.id, ev.source, ev.raw, ev.source_id), too_large, now)
                               for ev in too_big)
+        if s.enable_patterns:  # after the lines: a signal then finds the issue they opened
+            for counts in pattern_counts(processed.events, self.key_fields, processed.changes, now):
+                await topics.pattern_counts.send(key=counts.os, value=counts)
         telemetry.count("streamapp.lines.in", len(lines))
         telemetry.count("streamapp.deadletters", len(processed.dead), stage="consumer")
         for dl in processed.dead:

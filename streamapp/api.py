@@ -21,6 +21,7 @@ from connectors.llm_health import LLMHealth
 from streamapp import api_alerts, api_deadletters, api_sources, api_status, api_telemetry, api_toggles, console
 from streamapp.api_errors import HANDLERS
 from streamapp.api_logging import RequestLogging
+from streamapp.auth import FailureLimiter
 from streamapp.settings import Settings, get_settings
 
 
@@ -75,6 +76,7 @@ def create_api(settings: Settings | None = None, probes: dict[str, Probe] | None
         lifespan=lifespan,
     )
     app.state.settings = s
+    app.state.auth_failures = FailureLimiter(s.auth_max_failures, s.auth_failure_window_sec)
     app.state.readiness = Readiness(probes if probes is not None else dependency_probes(s))
     app.state.llm_health = LLMHealth(LLMConnector.from_settings(s), interval_sec=s.llm_health_interval_sec)
     app.state.alerts = AlertStore.from_settings(s)

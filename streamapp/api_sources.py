@@ -115,6 +115,8 @@ async def create_source(request: Request) -> Response:
         )
     except asyncpg.UniqueViolationError:
         raise ApiError(409, f"name: a source named {body['name']!r} exists", field="name") from None
+    except ConfigError as exc:  # secrets without SECRETS_KEY
+        raise ApiError(422, f"secrets: {exc}", field="secrets") from None
     answer: dict[str, Any] = {"source": source.as_json()}
     if token:
         answer["token"] = token  # shown this once; only its hash is stored
@@ -145,6 +147,8 @@ async def update_source(request: Request) -> Response:
                                     secrets=secrets or None, enabled=body.get("enabled"))
     except asyncpg.UniqueViolationError:
         raise ApiError(409, f"name: a source named {body['name']!r} exists", field="name") from None
+    except ConfigError as exc:  # secrets without SECRETS_KEY
+        raise ApiError(422, f"secrets: {exc}", field="secrets") from None
     return JSONResponse(source.as_json()) if source else _missing(request)
 
 

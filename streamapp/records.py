@@ -142,6 +142,9 @@ class IssueCandidate(StreamRecord):
     signals: list = []  # rule hits: {rule, hits}
     hints: dict = {}  # failure type -> summed rule score
     kind: str = "issue"
+    # novelty and rate signals of its templates: {rule, template_id, template, count, t, baseline,
+    # os_templates, bucket_sec} (`streamapp.patterns`)
+    pattern_signals: list = []
 
 
 class LineCandidate(StreamRecord):
@@ -301,15 +304,16 @@ class IssueEvents:
     -> ParsedEvents, in order): one message per partition per batch, not one per key. `sweep`
     carries the timer's decisions for the partition's issues (`actions` items are
     `[close|purge, key, version, reason]`): only stream iteration may change a table, so the
-    timer asks instead of acting. Other kinds carry their own dicts in `groups`.
+    timer asks instead of acting. `signals` carries the patterns agent's novelty and rate signals
+    (`groups`: key -> signal dicts) for the issues of those keys.
 
     On Kafka: JSON `{"kind", "key", "fields", "groups", "actions"}`, encoded once per record; for
     `lines`, each event is a row of its values in the order `fields` names (rows parse several
     times faster than objects, and a reader maps by name when its fields differ)."""
 
-    kind: str  # lines | sweep
+    kind: str  # lines | sweep | signals
     key: str
-    groups: dict[str, list] = field(default_factory=dict)  # for kind=lines: ParsedEvents
+    groups: dict[str, list] = field(default_factory=dict)  # kind=lines: ParsedEvents; kind=signals: dicts
     actions: list[list] = field(default_factory=list)  # for kind=sweep
 
     def line_ids(self) -> list[str]:
@@ -389,6 +393,18 @@ def line_position(offset: int, index: int) -> int:
     """Where a line sits in its `logs` partition: its record's offset and its index in the record
     as one number that grows with both (what the aggregator's replay check compares)."""
     return offset * LINES_PER_RECORD + index
+
+
+class PatternCounts(Record):
+    """A consumer batch's lines of one OS, for the patterns agent (keyed by OS): `rows` items are
+    `[template id, host, aggregation key, logs partition, offset]`, `templates` maps ids to texts,
+    `renamed` lists the miner's `[old id, new id]` (a template generalised or merged)."""
+
+    os: str
+    t: float
+    templates: dict = {}
+    rows: list = []
+    renamed: list = []
 
 
 class PrototypeCommand(Record):

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Literal
 
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from streamapp.auth import MIN_ADMIN_TOKEN_CHARS
 from streamapp.env_aliases import Translation, translate
 from streamapp.errors import ConfigError
 
@@ -57,6 +58,11 @@ class Settings(BaseSettings):
         SecretStr("postgresql://streamapp:streamapp@127.0.0.1:5432/streamapp"),
         description="PostgreSQL (data sources). A secret: it may carry a password.",
     )
+    secrets_key: SecretStr = Field(
+        SecretStr(""), description="Comma-separated Fernet keys, current first, sealing data sources' secrets in "
+        "PostgreSQL (`streamapp settings --new-secrets-key`; rotation: put a new key first, restart, drop the old "
+        "one later). Required to store secrets; the same for the API and the workers.",
+    )
     database_schema: str = Field(
         "public", pattern=r"^[a-z_][a-z0-9_]*$", description="PostgreSQL schema of the project's tables (isolation)."
     )
@@ -77,8 +83,14 @@ class Settings(BaseSettings):
     api_host: str = Field("127.0.0.1", description="Starlette API bind address.")
     api_port: int = Field(8080, ge=1, le=65535, description="Starlette API port.")
     admin_token: SecretStr = Field(
-        SecretStr(""), description="Bearer token for admin endpoints; empty = admin endpoints refuse all."
+        SecretStr(""), description="Bearer token for admin endpoints, 32 characters or more; empty = admin endpoints "
+        "refuse all."
     )
+    auth_max_failures: int = Field(
+        10, ge=1, description="Failed token attempts (admin API, console login, Telegraf) a client address may "
+        "make per AUTH_FAILURE_WINDOW_SEC before it is refused with 429 (even with the right token) until then.",
+    )
+    auth_failure_window_sec: float = Field(60.0, gt=0, description="The window of AUTH_MAX_FAILURES, seconds.")
     api_request_logs: bool = Field(True, description="Log one line per API request (id, method, path, status, time).")
 
     # --- stages (every one can be switched off; a disabled stage starts nothing) ----------------
@@ -95,6 +107,10 @@ class Settings(BaseSettings):
     enable_prototype_improver: bool = Field(True, description="Periodically rebuild prototypes from feedback.")
     enable_metrics_normalization: bool = Field(True, description="Route metric payloads to normalisers.")
     enable_otel_export: bool = Field(False, description="Export metrics over OTLP (toggle at runtime too).")
+    enable_patterns: bool = Field(
+        True, description="Count templates per OS and host over time (`GET /patterns`, the console's patterns) and "
+        "signal new templates and rate jumps on issues."
+    )
     enable_per_line_candidates: bool = Field(
         False, description="Also send every error-signal line straight to `issues_candidates`, each classified "
         "into an alert like a one-line issue (besides issue aggregation)."
@@ -229,6 +245,25 @@ class Settings(BaseSettings):
         1.0, gt=0, description="How often changed prototypes are written to `proto_<os>` (one batch per OS)."
     )
 
+    pattern_bucket_sec: float = Field(60.0, gt=0, description="Time bucket of template counts, seconds.")
+    pattern_buckets: int = Field(
+        60, ge=10, le=1440, description="Buckets of history kept per template and OS (a fifth of it per host)."
+    )
+    pattern_warmup_sec: float = Field(
+        3600.0, ge=0, description="No novelty or rate signal for an OS until this long after its first line..."
+    )
+    pattern_warmup_lines: int = Field(1000, ge=0, description="...and until it has had this many lines.")
+    pattern_rate_factor: float = Field(
+        5.0, gt=1, description="A template's bucket this many times its own mean per bucket is a rate signal..."
+    )
+    pattern_rate_min: int = Field(20, ge=1, description="...when it holds at least this many lines.")
+    pattern_max_templates: int = Field(
+        2000, ge=10, description="Templates kept per OS; the least recently seen are dropped (and counted)."
+    )
+    pattern_max_hosts: int = Field(
+        50, ge=1, description="Hosts kept per template; lines of further hosts count only OS-wide (and are counted)."
+    )
+
     alert_group_window_sec: float = Field(
         900.0, ge=0, description="Issues of one OS with the same failure type and template family, on any hosts, "
         "within this window from the first share one alert (which lists the hosts); 0 = an alert per issue."
@@ -295,6 +330,13 @@ class Settings(BaseSettings):
     )
     otel_service_name: str = Field("streamapp", description="`service.name` of the exported telemetry.")
 
+    @field_validator("admin_token")
+    @classmethod
+    def _long_admin_token(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value() and len(value.get_secret_value()) < MIN_ADMIN_TOKEN_CHARS:
+            raise ValueError(f"ADMIN_TOKEN needs {MIN_ADMIN_TOKEN_CHARS} characters or more (`openssl rand -hex 32`)")
+        return value
+
     @model_validator(mode="after")
     def _sasl_credentials(self) -> Settings:
         if self.kafka_security_protocol.startswith("SASL") and not (
@@ -303,6 +345,10 @@ class Settings(BaseSettings):
             raise ValueError(f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs KAFKA_SASL_USERNAME "
                              "and KAFKA_SASL_PASSWORD")
         return self
+
+    def secret_keys(self) -> tuple[str, ...]:
+        """SECRETS_KEY as its list of keys (empty when unset)."""
+        return tuple(k.strip() for k in self.secrets_key.get_secret_value().split(",") if k.strip())
 
     def filetail_dirs(self) -> tuple[Path, ...]:
         """FILETAIL_ALLOWED_DIRS, resolved."""

@@ -463,7 +463,7 @@ async def test_cooldown_survives_sigkill(
 ) -> None:
     rules = tmp_path / "worker.yml"
     rules.write_text(RULES[: RULES.index("  - id: grow")].replace("10m", "1h"))
-    token = "automation-admin"
+    token = "automation-admin-of-the-tests-0123456789"
     env = {
         **env, "ADMIN_TOKEN": token, "ENABLE_AUTOMATIONS": "true", "AUTOMATIONS_PATH": str(rules),
         "AWX_URL": fresh.awx.url, "AWX_TOKEN": fresh.awx.token, "AUTOMATION_FOLLOW_INTERVAL_SEC": "0.5",

@@ -24,7 +24,7 @@ from tests.support.api import api_client
 from tests.support.streams import eventually
 
 pytestmark = pytest.mark.integration
-TOKEN = "sources-admin-token"
+TOKEN = "sources-admin-token-of-the-tests-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 

@@ -17,8 +17,11 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from connectors.kafka_admin import client_options
 from streamapp.processes import free_port
+from streamapp.sealing import new_key
 from streamapp.settings import Settings, settings_for_env
 from tests.conftest import REPO
+
+SECRETS_KEY = new_key()  # seals the sources' secrets the tests store
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +46,7 @@ def env(services: None, tmp_path: Path) -> dict[str, str]:
         "BRIDGE_CLAIM_IDLE_MS": "1500",
         "BRIDGE_TRIM_INTERVAL_SEC": "1",
         "FILETAIL_ALLOWED_DIRS": str(tmp_path),  # the test's own files
+        "SECRETS_KEY": SECRETS_KEY,
     }
 
 

@@ -29,6 +29,7 @@ class Sink:
 class Sinks:
     def __init__(self) -> None:
         self.issue_events, self.deadletter, self.metrics, self.line_candidates = Sink(), Sink(), Sink(), Sink()
+        self.pattern_counts = Sink()
 
 
 def make(tmp_path: Path, **overrides) -> tuple[LineConsumer, Sinks]:
