@@ -20,7 +20,7 @@ from streamapp.mining import state
 from streamapp.mining.groups import Groups
 from streamapp.mining.inputs import clean
 from streamapp.mining.masking import WILDCARD, Masker
-from streamapp.mining.refine import Template, token_key
+from streamapp.mining.refine import Template, evidence, token_key
 from streamapp.mining.results import MineResult, TemplateChange, TemplateInfo
 from streamapp.mining.units import ALL, COARSE, SUB, Unit
 
@@ -85,7 +85,10 @@ class TemplateMiner:
                 return self._learn(message, shape)
             self._remember(self._lines, message, seen)
         signature, unit, key, _ = seen
-        unit.patterns[signature].count += 1
+        pattern = unit.patterns[signature]
+        pattern.count += 1
+        if evidence(pattern.count) != evidence(pattern.count - 1):
+            return self._reconsider(unit, signature, message)
         return self._answer(unit, key, message)
 
     def add_many(self, messages: Iterable[str]) -> list[MineResult]:
@@ -161,6 +164,13 @@ class TemplateMiner:
         self._remember(self._shapes, shape, seen)
         self._remember(self._lines, message, seen)
         return self._answer(unit, key, message, changes)
+
+    def _reconsider(self, unit: Unit, signature: Template, message: str) -> MineResult:
+        """A line whose pattern's count crossed an evidence step: the split may change."""
+        old_key = unit.key(signature)
+        flags = unit.reconsider()
+        changes = self._replace(unit, flags, old_key, len(unit.log_template_tokens)) if flags else ()
+        return self._answer(unit, unit.key(signature), message, changes)
 
     def _create(self, shape: Template) -> Unit:
         tree = self._tree

@@ -10,8 +10,10 @@ patterns into sub-templates: `VM Started` and `VM Stopped` are two templates, ho
 
 from __future__ import annotations
 
+from functools import partial
+
 from streamapp.mining.masking import WILDCARD
-from streamapp.mining.refine import SPLIT_MAX, Template, generalise, splittable, token_key
+from streamapp.mining.refine import SPLIT_MAX, Template, evidence, generalise, splittable, token_key
 
 # Patterns kept per unit; past this the signature position with the most keys is dropped.
 MAX_PATTERNS = 256
@@ -20,6 +22,7 @@ MAX_PATTERNS = 256
 SUB = 1  # the sub-template of the line was re-derived
 ALL = 2  # patterns or split positions changed: every sub-template was re-derived
 COARSE = 4  # what drain matches against changed
+EVIDENCE = 8  # a pattern's count crossed an evidence step (`refine.evidence`)
 
 
 class Pattern:
@@ -90,14 +93,16 @@ class Unit:
         pattern = self.patterns.get(signature)
         if pattern is None:
             self.patterns[signature] = Pattern(shape, n)
-            flags |= SUB
+            flags |= SUB | EVIDENCE
         else:
+            if evidence(pattern.count + n) != evidence(pattern.count):
+                flags |= EVIDENCE
             pattern.count += n
             merged = generalise((pattern.template, shape))
             if merged != pattern.template:
                 pattern.template = merged
                 flags |= SUB
-        split = self._split_positions() if flags & (ALL | COARSE) else old_split
+        split = self._split_positions() if flags & (ALL | COARSE | EVIDENCE) else old_split
         if split != old_split or resigned is not None:
             if resigned is None:
                 resigned = [(tuple([sig[j] for j in old_split]), sig) for sig in self.patterns]
@@ -170,15 +175,42 @@ class Unit:
 
     def _split_positions(self) -> tuple[int, ...]:
         coarse = self.log_template_tokens
+        last = len(coarse) - 1
         out = []
         for j, i in enumerate(self.signed):
             keys = self.keys[i]
-            if keys is not None and splittable(keys, coarse[i - 1] if i else ""):
+            if keys is not None and splittable(
+                keys, coarse[i - 1] if i else "", coarse[i + 1] if i < last else "", partial(self._counts, j)
+            ):
                 out.append(j)
         return tuple(out)
+
+    def _counts(self, j: int) -> dict[str, int]:
+        """The evidence for each value at signature index `j`: its patterns' weighed counts."""
+        counts: dict[str, int] = {}
+        for sig, pattern in self.patterns.items():
+            counts[sig[j]] = counts.get(sig[j], 0) + evidence(pattern.count)
+        return counts
+
+    def reconsider(self) -> int:
+        """Re-decide the split positions after a pattern's count crossed an evidence step;
+        returns ALL (with `moves`) if they changed, else 0."""
+        old_split, split = self.split, self._split_positions()
+        if split == old_split:
+            return 0
+        self.moves = {(tuple([sig[j] for j in old_split]), tuple([sig[j] for j in split])) for sig in self.patterns}
+        self.split = split
+        self._rebuild_subs()
+        return ALL
 
     def _derive_match(self) -> None:
         self.words = tuple(
             next(iter(k)) if k is not None and len(k) == 1 and WILDCARD not in k else None for k in self.keys
         )
-        self.wilds = tuple([WILDCARD if t == WILDCARD else None for t in self.log_template_tokens])
+        # Positions whose value is masked, or id-shaped (keyed `<*>`), are left out of the share.
+        self.wilds = tuple(
+            [
+                WILDCARD if t == WILDCARD or (k is not None and WILDCARD in k) else None
+                for t, k in zip(self.log_template_tokens, self.keys, strict=True)
+            ]
+        )
