@@ -22,8 +22,6 @@ from streamapp.mining.masking import WILDCARD
 
 Template = tuple[str, ...]
 
-# A position is split when it takes at most this many distinct word-like values.
-SPLIT_MAX = 8
 # From this many distinct values on (from two after a place word), a position splits only when
 # few of its lines bring a value seen once: fewer than this share of them.
 SPLIT_OPEN = 3
@@ -48,19 +46,20 @@ _NAMING_NOUNS = frozenset(
         *("file", "filename", "directory", "dir", "path", "table", "database", "db", "bucket", "variable"),
     )
 )
-_NAMING_WORDS = frozenset((*_NAMING_NOUNS, "for", "by"))
+_NAMING_WORDS = frozenset((*_NAMING_NOUNS, "for", "by", "from"))
 # After these words comes a place or a name as often as a verb or a state (`to alice`, `to spawn`,
 # `from RUNNING`, `on en0`): the value splits only on evidence that it is a word of the program's
 # vocabulary: every value seen more than once, or symbols written in capitals (enum names).
-_PLACE_WORDS = frozenset(("to", "from", "on", "at", "in", "as", "via", "into", "name", "named", "client", "server"))
+_PLACE_WORDS = frozenset(("to", "on", "at", "in", "as", "via", "into", "name", "named", "client", "server"))
 # Units right after a value belong to it (`12 bytes (1.2 KB) sent`).
 _LONG_UNITS = ("kib", "mib", "gib", "byte", "bytes", "secs", "second", "seconds", "mins", "minutes", "hours")
 _UNIT_WORDS = frozenset((*_SHORT_UNITS, *_LONG_UNITS, "h", "days"))
 _LETTER = re.compile(r"[A-Za-z]")
-# Letters and digits mixed the way generated ids are (`59U8898`, `a1b2`, `tc23407`), unlike names
-# with a number (`eth0`, `HttpServer2`, `IPv6`): a digit before a letter, letters on both sides of
-# digits, a long number glued to letters, or a decimal number (a version, a size: `TLSv1.2`).
-_ID_SHAPE = re.compile(r"\d[A-Za-z]|[A-Za-z]\d+[A-Za-z]|\d{4}|\d\.\d")
+# Letters and digits mixed the way generated ids are (`59U8898`, `a1b2`, `tc23407`, `core.2275`),
+# unlike names with a number (`eth0`, `HttpServer2`, `IPv6`) or message codes (`AH01630`): a digit
+# before a letter, letters on both sides of digits, a long number after a lower-case letter or a
+# separator, or a decimal number (a version, a size: `TLSv1.2`).
+_ID_SHAPE = re.compile(r"\d[A-Za-z]|[A-Za-z]\d+[A-Za-z]|[a-z._-]\d{4}|\d\.\d")
 # `com.apple.foo`, `a.b`: dotted identifiers name things (packages, hosts, keys); they are values.
 _DOTTED = re.compile(r"\w\.[A-Za-z_]")
 _PUNCT = ".,;:()[]{}'\"<>!?*"
@@ -121,11 +120,12 @@ def _symbol(token: str) -> bool:
 def splittable(keys: Collection[str], previous: str, following: str, counts: Callable[[], Mapping[str, int]]) -> bool:
     """Do these values at one position make distinct templates, rather than one variable?
 
-    A few word-like values, in a place where words are expected, that do not keep coming.
+    A few word-like values (a unit keeps them while they are few: `Tuning.split_max`), in a place
+    where words are expected, that do not keep coming.
     `previous` and `following` are the neighbouring tokens; `counts` gives each value's evidence
     (its lines, see `evidence`), asked for only when the decision depends on it.
     """
-    if not 1 < len(keys) <= SPLIT_MAX or not all(map(_wordlike, keys)):
+    if len(keys) < 2 or not all(map(_wordlike, keys)):
         return False
     # Values that are all booleans, calendar names or units are values whatever their number.
     if all(v.replace(WILDCARD, "").strip(_PUNCT).lower() in _VALUE_WORDS for v in keys):

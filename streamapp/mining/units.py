@@ -13,7 +13,8 @@ from __future__ import annotations
 from functools import partial
 
 from streamapp.mining.masking import WILDCARD
-from streamapp.mining.refine import SPLIT_MAX, Template, evidence, generalise, splittable, token_key
+from streamapp.mining.refine import Template, evidence, generalise, splittable, token_key
+from streamapp.mining.tuning import DEFAULT, Tuning
 
 # Patterns kept per unit; past this the signature position with the most keys is dropped.
 MAX_PATTERNS = 256
@@ -48,14 +49,16 @@ class Unit:
         "signed",
         "split",
         "subs",
+        "tuning",
         "wilds",
         "words",
     )
 
-    def __init__(self, tokens: Template, cluster_id: int) -> None:
+    def __init__(self, tokens: Template, cluster_id: int, tuning: Tuning = DEFAULT) -> None:
         self.cluster_id = cluster_id
+        self.tuning = tuning
         self.log_template_tokens = tokens
-        # Per position, the distinct keys of its values; None once there are more than SPLIT_MAX.
+        # Per position, the distinct keys of its values; None once there are more than split_max.
         self.keys: list[set[str] | None] = [{token_key(t)} for t in tokens]
         self.dropped: set[int] = set()  # positions left out of signatures to bound the patterns
         self.signed: tuple[int, ...] = tuple(range(len(tokens)))  # positions in the signature
@@ -144,7 +147,7 @@ class Unit:
             if key not in keys:
                 keys.add(key)
                 flags |= COARSE
-                if len(keys) > SPLIT_MAX:
+                if len(keys) > self.tuning.split_max:
                     self.keys[i] = None
                     flags |= ALL
         if flags & COARSE:
