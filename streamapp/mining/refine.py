@@ -55,6 +55,9 @@ _PLACE_WORDS = frozenset(("to", "on", "at", "in", "as", "via", "into", "name", "
 _LONG_UNITS = ("kib", "mib", "gib", "byte", "bytes", "secs", "second", "seconds", "mins", "minutes", "hours")
 _UNIT_WORDS = frozenset((*_SHORT_UNITS, *_LONG_UNITS, "h", "days"))
 _LETTER = re.compile(r"[A-Za-z]")
+_WORD_CHARS = re.compile(r"\w+")
+# The qualifier of a qualified constant: dotted identifiers (`android.intent.action`, `Level`).
+_QUALIFIER = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 # Letters and digits mixed the way generated ids are (`59U8898`, `a1b2`, `tc23407`, `core.2275`),
 # unlike names with a number (`eth0`, `HttpServer2`, `IPv6`) or message codes (`AH01630`): a digit
 # before a letter, letters on both sides of digits, a long number after a lower-case letter or a
@@ -81,7 +84,9 @@ def token_key(token: str) -> str:
     """
     m = _KEY.match(token)
     if m is not None:
-        return m.group()
+        # `action:android.intent.action.SCREEN_ON`: a field holding a qualified constant names a
+        # constant of the program, not data: the whole token is the key.
+        return token if "." in token and symbol(token) else m.group()
     # An id-shaped token (`59U8898`, `tc23407`) is a value wherever it stands: lines meet whatever
     # their ids, as they do when a mask took the id.
     return WILDCARD if _ID_SHAPE.search(token) is not None else token
@@ -101,8 +106,8 @@ def shell(token: str) -> str:
 
 
 def constlike(token: str) -> bool:
-    """Does `token` read as template text (a word), rather than a value?"""
-    return _wordlike(token) and token.replace(WILDCARD, "").strip(_PUNCT).lower() not in _VALUE_WORDS
+    """Does `token` read as template text (a word or a symbol), rather than a value?"""
+    return (_wordlike(token) or symbol(token)) and token.replace(WILDCARD, "").strip(_PUNCT).lower() not in _VALUE_WORDS
 
 
 def _wordlike(token: str) -> bool:
@@ -111,10 +116,18 @@ def _wordlike(token: str) -> bool:
     return _LETTER.search(core) is not None and _DOTTED.search(core) is None and _ID_SHAPE.search(core) is None
 
 
-def _symbol(token: str) -> bool:
-    """An enum-style symbol: capitals (and digits, `_`, `-`) only, `RUNNING`, `FAIL_TASK_CLEANUP`."""
-    core = token.strip(_PUNCT)
-    return len(core) > 1 and core.isupper() and core.replace("_", "").replace("-", "").isalnum()
+def symbol(token: str) -> bool:
+    """An enum-style symbol: capitals (with `_` or `-`) only, `RUNNING`, `FAIL_TASK_CLEANUP`, also
+    qualified (`android.intent.action.SCREEN_ON`) or held by a field (`action:Intent.SCREEN_ON`);
+    not a numbered thing (`CPU1`)."""
+    m = _KEY.match(token)
+    core = token[m.end() :] if m is not None else token
+    core = core.strip(_PUNCT)
+    if "." in core:
+        qualifier, core = core.rsplit(".", 1)
+        if _QUALIFIER.fullmatch(qualifier) is None:
+            return False
+    return len(core) > 1 and core.isupper() and core.replace("_", "").replace("-", "").isalpha()
 
 
 def splittable(keys: Collection[str], previous: str, following: str, counts: Callable[[], Mapping[str, int]]) -> bool:
@@ -125,18 +138,23 @@ def splittable(keys: Collection[str], previous: str, following: str, counts: Cal
     `previous` and `following` are the neighbouring tokens; `counts` gives each value's evidence
     (its lines, see `evidence`), asked for only when the decision depends on it.
     """
-    if len(keys) < 2 or not all(map(_wordlike, keys)):
+    if len(keys) < 2 or not all(_wordlike(v) or symbol(v) for v in keys):
         return False
     # Values that are all booleans, calendar names or units are values whatever their number.
     if all(v.replace(WILDCARD, "").strip(_PUNCT).lower() in _VALUE_WORDS for v in keys):
         return False
+    # Enum-style symbols (`RUNNING`, `FAILED`, `action:Intent.SCREEN_ON`) are the program's own
+    # words, wherever they stand.
+    if all(map(symbol, keys)):
+        return True
     # `key=a` / `key=b`: the same key with different values is one template.
     prefix = os.path.commonprefix(list(keys))
     if "=" in prefix or ":" in prefix:
         return False
-    # Fields and calls (`(uid=`, `LOGIN(`) are told apart by their keys, whatever precedes them;
-    # enum-style symbols (`RUNNING`, `FAILED`) are the program's own words.
-    if any("(" in v or "=" in v for v in keys) or all(map(_symbol, keys)):
+    # Fields and calls built differently (`(uid=<*>)`, `LOGIN(`) are told apart by their shape,
+    # whatever precedes them.
+    shapes = {_WORD_CHARS.sub("", v) for v in keys}
+    if len(shapes) > 1 and any("(" in x or "=" in x for x in shapes):
         return True
     context = previous.strip(_PUNCT).lower()
     # `for invalid user x`: the name comes after the naming noun, not after the preposition.

@@ -13,9 +13,13 @@ from __future__ import annotations
 from functools import partial
 
 from streamapp.mining.masking import WILDCARD
-from streamapp.mining.refine import Template, evidence, generalise, splittable, token_key
+from streamapp.mining.refine import Template, evidence, generalise, splittable, symbol, token_key
 from streamapp.mining.tuning import DEFAULT, Tuning
 
+# Enum-style symbols (`RUNNING`, `DHCPACK`, `ESTABLISHED`) are kept as distinct values up to this
+# many, whatever `Tuning.split_max` says: a state machine or a protocol has a dozen states or
+# commands (TCP has eleven), and their number says nothing about being a variable.
+SYMBOLS_MAX = 16
 # Patterns kept per unit; past this the signature position with the most keys is dropped.
 MAX_PATTERNS = 256
 
@@ -147,7 +151,7 @@ class Unit:
             if key not in keys:
                 keys.add(key)
                 flags |= COARSE
-                if len(keys) > self.tuning.split_max:
+                if len(keys) > self.tuning.split_max and (len(keys) > SYMBOLS_MAX or not all(map(symbol, keys))):
                     self.keys[i] = None
                     flags |= ALL
         if flags & COARSE:
