@@ -20,7 +20,7 @@ from streamapp.mining import state
 from streamapp.mining.groups import Groups
 from streamapp.mining.inputs import clean
 from streamapp.mining.masking import WILDCARD, Masker
-from streamapp.mining.refine import Template, evidence, token_key
+from streamapp.mining.refine import EVIDENCE_CAP, Template, token_key
 from streamapp.mining.results import MineResult, TemplateChange, TemplateInfo
 from streamapp.mining.tuning import DEFAULT, Tuning
 from streamapp.mining.units import ALL, COARSE, SUB, Unit
@@ -87,8 +87,8 @@ class TemplateMiner:
             self._remember(self._lines, message, seen)
         signature, unit, key, _ = seen
         pattern = unit.patterns[signature]
-        pattern.count += 1
-        if evidence(pattern.count) != evidence(pattern.count - 1):
+        pattern.count = count = pattern.count + 1
+        if count <= EVIDENCE_CAP and not count & (count - 1):  # a power of two: an evidence step
             return self._reconsider(unit, signature, message)
         return self._answer(unit, key, message)
 

@@ -110,12 +110,14 @@ def constlike(token: str) -> bool:
     return (_wordlike(token) or symbol(token)) and token.replace(WILDCARD, "").strip(_PUNCT).lower() not in _VALUE_WORDS
 
 
+@lru_cache(maxsize=1 << 16)
 def _wordlike(token: str) -> bool:
     """A token that could be template text: letters, not a dotted name nor an id-shaped mix."""
     core = token.replace(WILDCARD, "").strip(_PUNCT)
     return _LETTER.search(core) is not None and _DOTTED.search(core) is None and _ID_SHAPE.search(core) is None
 
 
+@lru_cache(maxsize=1 << 16)
 def symbol(token: str) -> bool:
     """An enum-style symbol: capitals (with `_` or `-`) only, `RUNNING`, `FAIL_TASK_CLEANUP`, also
     qualified (`android.intent.action.SCREEN_ON`) or held by a field (`action:Intent.SCREEN_ON`);

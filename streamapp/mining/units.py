@@ -45,6 +45,7 @@ class Unit:
 
     __slots__ = (
         "cluster_id",
+        "counted",
         "dropped",
         "keys",
         "log_template_tokens",
@@ -68,6 +69,7 @@ class Unit:
         self.signed: tuple[int, ...] = tuple(range(len(tokens)))  # positions in the signature
         self.patterns: dict[Template, Pattern] = {}
         self.split: tuple[int, ...] = ()  # indexes into the signature
+        self.counted = False  # whether the split depends on counts (then evidence steps matter)
         self.subs: dict[Template, Template] = {}
         # (old key, new key) of every pattern, after an absorb that re-derived everything.
         self.moves: set[tuple[Template, Template]] = set()
@@ -109,7 +111,10 @@ class Unit:
             if merged != pattern.template:
                 pattern.template = merged
                 flags |= SUB
-        split = self._split_positions() if flags & (ALL | COARSE | EVIDENCE) else old_split
+        if flags & (ALL | COARSE) or (flags & EVIDENCE and self.counted):
+            split = self._split_positions()
+        else:
+            split = old_split
         if split != old_split or resigned is not None:
             if resigned is None:
                 resigned = [(tuple([sig[j] for j in old_split]), sig) for sig in self.patterns]
@@ -181,12 +186,13 @@ class Unit:
         return resigned
 
     def _split_positions(self) -> tuple[int, ...]:
+        self.counted = False
         coarse = self.log_template_tokens
         last = len(coarse) - 1
         out = []
         for j, i in enumerate(self.signed):
             keys = self.keys[i]
-            if keys is not None and splittable(
+            if keys is not None and len(keys) > 1 and splittable(
                 keys, coarse[i - 1] if i else "", coarse[i + 1] if i < last else "", partial(self._counts, j)
             ):
                 out.append(j)
@@ -194,6 +200,7 @@ class Unit:
 
     def _counts(self, j: int) -> dict[str, int]:
         """The evidence for each value at signature index `j`: its patterns' weighed counts."""
+        self.counted = True
         counts: dict[str, int] = {}
         for sig, pattern in self.patterns.items():
             counts[sig[j]] = counts.get(sig[j], 0) + evidence(pattern.count)
@@ -202,6 +209,8 @@ class Unit:
     def reconsider(self) -> int:
         """Re-decide the split positions after a pattern's count crossed an evidence step;
         returns ALL (with `moves`) if they changed, else 0."""
+        if not self.counted:
+            return 0
         old_split, split = self.split, self._split_positions()
         if split == old_split:
             return 0
