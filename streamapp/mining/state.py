@@ -17,7 +17,11 @@ from streamapp.mining.tuning import Tuning
 from streamapp.mining.units import Pattern, Unit
 
 FORMAT = "streamapp-template-miner"
-VERSION = 1
+# 2: a unit keeps distinct values per position under `Tuning.split_max` (6, enum symbols up to
+# `units.SYMBOLS_MAX`), and its split depends on its pattern counts. A version 1 state (values kept
+# up to 8) is refused: the miner starts fresh, and as ids are content hashes, known templates keep
+# their ids.
+VERSION = 2
 MAX_TREE_DEPTH = 16  # drain3's tree is a few levels deep; anything deeper is not ours
 
 

@@ -111,10 +111,8 @@ class Unit:
             if merged != pattern.template:
                 pattern.template = merged
                 flags |= SUB
-        if flags & (ALL | COARSE) or (flags & EVIDENCE and self.counted):
-            split = self._split_positions()
-        else:
-            split = old_split
+        recount = flags & (ALL | COARSE) or (flags & EVIDENCE and self.counted)
+        split = self._split_positions() if recount else old_split
         if split != old_split or resigned is not None:
             if resigned is None:
                 resigned = [(tuple([sig[j] for j in old_split]), sig) for sig in self.patterns]
