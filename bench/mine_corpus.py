@@ -272,6 +272,62 @@ SYSTEMS: dict[str, list[tuple[float, str]]] = {
 }
 # fmt: on
 
+# Systems written after the miner's rules were, and scored once as they were written: nothing in
+# the miner was changed for them (bench/mine_accuracy.py reports them apart).
+# fmt: off
+LATER: dict[str, list[tuple[float, str]]] = {
+    "systemd": [
+        (20, "Started Session {num} of user {user}."),
+        (10, "Removed slice User Slice of UID {uid}."),
+        (10, "Created slice User Slice of UID {uid}."),
+        (6, "{svc}.service: Main process exited, code=exited, status={num}/FAILURE"),
+        (6, "{svc}.service: Failed with result 'exit-code'."),
+        (4, "{svc}.service: Scheduled restart job, restart counter is at {num}."),
+        (4, "{svc}.service: Succeeded."),
+        (3, "{svc}.service: Consumed {float}s CPU time."),
+        (3, "Stopped {Daily apt upgrade and clean activities|Message of the Day|Rotate log files}."),
+        (3, "Starting {Daily apt upgrade and clean activities|Message of the Day|Rotate log files}..."),
+        (2, "Reloading."),
+        (2, "Startup finished in {float}s (kernel) + {float}s (userspace) = {float}s."),
+        (2, "New session {num} of user {user}."),
+        (2, "Session {num} logged out. Waiting for processes to exit."),
+        (1, "Received SIGHUP; reloading configuration."),
+    ],
+    "haproxy": [
+        (8, "Server {backend}/{server} is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: {num}ms. {num} active and 0 backup servers left. {num} sessions active, 0 requeued, 0 remaining in queue."),
+        (8, "Server {backend}/{server} is UP, reason: Layer7 check passed, code: 200, check duration: {num}ms. {num} active and 0 backup servers online. 0 sessions requeued, 0 total in queue."),
+        (3, "backend {backend} has no server available!"),
+        (2, "Proxy {backend} started."),
+        (2, "Stopping backend {backend} in {num} ms."),
+        (4, "Connect from {ip}:{port} to {ip}:{port} ({backend}/HTTP)"),
+        (2, "Health check for server {backend}/{server} failed, reason: Layer7 timeout, check duration: {num}ms, status: 0/2 DOWN."),
+        (1, "Loading success."),
+    ],
+    "fail2ban": [
+        (20, "NOTICE [{jail}] Ban {ip}"),
+        (15, "NOTICE [{jail}] Unban {ip}"),
+        (25, "INFO [{jail}] Found {ip} - {date} {clock}"),
+        (3, "NOTICE [{jail}] Restore Ban {ip}"),
+        (2, "INFO Jail '{jail}' started"),
+        (2, "INFO Jail '{jail}' stopped"),
+        (2, "NOTICE [{jail}] {ip} already banned"),
+        (1, "INFO Exiting Fail2ban"),
+    ],
+    "kafka": [
+        (10, "[Log partition={topic}-{num}, dir={path}] Rolled new log segment at offset {num} in {num} ms."),
+        (8, "[Log partition={topic}-{num}, dir={path}] Deleting segment files LogSegment(baseOffset={num}, size={num}, lastModifiedTime={num}, largestRecordTimestamp=Some({num}))"),
+        (6, "[GroupCoordinator {num}]: Preparing to rebalance group {group} in state PreparingRebalance with old generation {num} (__consumer_offsets-{num}) (reason: Adding new member {member} with group instance id None)"),
+        (6, "[GroupCoordinator {num}]: Stabilized group {group} generation {num} (__consumer_offsets-{num}) with {num} members"),
+        (4, "[GroupCoordinator {num}]: Member {member} in group {group} has failed, removing it from the group"),
+        (4, "[Partition {topic}-{num} broker={num}] Shrinking ISR from {num},{num},{num} to {num},{num}. Leader: (highWatermark: {num}, endOffset: {num}). Out of sync replicas: (brokerId: {num}, endOffset: {num})."),
+        (3, "[Partition {topic}-{num} broker={num}] Expanding ISR from {num},{num} to {num},{num},{num}"),
+        (2, "[Controller id={num}] Processing automatic preferred replica leader election"),
+        (2, "[KafkaServer id={num}] started"),
+    ],
+}
+# fmt: on
+
+
 # fmt: off
 _NAMES = [
     "root", "admin", "test", "user", "guest", "oracle", "postgres", "mysql", "ubuntu", "pi", "git", "ftp",
@@ -313,6 +369,9 @@ class _Values:
         self.words = list(_WORDS)
         rnd.shuffle(self.words)
         self.hosts: list[str] = []
+        self.services = ["nginx", "postgresql", "docker", "ssh", "cron", "apt-daily", "logrotate", "certbot"]
+        self.topics = ["orders", "payments", "audit-log", "clicks", "inventory"]
+        self.groups: list[str] = []
 
     def __call__(self, kind: str) -> str:
         r = self.rnd
@@ -413,6 +472,20 @@ class _Values:
             return r.choice(("TLSv1.2", "TLSv1.3"))
         if kind == "cipher":
             return r.choice(("ECDHE-RSA-AES256-GCM-SHA384", "TLS_AES_256_GCM_SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305"))
+        if kind == "svc":
+            return _zipf(r, self.services, lambda x: f"{_letters(x, 4, 9)}", 0.02)
+        if kind == "jail":
+            return r.choice(("sshd", "sshd", "sshd", "nginx-http-auth", "postfix-sasl", "recidive"))
+        if kind == "backend":
+            return r.choice(("web_back", "api_back", "static_back"))
+        if kind == "server":
+            return f"{r.choice(('web', 'api', 'app'))}{r.randint(1, 6):02d}"
+        if kind == "topic":
+            return _zipf(r, self.topics, lambda x: _letters(x, 4, 10), 0.02)
+        if kind == "group":
+            return _zipf(r, self.groups, lambda x: f"{_letters(x, 4, 8)}-consumers", 0.05)
+        if kind == "member":
+            return f"consumer-{r.randint(1, 9)}-{self('uuid')}"
         if kind == "qid":
             return "".join(r.choice("0123456789ABCDEF") for _ in range(10))
         raise KeyError(kind)
@@ -433,7 +506,8 @@ def generate(system: str, n: int, seed: int = 1) -> tuple[list[str], list[str]]:
     """`n` messages of a system and the truth template of each."""
     rnd = random.Random(f"{system}/{seed}")
     values = _Values(rnd)
-    forms = [(w / len(alts), t) for w, tpl in SYSTEMS[system] for alts in [_expand(tpl)] for t in alts]
+    templates = SYSTEMS[system] if system in SYSTEMS else LATER[system]
+    forms = [(w / len(alts), t) for w, tpl in templates for alts in [_expand(tpl)] for t in alts]
     weights = [w for w, _ in forms]
     messages, truth = [], []
     for _, form in rnd.choices(forms, weights, k=n):
