@@ -1,4 +1,6 @@
 # The two commands of the README are `make demo` and `make test`; the rest are their parts.
+# Both go through `scripts/services up`, which installs what the machine lacks (Debian packages, the
+# Python environment) before it starts the services; `make test` also asks for the test-only tools.
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
@@ -15,16 +17,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $@
 
-services: install
-	scripts/services up
+services:
+	scripts/services up $(SERVICES_ARGS)
 
 status:
 	scripts/services status
 
-test: install services lint
+test: SERVICES_ARGS := --test
+test: services lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-demo: install services
+demo: services
 	$(BIN)/streamapp demo $(DEMO_ARGS)
 
 down:

@@ -21,11 +21,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import faust
 import httpx
 from redis.exceptions import RedisError
 
-from agents.guard import park
+from agents.guard import guarded_agent, guarded_timer
 from connectors.automation import Follower, Providers
 from connectors.redis_streams import StreamWriter
 from connectors.toggles import Toggles
@@ -35,6 +34,7 @@ from streamapp.automations.decide import Claim, check, mode_for
 from streamapp.automations.parse import load_rules
 from streamapp.automations.records import AutomationEvent, AutomationTask
 from streamapp.automations.rules import AutomationRule, RuleBook, UnsafeValue, correlation_id
+from streamapp.automations.signing import sign, signed
 from streamapp.clock import Clock
 from streamapp.deps import Deps
 from streamapp.errors import ConfigError, StreamAppError
@@ -114,23 +114,33 @@ class Automations:
         self.follower, self.flush = follower, flush
 
     def tasks(self, alert: Alert) -> list[AutomationTask]:
-        """Stage one: a task per rule matching the alert, keyed by its cooldown scope."""
-        book = self.rules.book
+        """Stage one: a task per rule matching the alert, keyed by its cooldown scope, signed."""
+        book, key = self.rules.book, self.config.automation_task_key.get_secret_value()
         return [
-            AutomationTask(id=f"{alert.id}|{rule.id}", rule_id=rule.id, scope_key=rule.scope_key(alert),
-                           alert=alert.asdict(), rules_version=book.version)
+            sign(AutomationTask(id=f"{alert.id}|{rule.id}", rule_id=rule.id, scope_key=rule.scope_key(alert),
+                                alert=alert.asdict(), rules_version=book.version), key)
             for rule in book.matching(alert)
         ]
 
     async def handle(self, task: AutomationTask) -> None:
-        """Stage two: decide, claim, act, record."""
+        """Stage two: authenticate, re-match, decide, claim, act, record."""
+        key = self.config.automation_task_key.get_secret_value()
+        if key and not signed(task, key):
+            log.warning("automations: task %s rejected: not signed by this deployment", task.id)
+            await self.events.record(self._event(task, None, "rejected", reason="invalid or missing signature"))
+            return
         alert = Alert(**task.alert)
         rule = self.rules.book.get(task.rule_id)
         if rule is None:
             await self.events.record(self._event(task, None, "skipped", reason="the rule was removed"))
             return
+        if not rule.match(alert) or rule.scope_key(alert) != task.scope_key:
+            reason = "the alert does not match the rule in force (re-checked before acting)"
+            await self.events.record(self._event(task, rule, "rejected", reason=reason))
+            return
         now = self.deps.clock.now()
-        mode, why = mode_for(self.config.enable_automations, rule.execute, await self.toggles.enabled("automations"))
+        mode, why = mode_for(self.config.enable_automations, rule.execute, await self.toggles.enabled("automations"),
+                             keyed=bool(key))
         stored = self.table.get(task.scope_key)
         held = Claim.from_dict(stored) if stored else None
         verdict = check(held, alert.id, mode, now)
@@ -214,24 +224,16 @@ def register(deps: Deps) -> Automations:
         flush=lambda: app.producer.flush(),
     )
 
-    @app.agent(deps.topics.alerts, name="automations")
-    async def route(stream: faust.StreamT) -> None:
-        async for alert in stream:
-            for task in automations.tasks(alert):
-                await tasks_topic.send(key=task.scope_key, value=task)
+    async def route(alert: Alert) -> None:
+        for task in automations.tasks(alert):
+            await tasks_topic.send(key=task.scope_key, value=task)
 
-    @app.agent(tasks_topic, name="automations.act")
-    async def act(stream: faust.StreamT) -> None:
-        async for task in stream:
-            try:
-                await automations.handle(task)
-            except Exception as exc:  # one bad task must not stop the stage: park it with the reason
-                log.exception("automations: task %s failed", task.id)
-                await park(deps, "automation_tasks", task.id, task.dumps(), exc)
-
-    @app.timer(interval=config.automations_reload_sec, name="automations.reload")
     async def reload() -> None:
         await asyncio.to_thread(automations.rules.check)
+
+    guarded_agent(deps, deps.topics.alerts, "automations", route)
+    guarded_agent(deps, tasks_topic, "automations.act", automations.handle)
+    guarded_timer(deps, config.automations_reload_sec, "automations.reload", reload)
 
     views_automations.register(app, s, table, automations.rules, deps.clock)
     return automations

@@ -10,15 +10,16 @@ from dataclasses import replace
 
 import numpy as np
 
-from agents.enricher import Retrieval
+from agents.enricher import Retrieval, raise_alert
 from agents.guard import guarded_agent
 from agents.verdicts import llm_verdict
-from streamapp import telemetry
+from connectors.alert_store import AlertGroups
 from streamapp.classify import OfflineClassifier
 from streamapp.classify.subjects import Neighbour
 from streamapp.deps import Deps
 from streamapp.enrichment import (
     cluster_alert,
+    cluster_occurrence,
     cluster_prompt,
     operator_override,
     worth_alerting,
@@ -35,6 +36,7 @@ class ClusterEnricher:
         self.deps = deps
         self.offline = OfflineClassifier(deps.rules)
         self.retrieval = Retrieval(deps)
+        self.groups = AlertGroups(deps.redis(), deps.settings)
 
     async def context(self, cc: ClusterCandidate) -> tuple[dict[str, str], list[Neighbour], list[str]]:
         """The cluster's templates, labelled prototypes near it (itself included: an operator's
@@ -44,7 +46,7 @@ class ClusterEnricher:
             store = await self.deps.vectors()
             stored = await store.get("templates", cc.os, ids=list(cc.template_ids))
             templates.update({t.id: t.document or "" for t in stored if t.document})
-            vecs = self.deps.template_vectors(templates)
+            vecs = await self.deps.template_vectors(templates)
             centroid = np.mean(np.stack(list(vecs.values())), axis=0)
             centroid = centroid / (np.linalg.norm(centroid) or 1.0)
             protos = [
@@ -70,10 +72,8 @@ class ClusterEnricher:
             ))
         if not worth_alerting(verdict):
             return None
-        alert = cluster_alert(cc, verdict, now)
-        await self.deps.topics.alerts.send(key=alert.id, value=alert)
-        telemetry.count("streamapp.alerts", type="cluster")
-        return alert
+        return await raise_alert(self.deps, self.groups, cluster_occurrence(cc, verdict, now),
+                                 cluster_alert(cc, verdict, now))
 
     async def classify(
         self, cc: ClusterCandidate, protos: list[Neighbour], related: list[str], templates: dict[str, str]

@@ -18,6 +18,7 @@ import logging
 import faust
 import numpy as np
 
+from agents.guard import guarded_agent, guarded_timer
 from streamapp.clustering import (
     ClusterPolicy,
     Prototype,
@@ -68,7 +69,7 @@ class Clusterer:
             return None
         issue = OpenIssue.from_dict(closed.issue)
         now = self.deps.clock.now()
-        vector = issue_vector(issue.template_counts, self.deps.template_vectors(issue.templates))
+        vector = issue_vector(issue.template_counts, await self.deps.template_vectors(issue.templates))
         index = self.centroids(issue.os)
         best, sim = nearest(vector, index)
         proto = self.table.get(best) if best is not None and sim >= self.policy.sim_threshold else None
@@ -157,19 +158,8 @@ def register(deps: Deps) -> Clusterer:
     table = deps.tables["prototypes"] = prototypes(deps.app, deps.settings)
     clusterer = Clusterer(deps, table)
 
-    @deps.app.agent(deps.topics.closed_issues, name="clustering")
-    async def cluster(stream):  # type: ignore[no-untyped-def]
-        async for closed in stream:
-            await clusterer.apply(closed)
-
+    guarded_agent(deps, deps.topics.closed_issues, "clustering", clusterer.apply)
     # Same key (OS) and partition count as closed_issues: the same worker owns both.
-    @deps.app.agent(deps.topics.prototype_commands, name="prototype_commands")
-    async def commands(stream):  # type: ignore[no-untyped-def]
-        async for cmd in stream:
-            await clusterer.command(cmd)
-
-    @deps.app.timer(interval=deps.settings.proto_mirror_sec, name="clustering.mirror")
-    async def mirror() -> None:
-        await clusterer.flush()
-
+    guarded_agent(deps, deps.topics.prototype_commands, "prototype_commands", clusterer.command)
+    guarded_timer(deps, deps.settings.proto_mirror_sec, "clustering.mirror", clusterer.flush)
     return clusterer

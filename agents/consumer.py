@@ -1,4 +1,5 @@
-"""Consumer agent: `logs` -> parsed, mined, embedded lines -> the aggregator (and metrics).
+"""Consumer agent: `logs` -> parsed, mined, embedded lines -> the aggregator (and metrics, and
+the template counts of the patterns agent).
 
 Per batch (stream.take): parse and mine every line (pure CPU), then one Chroma upsert of the
 lines into `logs_<os>` and of newly seen templates into `templates_<os>`, one query of `proto_<os>`
@@ -14,16 +15,20 @@ from collections import OrderedDict, defaultdict
 from pathlib import Path
 
 import numpy as np
+from faust.types import EventT
 from redis.exceptions import RedisError
 
+from agents.guard import guarded_batches, guarded_timer
 from connectors.kafka_admin import partition_for
 from streamapp import telemetry
+from streamapp.continuation import Headlines
 from streamapp.deps import Deps
 from streamapp.errors import StreamAppError
-from streamapp.issues import partition_key
+from streamapp.issues import line_hints, log_item, partition_key
 from streamapp.lines import LineProcessor, Processed, dead_letter
 from streamapp.metrics import metric_payload, normalise
 from streamapp.mining import InvalidState, TemplateMiner
+from streamapp.patterns import pattern_counts
 from streamapp.records import IssueEvents, LineCandidate, LogLine, Metric, ParsedEvent
 from streamapp.sampling import IndexSampler
 from streamapp.sources import SourceProfiles
@@ -37,13 +42,16 @@ class LineConsumer:
     def __init__(self, deps: Deps) -> None:
         s = deps.settings
         self.deps = deps
-        self.processor = LineProcessor(SourceProfiles(s.source_formats), deps.rules)
+        self.processor = LineProcessor(
+            SourceProfiles(s.source_formats), deps.rules, headlines=Headlines(s.issue_continuation_gap_sec)
+        )
         self.key_fields = tuple(f.strip() for f in s.issue_key_fields.split(",") if f.strip())
         self.snapshot_dir = Path(s.data_dir) / "miners"
         self._indexed_templates: set[str] = set()
         self.sampler = IndexSampler(window_sec=s.index_window_sec, per_window=s.index_per_window)
         self.seen = RecentIds()
         self.vector_errors = 0
+        self._formats_read_at = float("-inf")
         self.load_snapshots()
 
     # ------------------------------------------------------------------------------ persistence
@@ -73,6 +81,8 @@ class LineConsumer:
         metrics: list[Metric] = []
         logs: list[LogLine] = []
         dead = []
+        if any(x.source_id and x.source_id not in self.processor.profiles.by_id for x in lines):
+            await self.refresh_formats(min_age_sec=1.0)  # a new source's format, published with its lines
         for line in self.seen.fresh(lines):
             try:
                 payload = metric_payload(line.line) if s.enable_metrics_normalization else None
@@ -101,6 +111,9 @@ class LineConsumer:
                 key=f"lines:{part}", value=IssueEvents(kind="lines", key=f"lines:{part}", groups=dict(groups)),
                 partition=part,
             )
+        if s.enable_patterns:  # after the lines: a signal then finds the issue they opened
+            for counts in pattern_counts(processed.events, self.key_fields, processed.changes, now):
+                await topics.pattern_counts.send(key=counts.os, value=counts)
         telemetry.count("streamapp.lines.in", len(lines))
         telemetry.count("streamapp.deadletters", len(processed.dead), stage="consumer")
         for dl in processed.dead:
@@ -109,9 +122,23 @@ class LineConsumer:
             await topics.metrics.send(key=m.id, value=m)
         if s.enable_per_line_candidates:
             for ev in processed.events:
-                if Severity(ev.severity).rank >= Severity.ERROR.rank:
+                if Severity(ev.severity).rank >= Severity.ERROR.rank and not ev.headline:  # context stays in its event
                     await topics.line_candidates.send(key=ev.id, value=line_candidate(ev))
         return processed
+
+    async def refresh_formats(self, min_age_sec: float = 0.0) -> None:
+        """Data sources' formats as producers publish them (`sources:formats`), at most every
+        `min_age_sec` (a source without one must not cost a read per batch)."""
+        now = self.deps.clock.now()
+        if now - self._formats_read_at < min_age_sec:
+            return
+        self._formats_read_at = now
+        try:
+            raw = await self.deps.redis().hgetall(self.deps.settings.redis_key("sources:formats"))
+        except (RedisError, OSError) as exc:
+            log.warning("consumer: source formats not refreshed (%s)", exc)
+            return
+        self.processor.profiles.set_source_formats({k.decode(): v.decode() for k, v in raw.items()})
 
     async def index(self, events: list[ParsedEvent]) -> None:
         """Lines into `logs_<os>` (those the sampler keeps), new templates into `templates_<os>`,
@@ -133,7 +160,7 @@ class LineConsumer:
 
     async def _index_os(self, store, os_name: str, evs: list[ParsedEvent]) -> None:  # type: ignore[no-untyped-def]
         templates = {ev.template_id: ev.template for ev in evs}
-        vecs = self.deps.template_vectors(templates)
+        vecs = await self.deps.template_vectors(templates)
         await store.add_new(
             "logs", os_name, [ev.id for ev in evs], np.stack([vecs[ev.template_id] for ev in evs]),
             metadatas=[line_metadata(ev, partition_key(ev, self.key_fields)) for ev in evs],
@@ -193,34 +220,25 @@ def line_candidate(ev: ParsedEvent) -> LineCandidate:
         id=f"line:{ev.id}", os=ev.os, raw=ev.raw, templated=ev.template,
         rule_label=(top or {}).get("failure_type", "") or (top or {}).get("rule", ""),
         rule_score=(top or {}).get("score", 0.0), nearest_distance=ev.nearest_distance,
-        nearest_label=ev.nearest_label, template_id=ev.template_id,
+        nearest_label=ev.nearest_label, template_id=ev.template_id, host=ev.host, component=ev.component,
+        pid=ev.pid, severity=ev.severity, hints=line_hints(ev), item=log_item(ev),
     )
 
 
 def register(deps: Deps) -> LineConsumer:
-    """Add the consumer agent (and its miner-snapshot timer) to the app."""
-    app, s = deps.app, deps.settings
+    """Add the consumer agent (and its miner-snapshot and source-formats timers) to the app."""
+    s = deps.settings
     consumer = LineConsumer(deps)
 
-    @app.agent(deps.topics.logs, name="consumer")
-    async def consume(stream):  # type: ignore[no-untyped-def]
-        async for events in stream.take_events(s.consumer_batch_size, within=s.consumer_batch_within_sec):
-            await consumer.handle(
-                [e.value for e in events], [(e.message.partition, e.message.offset) for e in events]
-            )
+    async def consume(events: list[EventT]) -> None:
+        await consumer.handle([e.value for e in events], [(e.message.partition, e.message.offset) for e in events])
 
-    @app.timer(interval=s.miner_snapshot_sec, name="consumer.snapshot")
     async def snapshot() -> None:
         consumer.save_snapshots()
 
-    @app.timer(interval=10.0, name="consumer.source_formats")
-    async def source_formats() -> None:
-        """Data sources' configured formats, as the producer manager publishes them."""
-        try:
-            raw = await deps.redis().hgetall(s.redis_key("sources:formats"))
-        except (RedisError, OSError) as exc:
-            log.warning("consumer: source formats not refreshed (%s)", exc)
-            return
-        consumer.processor.profiles.set_source_formats({k.decode(): v.decode() for k, v in raw.items()})
-
+    # Not retried line by line: a retried line would be taken for a redelivered one (`RecentIds`).
+    guarded_batches(deps, deps.topics.logs, "consumer", consume, size=s.consumer_batch_size,
+                    within=s.consumer_batch_within_sec, retry_alone=False)
+    guarded_timer(deps, s.miner_snapshot_sec, "consumer.snapshot", snapshot)
+    guarded_timer(deps, 10.0, "consumer.source_formats", consumer.refresh_formats)
     return consumer

@@ -13,38 +13,33 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from redis.exceptions import RedisError
 
 from agents.guard import guarded_agent
 from agents.verdicts import llm_verdict
+from connectors.alert_store import AlertGroups
 from connectors.llm import UnusableAnswer
 from streamapp import telemetry
+from streamapp.alert_groups import Occurrence
 from streamapp.classify import OfflineClassifier
 from streamapp.classify.subjects import Neighbour
 from streamapp.clustering import prototype_id
 from streamapp.deps import Deps
 from streamapp.enrichment import (
     HYDE_SCHEMA,
-    group_key,
+    grouped,
     hyde_prompt,
     issue_alert,
     issue_prompt,
+    occurrence,
     operator_override,
     worth_alerting,
 )
 from streamapp.errors import StreamAppError
-from streamapp.records import Alert, IssueCandidate
+from streamapp.issues import line_issue
+from streamapp.records import Alert, IssueCandidate, LineCandidate
 from streamapp.verdicts import Verdict
 
 log = logging.getLogger(__name__)
-
-_TOUCH = """
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  return redis.call('HSET', KEYS[1], 'occurrences', ARGV[1], 'last_seen', ARGV[2])
-end
-return 0
-"""
-
 
 class Retrieval:
     """Nearest prototypes, related lines and templates, for a set of query texts (best effort)."""
@@ -69,7 +64,7 @@ class Retrieval:
 
     async def related(self, os_name: str, texts: list[str], where: dict | None = None, k: int = 3) -> list[str]:
         store = await self.deps.vectors()
-        vectors = self.deps.embedder.vectors(texts)
+        vectors = await self.deps.embedder.embed(texts)
         out: list[str] = []
         for kind in ("logs", "templates"):
             if not await store.count(kind, os_name):  # type: ignore[arg-type]
@@ -84,10 +79,11 @@ class Enricher:
         self.deps = deps
         self.offline = OfflineClassifier(deps.rules)
         self.retrieval = Retrieval(deps)
+        self.groups = AlertGroups(deps.redis(), deps.settings)
 
-    def issue_vector(self, candidate: IssueCandidate) -> np.ndarray:
+    async def issue_vector(self, candidate: IssueCandidate) -> np.ndarray:
         texts = {item.get("template_id") or item["templated"]: item["templated"] for item in candidate.logs}
-        vecs = self.deps.template_vectors(texts)
+        vecs = await self.deps.template_vectors(texts)
         mean = np.mean(np.stack(list(vecs.values())), axis=0)
         return mean / (np.linalg.norm(mean) or 1.0)
 
@@ -96,7 +92,7 @@ class Enricher:
         s = self.deps.settings
         protos: list[Neighbour] = []
         try:
-            protos = await self.retrieval.prototypes(candidate.os, self.issue_vector(candidate))
+            protos = await self.retrieval.prototypes(candidate.os, await self.issue_vector(candidate))
         except (StreamAppError, OSError, ValueError) as exc:
             log.warning("enricher: retrieval unavailable (%s); classifying without neighbours", exc)
         verdict = operator_override(await self.classify(candidate, protos), protos)
@@ -104,39 +100,8 @@ class Enricher:
         proto_id = nearest.id if nearest else prototype_id(candidate.os, candidate.id)
         if not worth_alerting(verdict):
             return None
-        alert = issue_alert(candidate, verdict, proto_id, now)
-        if await self.grouped(candidate, verdict, alert.id):
-            return None
-        await self.deps.topics.alerts.send(key=alert.id, value=alert)
-        telemetry.count("streamapp.alerts", type="issue")
-        return alert
-
-    async def grouped(self, candidate: IssueCandidate, verdict: Verdict, alert_id: str) -> bool:
-        """True when an alert of the same group was raised within the window: this issue is then
-        counted on that alert (`occurrences`) instead of raising its own. A replay of the group's
-        first issue finds itself as the owner and is raised again (and deduplicated downstream)."""
-        s = self.deps.settings
-        if s.alert_group_window_sec <= 0:
-            return False
-        key = s.redis_key(group_key(candidate, verdict))
-        redis = self.deps.redis()
-        try:
-            async with redis.pipeline(transaction=True) as pipe:
-                pipe.set(key, alert_id, nx=True, ex=int(s.alert_group_window_sec))
-                pipe.get(key)
-                pipe.sadd(f"{key}:members", candidate.id)
-                pipe.expire(f"{key}:members", int(s.alert_group_window_sec))
-                _, owner, *_ = await pipe.execute()
-            owner = owner.decode() if owner else alert_id
-            if owner == alert_id:
-                return False
-            members = await redis.scard(f"{key}:members")
-            # Only an alert hash that exists (the owner may not be mirrored yet, or expired).
-            await redis.eval(_TOUCH, 1, s.redis_key(f"alert:{owner}"), members, str(self.deps.clock.now()))
-        except (OSError, RedisError) as exc:  # grouping is a convenience: without Redis, alert anyway
-            log.warning("enricher: alert grouping unavailable (%s)", exc)
-            return False
-        return True
+        return await raise_alert(self.deps, self.groups, occurrence(candidate, verdict, now),
+                                 issue_alert(candidate, verdict, proto_id, now))
 
     async def related(self, candidate: IssueCandidate) -> list[str]:
         """Evidence beyond the issue: lines and templates near what the LLM expects this failure
@@ -174,7 +139,33 @@ class Enricher:
         )
 
 
+async def raise_alert(deps: Deps, groups: AlertGroups, occ: Occurrence, alert: Alert) -> Alert | None:
+    """Send `alert` with its group's hosts, or nothing when an alert of the same failure and template
+    family was raised within the window: `occ` is then listed on that alert instead. A replay of
+    the group's first occurrence finds itself the owner and is raised again (deduplicated
+    downstream); a replay of another changes nothing."""
+    window = deps.settings.alert_group_window_sec
+    if window > 0:
+        try:
+            group = await groups.join(occ, alert.id, window)
+        except StreamAppError as exc:  # grouping is a convenience: without Redis, alert anyway
+            log.warning("alert grouping unavailable (%s)", exc)
+        else:
+            if group.owner != alert.id:
+                return None
+            alert = grouped(alert, group)
+    await deps.topics.alerts.send(key=alert.id, value=alert)
+    telemetry.count("streamapp.alerts", type=alert.type)
+    return alert
+
+
 def register(deps: Deps) -> Enricher:
     enricher = Enricher(deps)
     guarded_agent(deps, deps.topics.issues_candidates, "enricher", enricher.handle)
+    if deps.settings.enable_per_line_candidates:  # each line candidate: a one-line issue, classified alike
+
+        async def handle_line(candidate: LineCandidate) -> Alert | None:
+            return await enricher.handle(line_issue(candidate))
+
+        guarded_agent(deps, deps.topics.line_candidates, "line_enricher", handle_line)
     return enricher

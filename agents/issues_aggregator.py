@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import faust
 
+from agents.guard import guarded_agent, guarded_timer
 from connectors.kafka_admin import partition_for
 from streamapp import telemetry
 from streamapp.deps import Deps
@@ -22,6 +23,7 @@ from streamapp.issues import (
     IssuePolicy,
     OpenIssue,
     absorb,
+    add_pattern_signals,
     close,
     close_reason,
     contract_issue_key,
@@ -82,6 +84,13 @@ class Aggregator:
         elif cmd.kind == "sweep":
             for action, key, version, reason in cmd.actions:
                 await self._act(action, key, version, reason, now)
+        elif cmd.kind == "signals":  # from the patterns agent: novelty and rate on these keys' issues
+            for key, signals in cmd.groups.items():
+                issue = self._load(key)
+                if issue is not None and add_pattern_signals(issue, signals):
+                    self._store(issue)
+                else:
+                    telemetry.count("streamapp.patterns.signals_late", len(signals))
 
     async def _act(self, action: str, key: str, version: int, reason: str, now: float) -> None:
         """A sweep decision, applied only if the issue is still the version the sweep saw."""
@@ -181,13 +190,6 @@ def register(deps: Deps) -> Aggregator:
     table = deps.tables["open_issues"] = open_issues(app, s)
     aggregator = Aggregator(deps, table)
 
-    @app.agent(deps.topics.issue_events, name="issues_aggregator")
-    async def aggregate(stream):  # type: ignore[no-untyped-def]
-        async for cmd in stream:
-            await aggregator.apply(cmd)
-
-    @app.timer(interval=s.issue_sweep_interval_sec, name="issues_aggregator.sweep")
-    async def sweep() -> None:
-        await aggregator.sweep()
-
+    guarded_agent(deps, deps.topics.issue_events, "issues_aggregator", aggregator.apply)
+    guarded_timer(deps, s.issue_sweep_interval_sec, "issues_aggregator.sweep", aggregator.sweep)
     return aggregator

@@ -6,6 +6,9 @@ decision (default `ENABLE_OTEL_EXPORT`), so export can be switched on and off wi
 
 from __future__ import annotations
 
+from faust.types import EventT
+
+from agents.guard import guarded_batches
 from connectors.otlp import OtlpExport
 from streamapp.deps import Deps
 
@@ -16,9 +19,9 @@ def register(deps: Deps) -> OtlpExport:
     export = OtlpExport(s, llm=deps.llm)
     app.service(export)
 
-    @app.agent(deps.topics.metrics, name="otlp_export")
-    async def latest_values(stream):  # type: ignore[no-untyped-def]
-        async for batch in stream.take(s.consumer_batch_size, within=1.0):
-            export.record(batch)
+    async def latest_values(events: list[EventT]) -> None:
+        export.record([e.value for e in events])
 
+    guarded_batches(deps, deps.topics.metrics, "otlp_export", latest_values, size=s.consumer_batch_size,
+                    within=1.0, retry_alone=True)  # latest values: recording one twice changes nothing
     return export

@@ -14,6 +14,7 @@ from collections import defaultdict
 
 from redis.exceptions import RedisError, ResponseError
 
+from agents.guard import guarded_timer
 from connectors.redis_streams import ensure_group
 from streamapp.deps import Deps
 from streamapp.records import PrototypeCommand
@@ -58,11 +59,11 @@ class Improver:
 def register(deps: Deps) -> Improver:
     improver = Improver(deps)
 
-    @deps.app.timer(interval=deps.settings.prototype_improver_interval_sec, name="prototype_improver")
     async def improve() -> None:
         try:
             await improver.run_once()
         except (RedisError, ResponseError, OSError) as exc:
             log.warning("prototype improver: skipped this run (%s)", exc)
 
+    guarded_timer(deps, deps.settings.prototype_improver_interval_sec, "prototype_improver", improve)
     return improver

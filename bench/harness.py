@@ -16,7 +16,7 @@ from pathlib import Path
 import redis
 from aiokafka import AIOKafkaConsumer
 
-from connectors.kafka_admin import bootstrap_servers
+from connectors.kafka_admin import client_options
 from streamapp.processes import Proc, free_port, start_worker
 from streamapp.records import IssueEvents
 from streamapp.settings import Settings, settings_for_env
@@ -108,7 +108,7 @@ class ParsedCounter(threading.Thread):
     async def _consume(self) -> None:
         s = self.settings
         consumer = AIOKafkaConsumer(
-            s.topic_name("issue_events"), bootstrap_servers=bootstrap_servers(s), auto_offset_reset="earliest",
+            s.topic_name("issue_events"), **client_options(s), auto_offset_reset="earliest",
             group_id=None, enable_auto_commit=False,
         )
         await consumer.start()
@@ -136,8 +136,8 @@ def wait_idle(settings: Settings, quiet: float = 3.0, timeout: float = 600) -> N
 async def _wait_idle(settings: Settings, quiet: float, timeout: float) -> None:
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers(settings))
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers(settings))
+    admin = AIOKafkaAdminClient(**client_options(settings))
+    consumer = AIOKafkaConsumer(**client_options(settings))
     await admin.start()
     await consumer.start()
     try:

@@ -1,26 +1,36 @@
-"""The alerts on Redis, as the API reads and annotates them: the `alerts` stream paged newest first,
-the `alert:<id>` hashes, the feedback sets and the `feedback` stream (names: the Redis contract)."""
+"""The alerts on Redis: as the API reads and annotates them (the `alerts` stream paged newest first,
+the `alert:<id>` hashes, the feedback sets and the `feedback` stream; names: the Redis contract),
+and the alert groups the enricher keeps (`AlertGroups`), whose host list lives on the alert hash."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import random
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.exceptions import WatchError
 
-from connectors.redis_streams import connect
+from connectors.redis_streams import PENDING_PREFIX, connect
+from streamapp import telemetry
+from streamapp.alert_groups import AlertGroup, Occurrence, add, alert_fields, group_key, open_group, within
 from streamapp.errors import TransientError
 from streamapp.feedback import Feedback
+from streamapp.records import encode_value
 from streamapp.settings import Settings
 
 VERDICT_SETS = {"correct": "alerts:feedback:correct", "incorrect": "alerts:feedback:incorrect"}
 PERSISTED = "alerts:persisted"
 SCAN_CHUNK = 500  # entries per XREVRANGE while filtering
 WATCH_TRIES = 5  # concurrent feedback on one alert retries the transaction this often
+GROUP_TRIES = 50  # an alert storm makes the workers' enrichers join one group at once: optimistic retries
+MAX_MEMBERS = 100_000  # occurrence ids remembered per group (replay detection) within its window
+LIVE_FIELDS = ("host_count", "hosts_unlisted", "occurrences", "last_seen")  # group fields a listing shows current
 
 # Removing the TTL and remembering the id must both happen or neither, and only for an alert that exists.
 _PERSIST = """
@@ -79,7 +89,8 @@ class AlertStore:
 
     async def page(self, *, before: str | None, limit: int, where: Mapping[str, str], budget: int) -> AlertPage:
         """Up to `limit` entries older than the entry id `before` whose fields equal `where`, reading at
-        most `budget` entries; the matches' `feedback` comes in one pipeline."""
+        most `budget` entries; the matches' `feedback` and current group counts (LIVE_FIELDS) come from
+        their hashes in one pipeline."""
         stream = self._key(self.settings.stream_alerts)
         found: list[tuple[str, Fields]] = []
         scanned, upper, last = 0, f"({before}" if before else "+", None
@@ -99,18 +110,24 @@ class AlertStore:
                     last = None  # read to the start of the stream
                     break
                 upper = f"({last}"
-            feedback = await self._hash_fields([fields.get("id", "") for _, fields in found], "feedback")
-        items = [(eid, fields, fb) for (eid, fields), fb in zip(found, feedback, strict=True)]
+            live = await self._live_fields([fields.get("id", "") for _, fields in found])
+        items = [(eid, {**fields, **current}, fb) for (eid, fields), (fb, current) in zip(found, live, strict=True)]
         return AlertPage(items, last, scanned)
 
-    async def _hash_fields(self, ids: list[str], name: str) -> list[str | None]:
+    async def _live_fields(self, ids: list[str]) -> list[tuple[str | None, Fields]]:
+        """Per alert: the hash's raw `feedback` (or None), and its group fields that changed since
+        the stream entry was written (hosts joined later)."""
         if not ids:
             return []
         async with self.client.pipeline(transaction=False) as pipe:
             for alert_id in ids:
-                pipe.hget(self._key(f"alert:{alert_id}"), name)
-            values = await pipe.execute()
-        return [v.decode("utf-8", errors="replace") if v is not None else None for v in values]
+                pipe.hmget(self._key(f"alert:{alert_id}"), ["feedback", *LIVE_FIELDS])
+            rows = await pipe.execute()
+        out = []
+        for values in rows:
+            text = [v.decode("utf-8", errors="replace") if v is not None else None for v in values]
+            out.append((text[0], {k: v for k, v in zip(LIVE_FIELDS, text[1:], strict=True) if v is not None}))
+        return out
 
     async def get(self, alert_id: str) -> StoredAlert | None:
         """The alert hash, or None when it does not exist (never written, or expired)."""
@@ -165,6 +182,74 @@ class AlertStore:
         keys = [self._key(f"alert:{alert_id}"), self._key(PERSISTED)]
         with _unavailable():
             return bool(await self._persist(keys=keys, args=[alert_id]))
+
+
+class AlertGroups:
+    """The open alert groups (`streamapp.alert_groups`) on Redis, shared by every enricher.
+
+    `alertgroup:<hash>` holds the group (JSON) and `alertgroup:<hash>:members` the ids that joined
+    (so a replay counts nothing twice); both expire with the window. Each join also writes the
+    group's alert fields (`alert_fields`: hosts, counts, first and last seen) onto the owner's
+    hash `alert:<id>`, or, while the outbound bridge has not written that hash yet, onto
+    `pending:alert:<id>`, which the bridge merges in when it writes the hash."""
+
+    def __init__(self, client: aioredis.Redis, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+
+    async def join(self, occ: Occurrence, alert_id: str, window_sec: float) -> AlertGroup:
+        """Add `occ` to its open group, or open one spoken for by `alert_id`; the group after it.
+        A replay (an id that already joined) changes nothing. Raises TransientError."""
+        key = self.settings.redis_key(group_key(occ))
+        members = f"{key}:members"
+        with _unavailable():
+            async with self.client.pipeline(transaction=True) as pipe:
+                for attempt in range(GROUP_TRIES):
+                    try:
+                        return await self._join(pipe, key, members, occ, alert_id, window_sec)
+                    except WatchError:  # another enricher joined first: try again a little later
+                        await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+        raise AlertConflict(f"alert group {key!r} changed during {GROUP_TRIES} attempts")
+
+    async def _join(self, pipe: Any, key: str, members: str, occ: Occurrence, alert_id: str,
+                    window_sec: float) -> AlertGroup:
+        await pipe.watch(key, members)
+        raw = await pipe.get(key)
+        group = AlertGroup.from_json(raw) if raw else None
+        fresh = group is None or not within(group, occ.t, window_sec)
+        if not fresh and await pipe.sismember(members, occ.id):
+            await pipe.unwatch()
+            assert group is not None
+            return group
+        tracked = fresh or await pipe.scard(members) < MAX_MEMBERS
+        if group is None or fresh:
+            group = open_group(occ, owner=alert_id)
+        else:
+            add(group, occ)
+        hash_key = self.settings.redis_key(f"alert:{group.owner}")
+        await pipe.watch(hash_key)
+        written = await pipe.exists(hash_key)
+        pipe.multi()
+        ttl = max(1, int(window_sec))
+        if fresh:
+            pipe.set(key, group.to_json(), ex=ttl)
+            pipe.delete(members)
+        else:
+            pipe.set(key, group.to_json(), keepttl=True)
+        if tracked:
+            pipe.sadd(members, occ.id)
+            pipe.expire(members, ttl, nx=True)
+        else:
+            telemetry.count("streamapp.alertgroups.untracked")  # a replay of it would count twice
+        fields = {name: encode_value(value) for name, value in alert_fields(group).items()}
+        if written:
+            pipe.hset(hash_key, mapping=fields)
+        else:
+            pending = self.settings.redis_key(f"{PENDING_PREFIX}alert:{group.owner}")
+            pipe.hset(pending, mapping=fields)
+            pipe.expire(pending, self.settings.alerts_ttl_sec)
+        await pipe.execute()
+        return group
 
 
 def _text(raw: Mapping[bytes, bytes]) -> Fields:

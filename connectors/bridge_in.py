@@ -12,7 +12,7 @@ from aiokafka.errors import KafkaError
 from mode import Service
 from redis.exceptions import RedisError
 
-from connectors.kafka_admin import bootstrap_servers, ensure_topics
+from connectors.kafka_admin import client_options, ensure_topics
 from connectors.lease import Lease
 from connectors.redis_streams import connect, ensure_group
 from streamapp import telemetry
@@ -54,7 +54,7 @@ class InboundBridge(Service):
         await ensure_group(self.redis, self.stream, s.bridge_group)
         await ensure_topics(s, {self.topic: s.topic_partitions})
         self.producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap_servers(s), acks="all", enable_idempotence=True,
+            **client_options(s), acks="all", enable_idempotence=True,
             linger_ms=5, max_batch_size=512 * 1024, request_timeout_ms=30_000,
         )
         await self.producer.start()
@@ -142,7 +142,7 @@ class InboundBridge(Service):
             except PoisonInput as exc:
                 poison.append(DeadLetter(
                     id=f"{s.stream_logs}:{entry_id}", reason=exc.reason, stream=s.stream_logs,
-                    original_id=entry_id, payload=preview(fields), failed_at=time.time(),
+                    original_id=entry_id, payload=preview(fields), failed_at=time.time(), stage="bridge_in",
                 ))
         futures = [
             await self.producer.send(self.topic, value=line.dumps(), key=partition_key(line)) for line in good

@@ -17,7 +17,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from mode import Service
 from redis.exceptions import RedisError
 
-from connectors.kafka_admin import bootstrap_servers, ensure_topics
+from connectors.kafka_admin import client_options, ensure_topics
 from connectors.redis_streams import StreamWriter, connect
 from streamapp.records import DeadLetter, StreamRecord
 from streamapp.settings import Settings
@@ -43,7 +43,7 @@ class OutboundBridge(Service):
         await ensure_topics(s, dict.fromkeys(self.routes, s.topic_partitions))
         self.writer = StreamWriter(connect(s), s)
         self.consumer = AIOKafkaConsumer(
-            *self.routes, bootstrap_servers=bootstrap_servers(s), group_id=f"{s.streamapp_id}-redis-out",
+            *self.routes, **client_options(s), group_id=f"{s.streamapp_id}-redis-out",
             enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=s.outbound_batch_size,
         )
         await self.consumer.start()
@@ -96,7 +96,7 @@ class OutboundBridge(Service):
             ref = f"{msg.topic}/{msg.partition}/{msg.offset}"
             return DeadLetter(
                 id=f"kafka:{ref}", reason=f"undecodable {record_type.__name__}: {exc}", stream=msg.topic,
-                original_id=ref, payload=payload, failed_at=time.time(),
+                original_id=ref, payload=payload, failed_at=time.time(), stage="bridge_out",
             )
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:

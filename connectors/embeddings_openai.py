@@ -21,6 +21,8 @@ from streamapp.settings import Settings
 
 SYSTEM = "embeddings"
 DEFAULT_MODEL = "text-embedding-3-small"
+DEFAULT_MODELS = {"openai": DEFAULT_MODEL, "ollama": "nomic-embed-text"}
+OLLAMA_URL = "http://127.0.0.1:11434/v1"
 # The endpoint rejects empty input; any placeholder works since all blank lines are alike.
 _BLANK = "(empty)"
 
@@ -35,20 +37,27 @@ class OpenAIEmbedder:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         self._client = client
         self._model = model
+        self.name = f"provider-{model}" + (f"-{dimensions}" if dimensions else "")
         self._batch_size = batch_size
         self._dimensions = dimensions
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, model: str = DEFAULT_MODEL, batch_size: int = 128) -> OpenAIEmbedder:
-        """An embedder on `LLM_BASE_URL` with `LLM_API_KEY`, each request bounded by `LLM_TIMEOUT_SEC`."""
+    def from_settings(cls, settings: Settings, *, model: str = "", batch_size: int = 128) -> OpenAIEmbedder:
+        """An embedder on `EMBEDDING_BASE_URL` (else `LLM_BASE_URL`, else Ollama's local default when
+        `EMBEDDING_PROVIDER=ollama`) with `EMBEDDING_API_KEY` (else `LLM_API_KEY`), each request
+        bounded by `LLM_TIMEOUT_SEC`. The model: `model`, else `EMBEDDING_MODEL`, else the provider's default."""
+        provider = settings.embedding_provider
+        base_url = settings.embedding_base_url or settings.llm_base_url or (OLLAMA_URL if provider == "ollama" else "")
+        key = settings.embedding_api_key.get_secret_value() or settings.llm_api_key.get_secret_value()
         client = AsyncOpenAI(
-            base_url=settings.llm_base_url or None,
+            base_url=base_url or None,
             # Ollama ignores the key, but the client refuses to start without one.
-            api_key=settings.llm_api_key.get_secret_value() or "unused",
+            api_key=key or "unused",
             timeout=settings.llm_timeout_sec,
             max_retries=0,
         )
-        return cls(client, model=model, batch_size=batch_size)
+        chosen = model or settings.embedding_model or DEFAULT_MODELS.get(provider, DEFAULT_MODEL)
+        return cls(client, model=chosen, batch_size=batch_size)
 
     async def embed(self, texts: Sequence[str]) -> Vectors:
         """One request per ``batch_size`` texts, in order; rows L2-normalised."""

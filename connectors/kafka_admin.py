@@ -1,10 +1,18 @@
-"""Kafka administration the app needs before producing: topics with the right partition count."""
+"""Kafka clients' security, and the administration the app needs before producing: topics with the
+right partition count."""
 
 from __future__ import annotations
 
+import ssl
+from collections.abc import Mapping
+from typing import Any
+
+import faust
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from aiokafka.partitioner import DefaultPartitioner
+from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
+from faust.types.auth import CredentialsT
 
 from streamapp.errors import ConfigError
 from streamapp.settings import Settings
@@ -25,13 +33,36 @@ def bootstrap_servers(settings: Settings) -> str:
     return ",".join(hosts)
 
 
+def broker_credentials(settings: Settings) -> CredentialsT | None:
+    """Faust's form of the KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_* and KAFKA_SSL_CAFILE settings
+    (None: plaintext). TLS always verifies the brokers' certificates and host names."""
+    protocol = settings.kafka_security_protocol
+    context = None
+    if protocol in ("SSL", "SASL_SSL"):
+        cafile = settings.kafka_ssl_cafile
+        context = ssl.create_default_context(cafile=str(cafile) if cafile else None)
+    if protocol.startswith("SASL"):
+        return faust.SASLCredentials(
+            username=settings.kafka_sasl_username, password=settings.kafka_sasl_password.get_secret_value(),
+            ssl_context=context, mechanism=settings.kafka_sasl_mechanism,
+        )
+    return faust.SSLCredentials(context) if context is not None else None
+
+
+def client_options(settings: Settings) -> Mapping[str, Any]:
+    """Bootstrap servers and security settings, as keyword arguments of every aiokafka client
+    (producer, consumer, admin) the app, the benches and the tests create."""
+    auth = credentials_to_aiokafka_auth(broker_credentials(settings))
+    return {"bootstrap_servers": bootstrap_servers(settings), **auth}
+
+
 async def ensure_topics(settings: Settings, topics: dict[str, int]) -> None:
     """Create missing topics with the given partition counts; existing ones are left as they are.
 
     The broker would auto-create a topic on first produce, but with one partition, which would
     break key-based partitioning shared with the Faust agents.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers(settings), request_timeout_ms=30_000)
+    admin = AIOKafkaAdminClient(request_timeout_ms=30_000, **client_options(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import logging
 import os
 import random
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+STATUS_EVERY_SEC = 5.0  # how often a worker publishes its exporter's counters
 RETRYABLE = frozenset({429, 502, 503, 504})  # the OTLP/HTTP spec's retryable statuses
 MAX_TRIES = 6
 _INSTRUMENT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_./\-]{0,254}")
@@ -115,17 +117,28 @@ class Gate(MetricExporter):
         super().__init__(inner._preferred_temporality, inner._preferred_aggregation)
         self.inner = inner
         self.enabled = enabled
-        self.skipped = 0
+        self.skipped = self.sent = self.failed = 0
+        self.last_sent_at = 0.0
 
     def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
         if not self.enabled():
             self.skipped += 1
             return MetricExportResult.SUCCESS
         try:
-            return self.inner.export(metrics_data, timeout_millis=timeout_millis, **kwargs)
+            result = self.inner.export(metrics_data, timeout_millis=timeout_millis, **kwargs)
         except Exception:  # telemetry never breaks anything: a failed export is logged and dropped
             log.exception("otlp: export failed")
-            return MetricExportResult.FAILURE
+            result = MetricExportResult.FAILURE
+        if result is MetricExportResult.SUCCESS:
+            self.sent, self.last_sent_at = self.sent + 1, time.time()
+        else:
+            self.failed += 1
+        return result
+
+    def counts(self) -> dict[str, Any]:
+        """What `GET /telemetry/export/status` shows of this exporter."""
+        return {"exports": self.sent, "failures": self.failed, "skipped_while_off": self.skipped,
+                "last_export_at": self.last_sent_at or None}
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
         return self.inner.force_flush(timeout_millis)
@@ -182,7 +195,8 @@ class OtlpExport(Service):
         # None: OTEL_METRIC_EXPORT_INTERVAL / OTEL_METRIC_EXPORT_TIMEOUT, else the SDK's 60 s / 30 s.
         interval = None if self.interval_sec is None else self.interval_sec * 1000
         reader = PeriodicExportingMetricReader(self.gate, export_interval_millis=interval)
-        resource = Resource.create({"service.name": "streamapp", "service.instance.id": self.settings.bridge_consumer})
+        resource = Resource.create({"service.name": self.settings.otel_service_name,
+                                    "service.instance.id": self.settings.bridge_consumer})
         self.provider = MeterProvider(resource=resource, metric_readers=[reader])
         self._meter = self.provider.get_meter("streamapp")
         for name, (kind, unit, description) in HEALTH.items():
@@ -201,16 +215,27 @@ class OtlpExport(Service):
     @Service.task
     async def _follow_toggle(self) -> None:
         assert self._toggles is not None
+        published = 0.0
         while not self.should_stop:
             await self.sleep(self.toggle_poll_sec)
             try:  # Redis errors keep the last value (Toggles); nothing here may stop the worker
                 enabled = await self._toggles.enabled("otel_export")
+                if time.monotonic() - published >= STATUS_EVERY_SEC:
+                    await self._publish(enabled)
+                    published = time.monotonic()
             except Exception:
-                log.exception("otlp: toggle not read")
+                log.exception("otlp: toggle not read or status not published")
                 continue
             if enabled != self.enabled:
                 log.info("otlp: export switched %s", "on" if enabled else "off")
                 self.enabled = enabled
+
+    async def _publish(self, enabled: bool) -> None:
+        """This worker's exporter counters for the API (`telemetry:export:<worker>`, with a TTL)."""
+        assert self._toggles is not None and self.gate is not None
+        status = {"worker": self.settings.bridge_consumer, "exporting": enabled, **self.gate.counts()}
+        await self._toggles.client.set(self.settings.redis_key(f"telemetry:export:{self.settings.bridge_consumer}"),
+                                       json.dumps(status), px=int(STATUS_EVERY_SEC * 3000))
 
     def record(self, metrics: Iterable[Metric]) -> None:
         """Take normalised metrics in (the `metrics` agent calls this); never raises."""

@@ -20,9 +20,13 @@ def connect(settings: Settings) -> aioredis.Redis:
     )
 
 
+# Fields for a hash `<name>` that arrived before the hash was written wait at `pending:<name>`
+# (an alert group's host list, which the enricher updates as hosts join); writing the hash merges them.
+PENDING_PREFIX = "pending:"
+
 # One round trip per record would be the hot-path cost; the script runs for a whole pipeline.
-# KEYS: stream, dedupe key, [hash key]. ARGV: dedupe ttl, hash ttl, maxlen, field, value, ...
-# The dedupe mark and the entry are written atomically: a replayed record adds nothing.
+# KEYS: stream, dedupe key, [hash key, pending fields key]. ARGV: dedupe ttl, hash ttl, maxlen,
+# field, value, ... The dedupe mark and the entry are written atomically: a replayed record adds nothing.
 _WRITE_ONCE = """
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
   local fields = {unpack(ARGV, 4)}
@@ -30,6 +34,11 @@ if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
   if KEYS[3] then
     redis.call('HSET', KEYS[3], unpack(fields))
     redis.call('EXPIRE', KEYS[3], ARGV[2])
+    local pending = redis.call('HGETALL', KEYS[4])
+    if #pending > 0 then
+      redis.call('HSET', KEYS[3], unpack(pending))
+      redis.call('DEL', KEYS[4])
+    end
   end
   return entry
 end
@@ -47,7 +56,8 @@ class StreamWriter:
 
     async def write(self, stream: str, records: Sequence[StreamRecord], *, hash_prefix: str = "") -> int:
         """Append records to `stream` (skipping ids already written); with `hash_prefix`, also
-        mirror each to the hash `<hash_prefix><id>` with the alert TTL. Returns entries added."""
+        mirror each to the hash `<hash_prefix><id>` with the alert TTL, merging the fields pending
+        for it (PENDING_PREFIX). Returns entries added."""
         if not records:
             return 0
         s = self.settings
@@ -56,7 +66,8 @@ class StreamWriter:
             for rec in records:
                 keys = [key, s.redis_key(f"dedupe:{stream}:{rec.id}")]
                 if hash_prefix:
-                    keys.append(s.redis_key(f"{hash_prefix}{rec.id}"))
+                    name = f"{hash_prefix}{rec.id}"
+                    keys += [s.redis_key(name), s.redis_key(PENDING_PREFIX + name)]
                 fields = [x for kv in rec.to_redis().items() for x in kv]
                 args = [s.outbound_dedupe_ttl_sec, s.alerts_ttl_sec, s.outbound_stream_maxlen, *fields]
                 await self._script(keys=keys, args=args, client=pipe)

@@ -3,7 +3,10 @@
 Collections are `templates_<os>`, `logs_<os>` and `proto_<os>`. Embedded (`PersistentClient` on
 `CHROMA_PATH`) unless `CHROMA_URL` names a server. We always hand Chroma our own vectors: collections
 are opened with no embedding function, so Chroma never loads (or downloads) its default model, and
-asking it to embed text fails loudly instead. Telemetry is off.
+asking it to embed text fails loudly instead. Telemetry is off. Each collection records the embedder
+that filled it (`embedder` in its metadata, a name that includes the model and dimension): opened
+with another embedder, it is dropped and re-created empty, with a warning in the log, since vectors
+of two models cannot be compared.
 
 chromadb is synchronous: `ChromaVectorStore` is the core the CLI uses; agents use `AsyncVectorStore`,
 which runs each call in a worker thread so the event loop never blocks on it.
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -38,6 +42,8 @@ Metadata = Mapping[str, str | int | float | bool]
 Where = dict[str, Any]
 """A Chroma `where` filter, e.g. ``{"$and": [{"level": "ERROR"}, {"host": "n1"}]}``."""
 Embeddings = npt.NDArray[np.float32] | Sequence[Sequence[float]]
+
+log = logging.getLogger(__name__)
 
 SYSTEM = "chroma"
 _NUDGE = 1e-3
@@ -140,16 +146,18 @@ def _http_sessions(client: ClientAPI) -> list[httpx.Client]:
 class ChromaVectorStore:
     """`VectorStore` on a Chroma client; collections are created on first use with cosine space."""
 
-    def __init__(self, client: ClientAPI) -> None:
+    def __init__(self, client: ClientAPI, embedder: str = "") -> None:
+        """`embedder` names the embedder whose vectors this store receives ("" = do not check)."""
         self._client = client
+        self.embedder = embedder
         self._max_batch = client.get_max_batch_size()
         self._collections: dict[str, Collection] = {}
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, timeout: float = 30.0) -> ChromaVectorStore:
-        """The store `CHROMA_URL` / `CHROMA_PATH` point at."""
-        return cls(open_client(path=settings.chroma_path, url=settings.chroma_url, timeout=timeout))
+    def from_settings(cls, settings: Settings, *, timeout: float = 30.0, embedder: str = "") -> ChromaVectorStore:
+        """The store `CHROMA_URL` / `CHROMA_PATH` point at, for vectors of `embedder`."""
+        return cls(open_client(path=settings.chroma_path, url=settings.chroma_url, timeout=timeout), embedder)
 
     def upsert(
         self,
@@ -291,12 +299,27 @@ class ChromaVectorStore:
         with self._lock:
             if name not in self._collections:
                 with _transport_errors():
-                    self._collections[name] = self._client.get_or_create_collection(
-                        name,
-                        configuration={"hnsw": {"space": "cosine"}},
-                        embedding_function=None,
-                    )
+                    self._collections[name] = self._open(name)
             return self._collections[name]
+
+    def _open(self, name: str) -> Collection:
+        """The collection, created if missing, re-created if another embedder filled it."""
+        meta = {"embedder": self.embedder} if self.embedder else None
+        collection = self._client.get_or_create_collection(
+            name, configuration={"hnsw": {"space": "cosine"}}, metadata=meta, embedding_function=None
+        )
+        built_by = (collection.metadata or {}).get("embedder")
+        if not self.embedder or built_by == self.embedder:
+            return collection
+        log.warning(
+            "vector store: collection %s was built by embedder %s, now %s: re-creating it (%d items dropped; "
+            "templates, lines and prototypes are indexed again as they arrive)",
+            name, built_by or "unknown (before embedders were recorded)", self.embedder, collection.count(),
+        )
+        self._client.delete_collection(name)
+        return self._client.create_collection(
+            name, configuration={"hnsw": {"space": "cosine"}}, metadata=meta, embedding_function=None
+        )
 
 
 class AsyncVectorStore:

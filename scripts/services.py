@@ -14,7 +14,9 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import datetime
 import hashlib
+import ipaddress
 import os
 import pwd
 import re
@@ -25,6 +27,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -48,6 +51,15 @@ PG_BIN = Path(os.environ["PG_BIN"]) if "PG_BIN" in os.environ else _pg_bin()
 
 def log(msg: str) -> None:
     print(f"[services] {msg}", flush=True)
+
+
+@contextlib.contextmanager
+def step(what: str) -> Iterator[None]:
+    """One progress line when a step starts and one with its duration when it is done."""
+    log(f"{what} ...")
+    started = time.monotonic()
+    yield
+    log(f"{what}: done in {time.monotonic() - started:.1f}s")
 
 
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
@@ -82,6 +94,14 @@ def spawn(cmd: list[str], logfile: Path, *, user: str | None = None, env: dict |
             start_new_session=True, preexec_fn=preexec, env=env,
         )
     return proc.pid
+
+
+def run_tool(cmd: list[str]) -> None:
+    """A setup command that must succeed; its failure is one line, not a traceback."""
+    try:
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    except subprocess.CalledProcessError as exc:
+        raise SystemExit(f"[services] {' '.join(cmd[:3])} ... failed with exit code {exc.returncode}") from None
 
 
 def pid_alive(pid: int) -> bool:
@@ -163,14 +183,11 @@ class Kafka(Service):
     def ensure_jars(self) -> None:
         if KAFKA_LIB.is_dir() and any(KAFKA_LIB.glob("kafka_2.13-*.jar")):
             return
-        log("fetching Apache Kafka jars from Maven Central (first run only)")
         KAFKA_LIB.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            ["mvn", "-B", "-q", "-f", str(REPO / "scripts/kafka/pom.xml"),
-             "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies",
-             "-DincludeScope=runtime", f"-DoutputDirectory={KAFKA_LIB}"],
-            check=True,
-        )
+        with step("fetching Apache Kafka jars from Maven Central (first run only)"):
+            run_tool(["mvn", "-B", "-q", "-f", str(REPO / "scripts/kafka/pom.xml"),
+                      "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies",
+                      "-DincludeScope=runtime", f"-DoutputDirectory={KAFKA_LIB}"])
 
     def java(self) -> list[str]:
         return [
@@ -183,21 +200,53 @@ class Kafka(Service):
     def write_config(self) -> Path:
         conf = self.dir / "server.properties"
         template = (REPO / "scripts/kafka/server.properties").read_text()
+        s = get_settings()
+        protocol = s.kafka_security_protocol
         conf.write_text(template.format(
             host=self.host, port=self.port, controller_port=self.controller_port, data=self.dir / "data",
+            listener="PLAINTEXT" if protocol == "PLAINTEXT" else "CLIENT", protocol=protocol,
+            security=self.security_config(),
         ))
         return conf
+
+    def security_config(self) -> str:
+        """The client listener's TLS (a certificate for the host, signed by a CA of its own, in
+        `tls/`: KAFKA_SSL_CAFILE=<that>/ca.pem) and SASL (the configured user, which the broker
+        also uses between its own listeners), following KAFKA_SECURITY_PROTOCOL."""
+        s = get_settings()
+        lines = []
+        if s.kafka_security_protocol in ("SSL", "SASL_SSL"):
+            tls = write_tls(self.dir / "tls", self.host)  # its own listener, between brokers, trusts the CA
+            lines += ["ssl.keystore.type=PEM", f"ssl.keystore.location={tls / 'server.pem'}",
+                      "ssl.truststore.type=PEM", f"ssl.truststore.location={tls / 'ca.pem'}"]
+        if s.kafka_security_protocol.startswith("SASL"):
+            mech, user = s.kafka_sasl_mechanism, s.kafka_sasl_username
+            password = s.kafka_sasl_password.get_secret_value()
+            module, users = "plain.PlainLoginModule", f' user_{user}="{password}"'
+            if mech != "PLAIN":
+                module, users = "scram.ScramLoginModule", ""  # SCRAM users are stored at format time
+            lines += [
+                f"sasl.enabled.mechanisms={mech}", f"sasl.mechanism.inter.broker.protocol={mech}",
+                f"listener.name.client.{mech.lower()}.sasl.jaas.config=org.apache.kafka.common.security.{module} "
+                f'required username="{user}" password="{password}"{users};',
+            ]
+        return "".join(line + "\n" for line in lines)
 
     def ready(self) -> bool:
         if not port_open(self.host, self.port):
             return False
-        return asyncio.run(_kafka_list_topics(f"{self.host}:{self.port}"))
+        return asyncio.run(_kafka_list_topics())
 
     def up(self) -> None:
         if self.our_pid() or self.ready():
             log(f"kafka already up at {self.url}")
             return
         self.ensure_jars()
+        with step(f"starting kafka at {self.url}"):
+            self.start()
+        log(f"kafka up at {self.url} (Apache Kafka {kafka_version()}, KRaft, pid {self.our_pid()})")
+
+    def start(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         conf = self.write_config()
         cid_file = self.dir / "cluster.id"
@@ -205,14 +254,14 @@ class Kafka(Service):
         if not cid or cid.startswith("-"):  # an id led by '-' reads as an option (never formatted)
             cid = cluster_id()
             cid_file.write_text(cid + "\n")
-        subprocess.run(
-            [*self.java(), "kafka.tools.StorageTool", "format", "-t", cid,
-             "-c", str(conf), "--ignore-formatted"],
-            check=True, stdout=subprocess.DEVNULL,
-        )
+        s, scram = get_settings(), []
+        if s.kafka_security_protocol.startswith("SASL") and s.kafka_sasl_mechanism != "PLAIN":
+            scram = ["--add-scram", f"{s.kafka_sasl_mechanism}=[name={s.kafka_sasl_username},"
+                     f"password={s.kafka_sasl_password.get_secret_value()}]"]
+        run_tool([*self.java(), "kafka.tools.StorageTool", "format", "-t", cid, "-c", str(conf), "--ignore-formatted",
+                  *scram])
         self.record(spawn([*self.java(), "kafka.Kafka", str(conf)], self.dir / "kafka.log"))
         wait_until("kafka", self.ready, 180)
-        log(f"kafka up at {self.url} (Apache Kafka {kafka_version()}, KRaft, pid {self.our_pid()})")
 
     def down(self) -> None:
         pid = self.our_pid()
@@ -225,10 +274,48 @@ class Kafka(Service):
         return status_line(self, self.url, self.ready())
 
 
-async def _kafka_list_topics(bootstrap: str) -> bool:
+def write_tls(folder: Path, host: str) -> Path:
+    """In `folder`: a CA (`ca.pem`) and a certificate for `host` signed by it, with its key
+    (`server.pem`, the form of Kafka's PEM key store); made once, reused after."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    server = folder / "server.pem"
+    if server.exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    now = datetime.datetime.now(datetime.UTC)
+
+    def cert(subject: str, key, issuer: str, signer, ca: bool) -> x509.Certificate:  # type: ignore[no-untyped-def]
+        b = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+             .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)])).public_key(key.public_key())
+             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+             .not_valid_after(now + datetime.timedelta(days=3650))
+             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if not ca:
+            name = x509.IPAddress(ipaddress.ip_address(host)) if host[0].isdigit() else x509.DNSName(host)
+            b = b.add_extension(x509.SubjectAlternativeName([name]), critical=False)
+        return b.sign(signer, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = cert("streamapp local CA", ca_key, "streamapp local CA", ca_key, True)
+    leaf = cert(host, key, "streamapp local CA", ca_key, False)
+    pem = serialization.Encoding.PEM
+    (folder / "ca.pem").write_bytes(ca.public_bytes(pem))
+    server.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+                       + leaf.public_bytes(pem) + ca.public_bytes(pem))
+    server.chmod(0o600)
+    return folder
+
+
+async def _kafka_list_topics() -> bool:
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    from connectors.kafka_admin import client_options
+
+    admin = AIOKafkaAdminClient(request_timeout_ms=5000, **client_options(get_settings()))
     try:
         await admin.start()
         await admin.list_topics()
@@ -272,8 +359,9 @@ class Redis(Service):
             "redis-server", "--bind", self.host, "--port", str(self.port), "--dir", str(self.dir),
             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--protected-mode", "no",
         ]
-        self.record(spawn(cmd, self.dir / "redis.log"))
-        wait_until("redis", self.ready, 30)
+        with step(f"starting redis at {self.url}"):
+            self.record(spawn(cmd, self.dir / "redis.log"))
+            wait_until("redis", self.ready, 30)
         log(f"redis up at {self.url} (pid {self.our_pid()})")
 
     def down(self) -> None:
@@ -368,19 +456,18 @@ class Postgres(Service):
             shutil.chown(d, "postgres", "postgres")
         data.chmod(0o700)
         if not (data / "PG_VERSION").exists():
-            subprocess.run(
-                ["su", "postgres", "-s", "/bin/sh", "-c",
-                 f"{PG_BIN}/initdb -D '{data}' -A trust -U postgres -E UTF8 >/dev/null"],
-                check=True,
-            )
+            with step("creating the postgres cluster (initdb)"):
+                run_tool(["su", "postgres", "-s", "/bin/sh", "-c",
+                          f"{PG_BIN}/initdb -D '{data}' -A trust -U postgres -E UTF8 >/dev/null"])
         cmd = [
             str(PG_BIN / "postgres"), "-D", str(data), "-p", str(self.port), "-k", str(sock),
             "-c", f"listen_addresses={self.host}", "-c", "fsync=on", "-c", "shared_buffers=64MB",
         ]
         log_path = sock / "postgres.log"
-        self.record(spawn(cmd, log_path, user="postgres"))
-        wait_until("postgres", self.ready, 60)
-        self.ensure_database()
+        with step(f"starting postgres at {self.url}"):
+            self.record(spawn(cmd, log_path, user="postgres"))
+            wait_until("postgres", self.ready, 60)
+            self.ensure_database()
         log(f"postgres up at {self.url} (pid {self.our_pid()})")
 
     def down(self) -> None:
@@ -427,4 +514,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except FileNotFoundError as exc:  # a tool run directly, without the wrapper's package step
+        sys.exit(f"[services] {exc.filename} not found: `scripts/services up` installs what is missing")

@@ -58,6 +58,8 @@ def admin_only(endpoint: Endpoint) -> Endpoint:
     async def guarded(request: Request) -> Response:
         header = request.headers.get("authorization")
         token = request.app.state.settings.admin_token
+        if throttled := too_many_failures(request):
+            return throttled
         if admin_ok(header, token):
             return await endpoint(request)
         if not token.get_secret_value():
@@ -66,9 +68,27 @@ def admin_only(endpoint: Endpoint) -> Endpoint:
             reason = "admin token required (Authorization: Bearer <token>)"
         else:
             reason = "wrong admin token"
+            failed_attempt(request)
         return error(401, reason, headers={"WWW-Authenticate": "Bearer"})
 
     return guarded
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def too_many_failures(request: Request) -> Response | None:
+    """429 with Retry-After while this client address has used up its failed attempts."""
+    wait = request.app.state.auth_failures.wait_sec(client_address(request))
+    if not wait:
+        return None
+    return error(429, "too many failed authentications from this address; try again later",
+                 headers={"Retry-After": str(wait)})
+
+
+def failed_attempt(request: Request) -> None:
+    request.app.state.auth_failures.failed(client_address(request))
 
 
 def _store(request: Request) -> AlertStore:

@@ -29,6 +29,7 @@ from streamapp.api_alerts import admin_only, json_body
 from streamapp.api_errors import ApiError, error
 from streamapp.auth import new_token, token_hash
 from streamapp.errors import ConfigError
+from streamapp.settings import Settings
 
 TYPES = sorted({*MODULES, *PUSH_TYPES})
 _FIELDS = {"name", "type", "enabled", "config", "secrets"}
@@ -42,8 +43,9 @@ async def source_store(request: Request) -> DataSourceStore:
     return state.sources
 
 
-def validated(type_: str, config: Any, secrets: Any) -> tuple[dict, dict[str, str]]:
-    """The config as the source type accepts it, and the secrets as strings; 422 naming the field."""
+def validated(type_: str, config: Any, secrets: Any, settings: Settings) -> tuple[dict, dict[str, str]]:
+    """The config as the source type and the deployment's policy accept it, and the secrets as
+    strings; 422 naming the field."""
     if type_ not in TYPES:
         raise ApiError(422, f"type: one of {', '.join(TYPES)}", field="type")
     if not isinstance(config, dict):
@@ -52,12 +54,17 @@ def validated(type_: str, config: Any, secrets: Any) -> tuple[dict, dict[str, st
         raise ApiError(422, "secrets: an object of strings", field="secrets")
     if type_ in PUSH_TYPES:
         return _telegraf_config(config), secrets
-    cls = producer_class(type_)
+    try:
+        cls = producer_class(type_, config)
+    except ConfigError as exc:
+        raise ApiError(422, str(exc), field=f"config.{str(exc).split(':', 1)[0].strip()}") from None
     unknown = set(secrets) - set(cls.secret_fields)
     if unknown:
         raise ApiError(422, f"secrets: unknown for {type_}: {', '.join(sorted(unknown))}", field="secrets")
     try:
-        return cls.validate(config), secrets
+        config = cls.validate(config)
+        cls.check(config, settings)
+        return config, secrets
     except ConfigError as exc:
         field = str(exc).split(":", 1)[0].strip()
         raise ApiError(422, str(exc), field=f"config.{field}") from None
@@ -99,7 +106,8 @@ async def list_sources(request: Request) -> Response:
 @admin_only
 async def create_source(request: Request) -> Response:
     body = _body(await json_body(request), required=True)
-    config, secrets = validated(body["type"], body.get("config", {}), body.get("secrets", {}))
+    config, secrets = validated(body["type"], body.get("config", {}), body.get("secrets", {}),
+                                request.app.state.settings)
     token = new_token() if body["type"] == "telegraf" else None
     try:
         source = await (await source_store(request)).create(
@@ -107,6 +115,8 @@ async def create_source(request: Request) -> Response:
         )
     except asyncpg.UniqueViolationError:
         raise ApiError(409, f"name: a source named {body['name']!r} exists", field="name") from None
+    except ConfigError as exc:  # secrets without SECRETS_KEY
+        raise ApiError(422, f"secrets: {exc}", field="secrets") from None
     answer: dict[str, Any] = {"source": source.as_json()}
     if token:
         answer["token"] = token  # shown this once; only its hash is stored
@@ -130,12 +140,15 @@ async def update_source(request: Request) -> Response:
         raise ApiError(422, "type: cannot change; create a new source", field="type")
     config = secrets = None
     if "config" in body or "secrets" in body:
-        config, secrets = validated(current.type, body.get("config", current.config), body.get("secrets", {}))
+        config, secrets = validated(current.type, body.get("config", current.config), body.get("secrets", {}),
+                                    request.app.state.settings)
     try:
         source = await store.update(current.id, name=body.get("name"), config=config,
                                     secrets=secrets or None, enabled=body.get("enabled"))
     except asyncpg.UniqueViolationError:
         raise ApiError(409, f"name: a source named {body['name']!r} exists", field="name") from None
+    except ConfigError as exc:  # secrets without SECRETS_KEY
+        raise ApiError(422, f"secrets: {exc}", field="secrets") from None
     return JSONResponse(source.as_json()) if source else _missing(request)
 
 

@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from connectors.telegraf_intake import TelegrafSink, TelegrafSource, TelegrafTokens
 from streamapp import api_sources
+from streamapp.api_alerts import failed_attempt, too_many_failures
 from streamapp.api_errors import ApiError, error
 from streamapp.auth import bearer
 from streamapp.bodies import BodyTooLarge, capped_chunks
@@ -74,8 +75,11 @@ async def _source(request: Request) -> TelegrafSource | Response:
     async def stored_hashes() -> dict[str, tuple[str, str, dict]]:
         return await (await api_sources.source_store(request)).token_hashes()
 
+    if throttled := too_many_failures(request):
+        return throttled
     source = await state.telegraf_tokens.source(token, stored_hashes)
     if source is None:
+        failed_attempt(request)
         return error(401, "unknown or disabled Telegraf source token", headers={"WWW-Authenticate": "Bearer"})
     agent = str(source.config.get("agent_id") or "")
     presented = request.headers.get(AGENT_HEADER, "")

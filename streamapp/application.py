@@ -20,18 +20,20 @@ from agents import (
     enricher,
     issues_aggregator,
     otlp_export,
+    patterns,
     prototype_improver,
 )
+from agents.guard import ParkingTopic
 from connectors.bridge_in import InboundBridge
 from connectors.bridge_out import OutboundBridge
-from connectors.kafka_admin import ensure_topics
+from connectors.embedders import embedder_from_settings
+from connectors.kafka_admin import broker_credentials, ensure_topics
 from connectors.llm import LLMConnector
 from connectors.llm_health import LLMHealth
 from connectors.sources.manager import ProducerManager
 from streamapp import views
 from streamapp.clock import Clock, SystemClock
 from streamapp.deps import Deps
-from streamapp.embedding import HashedTfidfEmbedder
 from streamapp.rules import RuleSet
 from streamapp.settings import Settings, get_settings
 from streamapp.topics import Topics, declare_topics
@@ -59,6 +61,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app = StreamApp(
         s.streamapp_id,
         broker=s.kafka_broker_url,
+        broker_credentials=broker_credentials(s),
         store="rocksdb://",
         datadir=str(s.data_dir),
         topic_partitions=s.topic_partitions,
@@ -71,12 +74,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         # Raw `/table/<name>/<key>/` routes would expose every table without auth.
         web_tables_enabled=False,
         autodiscover=False,
+        Topic=ParkingTopic,  # an undecodable record is parked with the reason, not dropped
     )
     app.settings = s
     app.pipeline_topics = declare_topics(app, s)
     app.deps = deps = Deps(
         app=app, settings=s, topics=app.pipeline_topics, rules=RuleSet.load(s.rules_path),
-        embedder=HashedTfidfEmbedder(s.embedding_dim), clock=clock or SystemClock(),
+        embedder=embedder_from_settings(s), clock=clock or SystemClock(),
     )
     if s.enable_bridge:
         app.service(InboundBridge(s))
@@ -91,6 +95,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         consumer.register(deps)
     if s.enable_issues_aggregator:
         issues_aggregator.register(deps)
+    if s.enable_patterns:
+        patterns.register(deps)
     if s.enable_clustering:
         clustering.register(deps)
     if s.enable_enricher:
@@ -101,5 +107,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         prototype_improver.register(deps)
     automations.register(deps)  # always: with ENABLE_AUTOMATIONS off, matching alerts are dry runs
     otlp_export.register(deps)  # always: the `otel_export` toggle decides at runtime whether anything is sent
-    views.register(app, s, deps.tables, app.pipeline_topics.closed_issues)
+    views.register(app, s, deps.tables, app.pipeline_topics, deps.clock)
     return app

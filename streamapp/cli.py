@@ -7,7 +7,9 @@ import importlib
 import sys
 
 # Each module exposes `register(subparsers)`, which adds its parser and sets `func`.
-COMMANDS = ("mine", "classify", "bridge", "api", "demo", "settings", "templates", "simulate", "deadletters")
+COMMANDS = (
+    "mine", "classify", "bridge", "api", "demo", "settings", "templates", "simulate", "deadletters", "automations",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

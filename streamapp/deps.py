@@ -13,7 +13,7 @@ import faust
 import numpy as np
 
 from streamapp.clock import Clock, SystemClock
-from streamapp.embedding import HashedTfidfEmbedder
+from streamapp.embedding import Embedder
 from streamapp.rules import RuleSet
 from streamapp.settings import Settings
 from streamapp.topics import Topics
@@ -32,7 +32,7 @@ class Deps:
     settings: Settings
     topics: Topics
     rules: RuleSet
-    embedder: HashedTfidfEmbedder
+    embedder: Embedder
     clock: Clock = field(default_factory=SystemClock)
     tables: dict[str, faust.Table] = field(default_factory=dict)
     template_cache_size: int = 50_000
@@ -55,12 +55,14 @@ class Deps:
         """An LLM is configured and its last health check did not find it down."""
         return self.llm is not None and (self.llm_health is None or self.llm_health.status.state != "unavailable")
 
-    def template_vectors(self, templates: Mapping[str, str]) -> dict[str, np.ndarray]:
-        """Embeddings of templates by id, each computed once (LRU-bounded cache)."""
+    async def template_vectors(self, templates: Mapping[str, str]) -> dict[str, np.ndarray]:
+        """Embeddings of templates by id by the configured embedder, each computed once (LRU-bounded
+        cache), the missing ones in one call."""
         cache = self._template_vectors
         missing = [tid for tid in templates if tid not in cache]
         if missing:
-            for tid, row in zip(missing, self.embedder.vectors([templates[t] for t in missing]), strict=True):
+            rows = await self.embedder.embed([templates[t] for t in missing])
+            for tid, row in zip(missing, rows, strict=True):
                 cache[tid] = row
         out = {}
         for tid in templates:
@@ -76,6 +78,7 @@ class Deps:
             if self._vectors is None:
                 from connectors.vectorstore import AsyncVectorStore, ChromaVectorStore
 
-                store = await asyncio.to_thread(ChromaVectorStore.from_settings, self.settings)
+                store = await asyncio.to_thread(ChromaVectorStore.from_settings, self.settings,
+                                                embedder=self.embedder.name)
                 self._vectors = AsyncVectorStore(store)
         return self._vectors

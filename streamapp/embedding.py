@@ -1,22 +1,32 @@
-"""Text embeddings for templates and lines: the interface, and a local hashed TF-IDF embedder.
+"""Text embeddings for templates and lines: the interface, the local semantic embedder (default) and
+the hashed TF-IDF fallback.
 
-The local embedder needs no model download and is deterministic across processes (tokens are hashed
-with BLAKE2b, not Python's salted `hash`), so it works offline and in tests. Vectors are L2-normalised
-rows of a fixed dimension, ready for cosine search in the vector store.
+Both local embedders run offline and deterministically. The semantic one reads the WordLlama
+`l2_supercat` token embeddings (256 dimensions) and their tokenizer from the files inside the installed
+`wordllama` wheel, explicitly: the package's own loader looks for the tokenizer under a folder that
+does not exist and then tries the network. The hashed one needs no files at all (tokens are hashed
+with BLAKE2b, not Python's salted `hash`). Vectors are L2-normalised rows of a fixed dimension, ready
+for cosine search in the vector store; `name` identifies the embedder so a store built with another
+one is noticed.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
+import logging
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+log = logging.getLogger(__name__)
 
 Vectors = npt.NDArray[np.float32]
 """One L2-normalised row per input text, shape ``(len(texts), dim)``."""
@@ -30,9 +40,18 @@ _NOISE = re.compile(r"0x[0-9a-f]+|[0-9a-f]*[0-9][0-9a-f]*")
 
 
 class Embedder(Protocol):
-    """Turns texts into unit-length vectors for cosine search; one row per text, in order."""
+    """Turns texts into unit-length vectors for cosine search; one row per text, in order. `name`
+    names the model and dimension (stored with each collection)."""
+
+    name: str
 
     async def embed(self, texts: Sequence[str]) -> Vectors: ...
+
+
+class LocalEmbedder(Embedder, Protocol):
+    """An embedder that computes in-process (no I/O per call), so pure code may call it directly."""
+
+    def vectors(self, texts: Sequence[str]) -> Vectors: ...
 
 
 def tokenize(text: str) -> list[str]:
@@ -66,6 +85,7 @@ class HashedTfidfEmbedder:
         if dim < 2:
             raise ValueError(f"dim must be at least 2, got {dim}")
         self.dim = dim
+        self.name = f"hashed-tfidf-{dim}"
         self.docs = docs
         self.df = np.zeros(dim, np.float64) if df is None else np.array(df, np.float64)
         if self.df.shape != (dim,):
@@ -104,3 +124,98 @@ class HashedTfidfEmbedder:
     async def embed(self, texts: Sequence[str]) -> Vectors:
         """The `Embedder` interface; the work is pure CPU, so it runs inline."""
         return self.vectors(texts)
+
+
+WORDLLAMA_CONFIG = "l2_supercat"
+WORDLLAMA_DIM = 256
+
+
+class ModelUnavailable(RuntimeError):
+    """The semantic model's files are not installed (the `wordllama` package is missing or damaged)."""
+
+
+def wordllama_files(config: str = WORDLLAMA_CONFIG, dim: int = WORDLLAMA_DIM) -> tuple[Path, Path]:
+    """The weights and tokenizer files inside the installed `wordllama` package, found without
+    importing it (its import configures the root logger)."""
+    spec = importlib.util.find_spec("wordllama")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailable("the semantic embedder needs the `wordllama` package (pip install wordllama)")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    weights = root / "weights" / f"{config}_{dim}.safetensors"
+    tokenizer = root / "tokenizers" / f"{config}_tokenizer_config.json"
+    for path in (weights, tokenizer):
+        if not path.is_file():
+            raise ModelUnavailable(f"wordllama file missing: {path}")
+    return weights, tokenizer
+
+
+def _clean(text: str) -> str:
+    """What the model should read of a line: no `<*>` wildcards, no numbers or hex ids (they vary per
+    line, and a sub-word model would spend most of a line's tokens on digits)."""
+    words = [w for w in _WORD_OR_PUNCT.findall(_WILDCARD.sub(" ", text)) if not _NUMERIC.fullmatch(w)]
+    return " ".join(words)
+
+
+_WORD_OR_PUNCT = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|[^\W_]+")
+_NUMERIC = re.compile(r"(?:0x)?[0-9a-f]*[0-9][0-9a-f]*|[a-z]*\d[\w]*", re.IGNORECASE)
+
+
+class SemanticEmbedder:
+    """Mean-pooled WordLlama token embeddings (a static embedding model distilled from an LLM's token
+    embeddings): paraphrases land close (`disk full` ~ `no space left on device`), which the
+    hashed embedder cannot do. Pure CPU and fast (a tokenizer and a table lookup); thread-safe."""
+
+    def __init__(self, config: str = WORDLLAMA_CONFIG, dim: int = WORDLLAMA_DIM) -> None:
+        weights, tokenizer = wordllama_files(config, dim)
+        try:  # wordllama's own dependencies
+            from safetensors.numpy import load_file
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise ModelUnavailable(f"the semantic embedder needs {exc.name} (pip install wordllama)") from None
+        self._table = np.ascontiguousarray(load_file(str(weights))["embedding.weight"], np.float32)
+        self._tokenizer: Any = Tokenizer.from_file(str(tokenizer))
+        self._tokenizer.no_padding()
+        self._tokenizer.no_truncation()
+        self.dim = int(self._table.shape[1])
+        self.name = f"wordllama-{config}-{self.dim}"
+
+    def vectors(self, texts: Sequence[str]) -> Vectors:
+        """The embeddings of ``texts``; a text with nothing to read gets a fixed unit vector."""
+        out = np.zeros((len(texts), self.dim), np.float32)
+        if not texts:
+            return out
+        encoded = self._tokenizer.encode_batch([_clean(t) for t in texts], add_special_tokens=False)
+        for row, enc in enumerate(encoded):
+            ids = np.asarray(enc.ids, np.int64)
+            ids = ids[(ids >= 0) & (ids < len(self._table))]
+            if len(ids):
+                out[row] = self._table[ids].mean(axis=0)
+        norms = np.linalg.norm(out, axis=1)
+        empty = norms == 0.0
+        out[empty] = 1.0
+        norms[empty] = math.sqrt(self.dim)
+        return out / norms[:, None]
+
+    async def embed(self, texts: Sequence[str]) -> Vectors:
+        """The `Embedder` interface; the work is pure CPU, so it runs inline."""
+        return self.vectors(texts)
+
+
+@functools.lru_cache(maxsize=1)
+def semantic_embedder() -> SemanticEmbedder:
+    """The process's one semantic embedder (16 MB of weights, loaded once)."""
+    return SemanticEmbedder()
+
+
+def local_embedder(kind: str = "semantic", dim: int = 256) -> LocalEmbedder:
+    """`semantic` (WordLlama, the default) or `hashed` (the fallback needing no model files, also used,
+    with a warning, when the semantic model is not installed)."""
+    if kind == "semantic":
+        try:
+            return semantic_embedder()
+        except ModelUnavailable as exc:
+            log.warning("semantic embedder unavailable (%s): using the hashed embedder", exc)
+            return HashedTfidfEmbedder(dim)
+    if kind == "hashed":
+        return HashedTfidfEmbedder(dim)
+    raise ValueError(f"unknown local embedder {kind!r}: use semantic or hashed")

@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+from streamapp.alert_groups import MAX_EVIDENCE, AlertGroup, Occurrence, alert_fields, template_family
 from streamapp.classify.subjects import Neighbour
 from streamapp.records import Alert, ClusterCandidate, IssueCandidate
 from streamapp.taxonomy import FailureType, Severity
@@ -155,11 +156,37 @@ def cluster_alert(candidate: ClusterCandidate, verdict: Verdict, now: float) -> 
     )
 
 
-def group_key(candidate: IssueCandidate, verdict: Verdict) -> str:
-    """Issues that are the same failure (same host, type and templates) share one alert within the
-    grouping window: a brute force of a thousand SSH sessions is one alert, not a thousand."""
-    basis = "|".join([candidate.os, candidate.host, str(verdict.failure_type), *sorted(candidate.template_ids)])
-    return "alertgroup:" + hashlib.blake2b(basis.encode(), digest_size=12).hexdigest()
+def occurrence(candidate: IssueCandidate, verdict: Verdict, now: float) -> Occurrence:
+    """The issue as an occurrence of its failure, for alert grouping (when the issue started)."""
+    texts = dict(zip(candidate.template_ids, candidate.templated_summary.split(" \n"), strict=False))
+    return _occurrence(candidate.id, candidate.os, candidate.host, candidate.first_ts or now, verdict,
+                       candidate.template_ids, texts, candidate.logs)
+
+
+def cluster_occurrence(candidate: ClusterCandidate, verdict: Verdict, now: float) -> Occurrence:
+    """A cluster of issues as an occurrence of its failure (no host: its issues count theirs)."""
+    lines = [{**s, "id": s.get("env_id", "")} for s in candidate.sample_logs]
+    return _occurrence(candidate.id, candidate.os, "", now, verdict, candidate.template_ids, {}, lines)
+
+
+def _occurrence(oid: str, os_name: str, host: str, t: float, verdict: Verdict, template_ids: Sequence[str],
+                texts: dict[str, str], lines: Sequence[dict]) -> Occurrence:
+    """Its templates with the verdict's evidence first, the lead naming the family; a cited line or two."""
+    lead_first = list(dict.fromkeys([*verdict.template_ids, *template_ids]))
+    texts = {**{str(i.get("template_id", "")): str(i.get("templated", "")) for i in lines}, **texts}
+    cited = set(verdict.line_ids)
+    shown = [i for i in lines if i.get("id") in cited] or list(lines)
+    lead = texts.get(lead_first[0], "") if lead_first else ""
+    return Occurrence(
+        id=oid, host=host, failure_type=str(verdict.failure_type), template_ids=tuple(lead_first), t=t, os=os_name,
+        family=template_family(lead) if lead else "",
+        evidence=tuple({"id": i.get("id", ""), "raw": i.get("raw", "")} for i in shown[:MAX_EVIDENCE]),
+    )
+
+
+def grouped(alert: Alert, group: AlertGroup) -> Alert:
+    """The alert with its group's fields (hosts, counts, first and last seen)."""
+    return Alert(**{**alert.asdict(), **alert_fields(group)})
 
 
 def worth_alerting(verdict: Verdict) -> bool:

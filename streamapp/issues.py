@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from streamapp.records import IssueCandidate, ParsedEvent
+from streamapp.records import IssueCandidate, LineCandidate, ParsedEvent
 from streamapp.taxonomy import Severity, max_severity
 
 KEY_FIELDS = ("os", "host", "component", "pid")
+MAX_PATTERN_SIGNALS = 10  # novelty and rate signals kept per issue
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class OpenIssue:
     signals: dict = field(default_factory=dict)  # rule id -> hits (ignored rules excluded)
     hints: dict = field(default_factory=dict)  # failure type -> summed rule score
     interesting: bool = False
+    pattern_signals: list = field(default_factory=list)  # novelty and rate signals (`streamapp.patterns`)
     sources: list = field(default_factory=list)
     high_water: dict = field(default_factory=dict)  # `logs` partition -> newest offset absorbed
     state: str = "open"  # open | closed (kept until purged, so a replayed close re-emits)
@@ -89,7 +91,7 @@ def _key_part(event: ParsedEvent, name: str) -> str:
     return value or "-"
 
 
-def contract_issue_key(issue: OpenIssue) -> str:
+def contract_issue_key(issue: OpenIssue | LineCandidate) -> str:
     """`<os>|<component lowercased>|<pid or nopid>`, as outside readers expect it."""
     return f"{issue.os}|{(issue.component or 'unknown').lower()}|{issue.pid or 'nopid'}"
 
@@ -104,6 +106,7 @@ def log_item(ev: ParsedEvent) -> dict:
     return {
         "id": ev.id, "templated": ev.template, "raw": ev.raw, "component": ev.component, "pid": ev.pid,
         "time": ev.timestamp or ev.t, "template_id": ev.template_id, "severity": ev.severity, "source": ev.source,
+        "level": ev.level,  # the header's own level, as written: the classifier's strongest prior
     }
 
 
@@ -177,6 +180,30 @@ def _add_line(issue: OpenIssue, ev: ParsedEvent, policy: IssuePolicy) -> None:
         issue.interesting = True
 
 
+def add_pattern_signals(issue: OpenIssue, signals: Sequence[dict], limit: int = MAX_PATTERN_SIGNALS) -> bool:
+    """Novelty and rate signals on the open issue whose lines had the template: kept once per
+    (rule, template, bucket) up to `limit`, counted in `signals` by rule, and make the issue a
+    candidate. False when the issue is no longer open (the signal came too late)."""
+    if issue.state != "open":
+        return False
+    held = {_mark(s) for s in issue.pattern_signals}
+    for sig in signals:
+        mark = _mark(sig)
+        if mark not in held and len(issue.pattern_signals) < limit:
+            held.add(mark)
+            issue.pattern_signals.append(dict(sig))
+            issue.signals[sig["rule"]] = issue.signals.get(sig["rule"], 0) + 1
+            issue.interesting = True
+    issue.version += 1
+    return True
+
+
+def _mark(sig: dict) -> tuple[str, str, float]:
+    """What makes a signal the same signal again (a redelivered one): rule, template, rate bucket."""
+    bucket = sig["t"] // sig["bucket_sec"] if sig.get("bucket_sec") else 0.0
+    return sig["rule"], sig["template_id"], bucket
+
+
 class Timing(Protocol):
     """The part of an issue that decides when it closes (OpenIssue, or a sweep's index entry)."""
 
@@ -215,6 +242,28 @@ def close(issue: OpenIssue, reason: str, now: float) -> OpenIssue:
     return issue
 
 
+def line_hints(ev: ParsedEvent) -> dict[str, float]:
+    """Failure type -> rule score of one line's signals (known noise excluded)."""
+    hints: dict[str, float] = {}
+    for s in ev.signals:
+        if not s.get("ignore") and s.get("failure_type"):
+            hints[s["failure_type"]] = round(hints.get(s["failure_type"], 0.0) + s["score"], 4)
+    return hints
+
+
+def line_issue(line: LineCandidate) -> IssueCandidate:
+    """A per-line candidate as the one-line issue the enricher classifies: same verdict cache
+    (its template), same alert id scheme (from the candidate's id, `line:<line id>`)."""
+    item = dict(line.item) or {"id": line.id.removeprefix("line:"), "templated": line.templated, "raw": line.raw,
+                               "component": line.component, "pid": line.pid, "template_id": line.template_id}
+    return IssueCandidate(
+        id=line.id, os=line.os, issue_key=contract_issue_key(line), templated_summary=line.templated, logs=[item],
+        host=line.host, component=line.component, pid=line.pid, line_count=1,
+        template_ids=[line.template_id] if line.template_id else [], severity=line.severity,
+        hints=dict(line.hints), kind="line",
+    )
+
+
 def to_candidate(issue: OpenIssue) -> IssueCandidate:
     """The contract's aggregated issue candidate."""
     items = issue.head + issue.tail
@@ -235,4 +284,5 @@ def to_candidate(issue: OpenIssue) -> IssueCandidate:
         severity=issue.severity,
         signals=[{"rule": r, "hits": n} for r, n in sorted(issue.signals.items())],
         hints=dict(issue.hints),
+        pattern_signals=list(issue.pattern_signals),
     )

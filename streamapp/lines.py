@@ -1,5 +1,6 @@
-"""The consumer's per-line work, pure CPU: parse each line by its source's format, mine its
-template (one miner per OS, fed a whole batch at once), and attach rule signals."""
+"""The consumer's per-line work, pure CPU: parse each line by its source's format, give a
+continuation line its headline's key (`continuation`), mine its template (one miner per OS, fed a
+whole batch at once), and attach rule signals."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from streamapp.continuation import Headline, Headlines, header_is_noise
 from streamapp.mining import MineResult, TemplateChange, TemplateMiner
 from streamapp.parsing import ParsedLine, parse_line
+from streamapp.parsing.fields import unmatched
 from streamapp.records import DeadLetter, LogLine, ParsedEvent
 from streamapp.rules import RuleSet
 from streamapp.sources import SourceProfiles
@@ -31,6 +34,7 @@ class LineProcessor:
     profiles: SourceProfiles
     rules: RuleSet
     miners: dict[str, TemplateMiner] = field(default_factory=dict)
+    headlines: Headlines = field(default_factory=Headlines)
 
     def miner(self, os: str) -> TemplateMiner:
         if os not in self.miners:
@@ -39,31 +43,37 @@ class LineProcessor:
 
     def process(self, lines: Sequence[LogLine], now: float) -> Processed:
         out = Processed()
-        by_os: dict[str, list[tuple[LogLine, ParsedLine]]] = defaultdict(list)
+        by_os: dict[str, list[tuple[LogLine, ParsedLine, Headline | None]]] = defaultdict(list)
         for line in lines:
             profile = self.profiles.resolve(line.source, line.source_id)
             parsed = parse_line(line.line, profile.format)
             out.unmatched += not parsed.matched
-            by_os[profile.os].append((line, parsed))
+            head = self.headlines.follow(f"{line.source_id}\x00{line.source}", line.id, line.line, parsed, now)
+            if head is not None and parsed.matched and header_is_noise(line.line, parsed):
+                parsed = unmatched(line.line)  # what a loose format string took for a header is the line itself
+            by_os[profile.os].append((line, parsed, head))
         for os, items in by_os.items():
-            results = self.miner(os).add_many([p.message for _, p in items])
-            for (line, parsed), result in zip(items, results, strict=True):
+            results = self.miner(os).add_many([p.message for _, p, _ in items])
+            for (line, parsed, head), result in zip(items, results, strict=True):
                 if result.template_id is None:
                     out.dead.append(dead_letter(line, f"rejected by miner: {result.rejected}", now))
                     continue
-                out.events.append(self._event(line, parsed, os, result, now))
+                out.events.append(self._event(line, parsed, os, result, now, head))
                 if result.changes:
                     out.changes.setdefault(os, []).extend(result.changes)
         return out
 
-    def _event(self, line: LogLine, parsed: ParsedLine, os: str, result: MineResult, now: float) -> ParsedEvent:
-        signals = self.rules.match(parsed.message, result.template_id or "", parsed.level)
+    def _event(self, line: LogLine, parsed: ParsedLine, os: str, result: MineResult, now: float,
+               head: Headline | None) -> ParsedEvent:
+        level = parsed.level or (head.level if head else "")
+        signals = self.rules.match(parsed.message, result.template_id or "", level)
         loud = [s for s in signals if not s.ignore]
         severity = max_severity(Severity.INFO, *(s.severity for s in loud))
+        key = head or parsed  # a continuation line is filed under its headline's key
         return ParsedEvent(
             id=line.id, source=line.source, source_id=line.source_id, os=os,
-            host=parsed.host or "", component=parsed.component or "", pid=parsed.pid or "",
-            level=parsed.level or "", timestamp=parsed.timestamp or "", t=now,
+            host=key.host or "", component=key.component or "", pid=key.pid or "", level=level,
+            timestamp=parsed.timestamp or "", t=now, headline=head.line_id if head else "",
             template_id=result.template_id or "", template=result.template, params=list(result.parameters),
             raw=line.line, severity=str(severity), signals=[s.as_json() for s in signals],
         )
@@ -72,5 +82,5 @@ class LineProcessor:
 def dead_letter(line: LogLine, reason: str, now: float | None = None) -> DeadLetter:
     return DeadLetter(
         id=f"logs:{line.id}", reason=reason, stream="logs", original_id=line.id, payload=line.line[:2048],
-        failed_at=now if now is not None else time.time(),
+        failed_at=now if now is not None else time.time(), stage="consumer",
     )

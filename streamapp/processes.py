@@ -67,10 +67,14 @@ class Proc:
             self._log.close()
 
 
-def start_worker(env: dict[str, str], log_path: Path, app: str = "streamapp", cwd: Path | None = None) -> Proc:
+def worker_process(env: dict[str, str], log_path: Path, app: str = "streamapp", cwd: Path | None = None) -> Proc:
     """`faust -A <app> worker -l info`, exactly as users run it; ready when Faust says so."""
-    argv = [str(BIN / "faust"), "-A", app, "worker", "-l", "info"]
-    proc = Proc(argv, env, log_path, "[^Worker]: Ready", cwd=cwd)
+    return Proc([str(BIN / "faust"), "-A", app, "worker", "-l", "info"], env, log_path, "[^Worker]: Ready", cwd=cwd)
+
+
+def start_worker(env: dict[str, str], log_path: Path, app: str = "streamapp", cwd: Path | None = None) -> Proc:
+    """A worker process, once it is ready."""
+    proc = worker_process(env, log_path, app, cwd)
     proc.wait_ready()
     return proc
 

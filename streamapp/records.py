@@ -140,10 +140,14 @@ class IssueCandidate(StreamRecord):
     signals: list = []  # rule hits: {rule, hits}
     hints: dict = {}  # failure type -> summed rule score
     kind: str = "issue"
+    # novelty and rate signals of its templates: {rule, template_id, template, count, t, baseline,
+    # os_templates, bucket_sec} (`streamapp.patterns`)
+    pattern_signals: list = []
 
 
 class LineCandidate(StreamRecord):
-    """A single line with an error signal, sent straight on (`ENABLE_PER_LINE_CANDIDATES`)."""
+    """A single line with an error signal, sent straight on (`ENABLE_PER_LINE_CANDIDATES`) and
+    classified into an alert like a one-line issue. `item` is the line as an issue's `logs` item."""
 
     id: str
     os: str
@@ -155,6 +159,12 @@ class LineCandidate(StreamRecord):
     nearest_label: str
     template_id: str = ""
     kind: str = "line"
+    host: str = ""
+    component: str = ""
+    pid: str = ""
+    severity: str = "info"
+    hints: dict = {}  # failure type -> rule score
+    item: dict = {}
 
 
 class ClusterCandidate(StreamRecord):
@@ -180,6 +190,10 @@ class Alert(StreamRecord):
 
     Issue alerts fill `issue_key` and `log_ids`; cluster alerts fill `cluster_id`, `env_id`,
     `env_ids` and `evidence_logs` (items `{id, templated, raw, source, os, env_id}`).
+    An issue alert speaks for its group (`streamapp.alert_groups`): the same failure on other
+    hosts within the window joins it instead of raising another. The group fields (`hosts` items
+    `{host, count, first_seen, last_seen, evidence: [{id, raw}]}`) are as of the alert's creation
+    on the stream, and kept current on the `alert:<id>` hash.
     """
 
     id: str
@@ -203,6 +217,13 @@ class Alert(StreamRecord):
     prototype_id: str = ""
     classifier: str = ""
     created_at: float = 0.0
+    group_key: str = ""
+    hosts: list = []
+    host_count: int = 0
+    hosts_unlisted: int = 0  # occurrences on hosts past the listed ones
+    occurrences: int = 0
+    first_seen: float = 0.0
+    last_seen: float = 0.0
 
 
 class ClosedIssue(StreamRecord):
@@ -237,6 +258,7 @@ class DeadLetter(StreamRecord):
     original_id: str
     payload: str
     failed_at: float
+    stage: str = ""  # what failed: the bridge, an agent's name, `decode` (entries before it have none)
 
 
 # --------------------------------------------------------------------- internal topics and state
@@ -267,6 +289,7 @@ class ParsedEvent:
     nearest_distance: float = 1.0
     src: int = -1  # the `logs` partition and offset the line was read at (replay detection)
     off: int = -1
+    headline: str = ""  # a continuation line: the id of the line that opened its event
 
     def asdict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
@@ -278,15 +301,30 @@ class IssueEvents(Record):
     -> ParsedEvent dicts, in order): one message per partition per batch, not one per key. `sweep`
     carries the timer's decisions for the partition's issues (`actions` items are
     `[close|purge, key, version, reason]`): only stream iteration may change a table, so the
-    timer asks instead of acting."""
+    timer asks instead of acting. `signals` carries the patterns agent's novelty and rate signals
+    (`groups`: key -> signal dicts) for the issues of those keys."""
 
-    kind: str  # lines | sweep
+    kind: str  # lines | sweep | signals
     key: str
-    groups: dict = {}  # for kind=lines
+    groups: dict = {}  # for kind=lines and kind=signals
     actions: list = []  # for kind=sweep
 
     def line_ids(self) -> list[str]:
+        if self.kind != "lines":
+            return []
         return [e["id"] for events in self.groups.values() for e in events]
+
+
+class PatternCounts(Record):
+    """A consumer batch's lines of one OS, for the patterns agent (keyed by OS): `rows` items are
+    `[template id, host, aggregation key, logs partition, offset]`, `templates` maps ids to texts,
+    `renamed` lists the miner's `[old id, new id]` (a template generalised or merged)."""
+
+    os: str
+    t: float
+    templates: dict = {}
+    rows: list = []
+    renamed: list = []
 
 
 class PrototypeCommand(Record):

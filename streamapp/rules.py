@@ -14,7 +14,7 @@ import re2
 import yaml
 
 from streamapp.errors import ConfigError
-from streamapp.taxonomy import FailureType, Severity
+from streamapp.taxonomy import FailureType, Severity, header_severity
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class RuleSet:
         hits = self._set.Match(message) if self._text_rules else None
         if hits:
             signals.extend(self._text_rules[i].signal() for i in sorted(hits))
-        sev = Severity.parse(level) if level else Severity.INFO
+        sev = header_severity(level) or Severity.INFO
         if sev.rank >= Severity.WARNING.rank:
             signals.append(Signal("level", sev, "", LEVEL_SCORE))
         return signals

@@ -7,16 +7,22 @@ table is generated from these declarations (`streamapp settings --markdown`), so
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from dotenv import dotenv_values
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from streamapp.auth import MIN_ADMIN_TOKEN_CHARS
+from streamapp.env_aliases import Translation, translate
 from streamapp.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 class Settings(BaseSettings):
@@ -32,10 +38,30 @@ class Settings(BaseSettings):
     kafka_broker_url: str = Field(
         "kafka://127.0.0.1:19092", description="Kafka bootstrap servers (`kafka://host:port[;host:port]`)."
     )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT",
+        description="How every Kafka client (worker, bridges, admin, benches) reaches the brokers: `SSL` "
+        "verifies them and encrypts, `SASL_*` authenticates us (SASL_SSL: both). PLAINTEXT: a trusted network only.",
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "PLAIN", description="SASL mechanism with a `SASL_*` protocol (PLAIN sends the password: use it over SSL)."
+    )
+    kafka_sasl_username: str = Field("", description="SASL user; required with a `SASL_*` protocol.")
+    kafka_sasl_password: SecretStr = Field(
+        SecretStr(""), description="SASL password; required with a `SASL_*` protocol."
+    )
+    kafka_ssl_cafile: Path | None = Field(
+        None, description="CA bundle (PEM) the brokers' certificates chain to (`SSL`, `SASL_SSL`); empty = system CAs."
+    )
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis holding the stream contract.")
     database_url: SecretStr = Field(
         SecretStr("postgresql://streamapp:streamapp@127.0.0.1:5432/streamapp"),
         description="PostgreSQL (data sources). A secret: it may carry a password.",
+    )
+    secrets_key: SecretStr = Field(
+        SecretStr(""), description="Comma-separated Fernet keys, current first, sealing data sources' secrets in "
+        "PostgreSQL (`streamapp settings --new-secrets-key`; rotation: put a new key first, restart, drop the old "
+        "one later). Required to store secrets; the same for the API and the workers.",
     )
     database_schema: str = Field(
         "public", pattern=r"^[a-z_][a-z0-9_]*$", description="PostgreSQL schema of the project's tables (isolation)."
@@ -57,8 +83,15 @@ class Settings(BaseSettings):
     api_host: str = Field("127.0.0.1", description="Starlette API bind address.")
     api_port: int = Field(8080, ge=1, le=65535, description="Starlette API port.")
     admin_token: SecretStr = Field(
-        SecretStr(""), description="Bearer token for admin endpoints; empty = admin endpoints refuse all."
+        SecretStr(""), description="Bearer token for admin endpoints, 32 characters or more; empty = admin endpoints "
+        "refuse all."
     )
+    auth_max_failures: int = Field(
+        10, ge=1, description="Failed token attempts (admin API, console login, Telegraf) a client address may "
+        "make per AUTH_FAILURE_WINDOW_SEC before it is refused with 429 (even with the right token) until then.",
+    )
+    auth_failure_window_sec: float = Field(60.0, gt=0, description="The window of AUTH_MAX_FAILURES, seconds.")
+    api_request_logs: bool = Field(True, description="Log one line per API request (id, method, path, status, time).")
 
     # --- stages (every one can be switched off; a disabled stage starts nothing) ----------------
     enable_bridge: bool = Field(True, description="Run the Redis<->Kafka stream bridges in the worker.")
@@ -74,8 +107,13 @@ class Settings(BaseSettings):
     enable_prototype_improver: bool = Field(True, description="Periodically rebuild prototypes from feedback.")
     enable_metrics_normalization: bool = Field(True, description="Route metric payloads to normalisers.")
     enable_otel_export: bool = Field(False, description="Export metrics over OTLP (toggle at runtime too).")
+    enable_patterns: bool = Field(
+        True, description="Count templates per OS and host over time (`GET /patterns`, the console's patterns) and "
+        "signal new templates and rate jumps on issues."
+    )
     enable_per_line_candidates: bool = Field(
-        False, description="Also send every error-signal line straight to `issues_candidates`."
+        False, description="Also send every error-signal line straight to `issues_candidates`, each classified "
+        "into an alert like a one-line issue (besides issue aggregation)."
     )
 
     # --- Redis stream contract -------------------------------------------------------------------
@@ -139,7 +177,21 @@ class Settings(BaseSettings):
     consumer_batch_size: int = Field(500, ge=1, description="Lines per consumer batch (stream.take n).")
     consumer_batch_within_sec: float = Field(0.5, gt=0, description="Max wait to fill a consumer batch, seconds.")
     rules_path: Path | None = Field(None, description="Rule signals file; empty = the shipped streamapp/rules.yml.")
-    embedding_dim: int = Field(256, ge=16, le=4096, description="Dimension of the local hashed embeddings.")
+    embedding_provider: Literal["semantic", "hashed", "openai", "ollama"] = Field(
+        "semantic",
+        description="Embedder of templates, lines, prototypes and HyDE queries: `semantic` = WordLlama from the "
+        "installed wheel (offline), `hashed` = hashed TF-IDF (no model), `openai`/`ollama` = the provider's "
+        "`/v1/embeddings`. Changing it re-creates the vector collections.",
+    )
+    embedding_model: str = Field(
+        "",
+        description="Provider embedding model; empty = `text-embedding-3-small` (openai), `nomic-embed-text` (ollama).",
+    )
+    embedding_base_url: str = Field(
+        "", description="Provider base URL; empty = LLM_BASE_URL, else `http://127.0.0.1:11434/v1` for ollama."
+    )
+    embedding_api_key: SecretStr = Field(SecretStr(""), description="Provider API key; empty = LLM_API_KEY.")
+    embedding_dim: int = Field(256, ge=16, le=4096, description="Dimension of the hashed embeddings (`hashed` only).")
     index_window_sec: float = Field(60.0, gt=0, description="Window of the routine-line index sampler, seconds.")
     index_per_window: int = Field(
         3, ge=0, description="Routine lines indexed per (host, template) per window (signal lines: all)."
@@ -149,6 +201,10 @@ class Settings(BaseSettings):
     # --- issues and clusters -----------------------------------------------------------------------
     issue_key_fields: str = Field(
         "os,host,component,pid", description="Fields whose values make the aggregation key (comma list)."
+    )
+    issue_continuation_gap_sec: float = Field(
+        10.0, ge=0, description="A continuation line (stack frame, register dump, indented or headerless line) "
+        "arriving within this many seconds of its event's previous line joins the event's headline; 0 = off."
     )
     issue_inactivity_sec: float = Field(30.0, gt=0, description="An issue closes after this long without lines.")
     issue_max_duration_sec: float = Field(600.0, gt=0, description="An issue closes at this age, seconds.")
@@ -170,9 +226,28 @@ class Settings(BaseSettings):
         1.0, gt=0, description="How often changed prototypes are written to `proto_<os>` (one batch per OS)."
     )
 
+    pattern_bucket_sec: float = Field(60.0, gt=0, description="Time bucket of template counts, seconds.")
+    pattern_buckets: int = Field(
+        60, ge=10, le=1440, description="Buckets of history kept per template and OS (a fifth of it per host)."
+    )
+    pattern_warmup_sec: float = Field(
+        3600.0, ge=0, description="No novelty or rate signal for an OS until this long after its first line..."
+    )
+    pattern_warmup_lines: int = Field(1000, ge=0, description="...and until it has had this many lines.")
+    pattern_rate_factor: float = Field(
+        5.0, gt=1, description="A template's bucket this many times its own mean per bucket is a rate signal..."
+    )
+    pattern_rate_min: int = Field(20, ge=1, description="...when it holds at least this many lines.")
+    pattern_max_templates: int = Field(
+        2000, ge=10, description="Templates kept per OS; the least recently seen are dropped (and counted)."
+    )
+    pattern_max_hosts: int = Field(
+        50, ge=1, description="Hosts kept per template; lines of further hosts count only OS-wide (and are counted)."
+    )
+
     alert_group_window_sec: float = Field(
-        900.0, ge=0, description="Issues with the same host, failure type and templates within this window share "
-        "one alert (counted in its `occurrences`); 0 = an alert per issue."
+        900.0, ge=0, description="Issues of one OS with the same failure type and template family, on any hosts, "
+        "within this window from the first share one alert (which lists the hosts); 0 = an alert per issue."
     )
     prototype_improver_interval_sec: float = Field(
         30.0, gt=0, description="How often the prototype improver applies pending feedback, seconds."
@@ -180,6 +255,11 @@ class Settings(BaseSettings):
 
     prototype_improver_claim_idle_sec: float = Field(
         60.0, gt=0, description="Feedback a crashed improver left unacknowledged this long is taken over, seconds."
+    )
+
+    filetail_allowed_dirs: str = Field(
+        "/var/log", description="Comma-separated folders below which `filetail` sources may read (symlinks resolved; "
+        "regular files only): a source naming another path is refused, so no admin can tail `/proc` or secrets.",
     )
 
     # --- automations -------------------------------------------------------------------------------
@@ -197,6 +277,10 @@ class Settings(BaseSettings):
     )
     automation_follow_interval_sec: float = Field(3.0, gt=0, description="How often a launched job/run is polled.")
     automation_follow_max_sec: float = Field(900.0, gt=0, description="How long a job/run is followed, seconds.")
+    automation_task_key: SecretStr = Field(
+        SecretStr(""), description="Key (shared by the workers) signing automation tasks on Kafka; a task "
+        "without its valid signature is rejected. Empty = nothing executes (every decision is a dry run).",
+    )
     awx_url: str = Field("", description="AWX/Tower API base incl. prefix (`https://awx/api/v2/`); empty = none.")
     awx_token: SecretStr = Field(SecretStr(""), description="AWX OAuth2/personal access token (scope write).")
     tfc_url: str = Field("https://app.terraform.io/api/v2", description="Terraform Cloud/Enterprise API base.")
@@ -225,6 +309,31 @@ class Settings(BaseSettings):
     otel_exporter_otlp_protocol: Literal["http/protobuf", "grpc"] = Field(
         "http/protobuf", description="OTLP transport."
     )
+    otel_service_name: str = Field("streamapp", description="`service.name` of the exported telemetry.")
+
+    @field_validator("admin_token")
+    @classmethod
+    def _long_admin_token(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value() and len(value.get_secret_value()) < MIN_ADMIN_TOKEN_CHARS:
+            raise ValueError(f"ADMIN_TOKEN needs {MIN_ADMIN_TOKEN_CHARS} characters or more (`openssl rand -hex 32`)")
+        return value
+
+    @model_validator(mode="after")
+    def _sasl_credentials(self) -> Settings:
+        if self.kafka_security_protocol.startswith("SASL") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password.get_secret_value()
+        ):
+            raise ValueError(f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs KAFKA_SASL_USERNAME "
+                             "and KAFKA_SASL_PASSWORD")
+        return self
+
+    def secret_keys(self) -> tuple[str, ...]:
+        """SECRETS_KEY as its list of keys (empty when unset)."""
+        return tuple(k.strip() for k in self.secrets_key.get_secret_value().split(",") if k.strip())
+
+    def filetail_dirs(self) -> tuple[Path, ...]:
+        """FILETAIL_ALLOWED_DIRS, resolved."""
+        return tuple(Path(os.path.realpath(d.strip())) for d in self.filetail_allowed_dirs.split(",") if d.strip())
 
     def redis_key(self, name: str) -> str:
         """A Redis stream/key name with the isolation prefix applied."""
@@ -235,10 +344,19 @@ class Settings(BaseSettings):
         return f"{self.topic_prefix}{name}"
 
 
+def legacy_names() -> Translation:
+    """The original system's variables found in the environment (and `.env`), as our settings."""
+    env = {k.upper(): v for k, v in dotenv_values(".env").items() if v is not None} if Path(".env").is_file() else {}
+    env.update((k.upper(), v) for k, v in os.environ.items())
+    return translate(env, set(Settings.model_fields))
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Read and validate settings; an invalid value raises ConfigError naming the variable."""
+    """Read and validate settings (the original's names as aliases); an invalid value raises
+    ConfigError naming the variable."""
+    legacy = legacy_names()
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**{**legacy.values, **overrides})  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -247,7 +365,10 @@ def load_settings(**overrides: object) -> Settings:
                 Settings.model_fields[field].annotation is SecretStr
             )
             shown = "" if secret else f" (got {err.get('input')!r})"
-            problems.append(f"{field.upper()}: {err['msg']}{shown}")
+            name = field.upper()
+            if field in legacy.origin and field not in overrides:
+                name = f"{legacy.origin[field]} (read as {name})"
+            problems.append(f"{name}: {err['msg']}{shown}")
         raise ConfigError("invalid settings: " + "; ".join(problems)) from None
 
 
@@ -265,5 +386,8 @@ def settings_for_env(env: Mapping[str, str]) -> Settings:
 
 @functools.cache
 def get_settings() -> Settings:
-    """The process-wide settings, read once."""
-    return load_settings()
+    """The process-wide settings, read once; the original's names each get a warning line."""
+    settings = load_settings()
+    for warning in legacy_names().warnings:
+        log.warning("%s", warning)
+    return settings

@@ -1,5 +1,5 @@
-"""Which OS and line format a source has: from configuration (SOURCE_FORMATS or the data source's
-own row), never guessed from file names."""
+"""Which OS and line format a source has: SOURCE_FORMATS, or what its data source publishes (its
+configured format, or for a file tail without one, the format inferred from its files)."""
 
 from __future__ import annotations
 

@@ -34,6 +34,54 @@ _ALIASES: dict[str, Severity] = {
 }
 
 
+# The words a log header's level field uses, by vocabulary (lower-cased). Only these count as a
+# stated level: a format's `<Level>` field may hold something else (a host name, a state), and an
+# unknown value means "no level stated", never `info`.
+HEADER_LEVELS: dict[str, dict[str, Severity]] = {
+    "syslog": {"emerg": Severity.CRITICAL, "emergency": Severity.CRITICAL, "alert": Severity.CRITICAL,
+               "crit": Severity.CRITICAL, "err": Severity.ERROR, "error": Severity.ERROR,
+               "warning": Severity.WARNING, "warn": Severity.WARNING, "notice": Severity.INFO,
+               "info": Severity.INFO, "debug": Severity.DEBUG},
+    "log4j": {"fatal": Severity.CRITICAL, "error": Severity.ERROR, "warn": Severity.WARNING,
+              "info": Severity.INFO, "debug": Severity.DEBUG, "trace": Severity.DEBUG},
+    "java.util.logging": {"severe": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO,
+                          "config": Severity.INFO, "fine": Severity.DEBUG, "finer": Severity.DEBUG,
+                          "finest": Severity.DEBUG},
+    "python": {"critical": Severity.CRITICAL, "error": Severity.ERROR, "warning": Severity.WARNING,
+               "info": Severity.INFO, "debug": Severity.DEBUG},
+    # Android logcat and glog/klog: one letter (A = assert)
+    "android": {"a": Severity.CRITICAL, "f": Severity.CRITICAL, "e": Severity.ERROR, "w": Severity.WARNING,
+                "i": Severity.INFO, "d": Severity.DEBUG, "v": Severity.DEBUG},
+    # Windows event levels, and CBS/CSI logs' `Info`
+    "windows": {"critical": Severity.CRITICAL, "error": Severity.ERROR, "warning": Severity.WARNING,
+                "information": Severity.INFO, "informational": Severity.INFO, "info": Severity.INFO,
+                "verbose": Severity.DEBUG, "audit failure": Severity.WARNING, "audit success": Severity.INFO},
+    # BMC / supercomputer RAS logs (e.g. Blue Gene): FAILURE and SEVERE rank with ERROR
+    "bmc": {"fatal": Severity.CRITICAL, "failure": Severity.ERROR, "severe": Severity.ERROR,
+            "error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO},
+    # .NET (Serilog, Microsoft.Extensions.Logging), Go (zap, logrus), Rust (log/tracing)
+    "dotnet/go/rust": {"fatal": Severity.CRITICAL, "panic": Severity.CRITICAL, "dpanic": Severity.CRITICAL,
+                       "error": Severity.ERROR, "warning": Severity.WARNING, "warn": Severity.WARNING,
+                       "information": Severity.INFO, "info": Severity.INFO, "debug": Severity.DEBUG,
+                       "trace": Severity.DEBUG, "verbose": Severity.DEBUG},
+}
+_HEADER: dict[str, Severity] = {word: sev for table in HEADER_LEVELS.values() for word, sev in table.items()}
+_SYSLOG_NUMERIC = (Severity.CRITICAL, Severity.CRITICAL, Severity.CRITICAL, Severity.ERROR, Severity.WARNING,
+                   Severity.INFO, Severity.INFO, Severity.DEBUG)
+
+
+def header_severity(value: str | None) -> Severity | None:
+    """The severity a line's header level field states, or None when it states none we know.
+
+    Words of the vocabularies in `HEADER_LEVELS` (any case, brackets and a trailing colon ignored)
+    and syslog/journald numeric priorities 0-7; anything else (`combo`, `-`, a number past 7) is
+    not a level."""
+    key = (value or "").strip().strip("[]<>:").strip().lower()
+    if len(key) == 1 and key.isdigit():
+        return _SYSLOG_NUMERIC[int(key)] if int(key) < len(_SYSLOG_NUMERIC) else None
+    return _HEADER.get(key)
+
+
 def max_severity(*values: Severity | str) -> Severity:
     return max((Severity(v) for v in values), key=lambda s: s.rank, default=Severity.INFO)
 

@@ -23,8 +23,12 @@ from streamapp.records import Metric
 HEALTH: dict[str, tuple[str, str, str]] = {
     "streamapp.lines.in": ("counter", "{line}", "Lines the consumer read from `logs`"),
     "streamapp.deadletters": ("counter", "{entry}", "Input parked on the dead-letter stream"),
+    "streamapp.stage_errors": ("counter", "{error}", "Timer ticks that failed, by stage (the next tick runs)"),
     "streamapp.alerts": ("counter", "{alert}", "Alerts raised"),
     "streamapp.issues.open": ("gauge", "{issue}", "Issues open in this worker"),
+    "streamapp.patterns.signals": ("counter", "{signal}", "Novelty and rate signals, by rule"),
+    "streamapp.patterns.signals_late": ("counter", "{signal}", "Signals whose issue had closed (dropped)"),
+    "streamapp.alertgroups.untracked": ("counter", "{issue}", "Alert group members past the replay-check bound"),
     "streamapp.llm.calls": ("counter", "{call}", "LLM answers asked for"),
     "streamapp.llm.tokens": ("counter", "{token}", "LLM tokens spent, by gen_ai.token.type"),
 }

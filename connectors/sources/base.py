@@ -23,6 +23,7 @@ from streamapp.errors import AuthFailed, ConfigError, ExternalAPIError, RateLimi
 from streamapp.settings import Settings
 
 log = logging.getLogger(__name__)
+PAUSED_CHECK_SEC = 1.0  # a paused producer resumes within this of its toggle turning on
 
 
 @dataclass(frozen=True)
@@ -46,19 +47,23 @@ class Batch:
     lines: list[str]
     cursor: str | None  # None: keep the stored cursor
     source: str | None = None  # per-batch override of the `source` field
+    format: str | None = None  # the source's line format, published with the lines (consumers parse by it)
 
 
 @dataclass
 class Status:
     """What `GET /sources/{id}/status` shows."""
 
-    state: str = "starting"  # starting | running | backoff | stopped | failed
+    state: str = "starting"  # starting | running | paused | backoff | stopped | failed
+    paused: str = ""  # why it is paused (a runtime toggle is off), while it is
     last_success: float | None = None
     last_error: str = ""
     last_error_at: float | None = None
     lines: int = 0
     bytes: int = 0
     restarts: int = 0
+    format: str = ""  # how the consumers parse its lines (when the producer decides it)
+    format_from: str = ""  # why that format: configured, inferred from what, or the default
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -71,6 +76,7 @@ class Emitter:
         self.client, self.settings, self.source = client, settings, source
         self.stream = settings.redis_key(settings.stream_logs)
         self.cursor_key = settings.redis_key(f"source:{source.id}:cursor")
+        self.formats_key = settings.redis_key("sources:formats")
 
     async def cursor(self) -> str | None:
         raw = await self.client.get(self.cursor_key)
@@ -86,6 +92,8 @@ class Emitter:
                 pipe.xadd(self.stream, {"source": source, "line": line, "source_id": self.source.id})
             if batch.cursor is not None:
                 pipe.set(self.cursor_key, batch.cursor)
+            if batch.format and batch.lines:  # before any consumer reads these lines
+                pipe.hset(self.formats_key, self.source.id, batch.format)
             await pipe.execute()
         return size
 
@@ -108,6 +116,11 @@ class Producer(Service):
         API answers 422 with it). Secrets are validated separately and never echoed."""
         return dict(config)
 
+    @classmethod
+    def check(cls, config: dict[str, Any], settings: Settings) -> None:
+        """The deployment's policy on a validated config (folders a file tail may read, addresses
+        a poller may reach): ConfigError naming the field. Asked by the admin API and the manager."""
+
     def __init__(self, source: SourceConfig, emitter: Emitter, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.source = source
@@ -117,6 +130,15 @@ class Producer(Service):
 
     async def poll(self, cursor: str | None) -> Batch:  # pragma: no cover - each producer implements it
         raise NotImplementedError
+
+    def format(self) -> str | None:
+        """How consumers parse this source's lines: its configured `format`, else its type's
+        default; None while the producer has not decided yet."""
+        return self.source.config.get("format") or self.default_format
+
+    async def paused(self) -> str:
+        """Why this producer must not poll now ("" = it may); asked before every poll."""
+        return ""
 
     async def poll_once(self) -> int:
         """One poll and emit; returns the lines emitted (the unit tests' entry point)."""
@@ -133,6 +155,13 @@ class Producer(Service):
         while not self.should_stop:
             wait = self.interval_sec
             try:
+                if reason := await self.paused():
+                    if self.status.paused != reason:
+                        log.info("source %s (%s): paused: %s", self.source.name, self.source.type, reason)
+                    self.status.state, self.status.paused = "paused", reason
+                    await self.sleep(min(self.interval_sec, PAUSED_CHECK_SEC))
+                    continue
+                self.status.paused = ""
                 await self.poll_once()
                 delay = 1.0
             except RateLimited as exc:

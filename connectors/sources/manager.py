@@ -56,7 +56,7 @@ class ProducerManager(Service):
         settings: Settings,
         *,
         store: Callable[[Settings], Awaitable[DataSourceStore]] = DataSourceStore.connect,
-        registry: Callable[[str], type[Producer]] = producer_class,
+        registry: Callable[[str, dict], type[Producer]] = producer_class,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -123,8 +123,8 @@ class ProducerManager(Service):
     async def _start(self, cfg: SourceConfig, restarts: int, why: str = "") -> None:
         assert self.redis is not None
         try:
-            cls = self._registry(cfg.type)
-            cls.validate(cfg.config)
+            cls = self._registry(cfg.type, cfg.config)
+            cls.check(cls.validate(cfg.config), self.settings)
         except ConfigError as exc:
             log.warning("sources: %s not started: %s", cfg.name, exc)
             return
@@ -161,8 +161,7 @@ class ProducerManager(Service):
                     status["state"] = "crashed"
                     status["last_error"] = str(run.producer.crash_reason)[:500]
                 pipe.set(self._key(f"source:{sid}:status"), json.dumps(status), ex=ttl)
-            formats = {sid: run.producer.source.config.get("format") or run.producer.default_format
-                        for sid, run in self.running.items()}
+            formats = {sid: fmt for sid, run in self.running.items() if (fmt := run.producer.format())}
             if formats:  # how the consumers parse each running source's lines (its configured format)
                 pipe.hset(self._key("sources:formats"), mapping=formats)
             pipe.set(self._key("sources:heartbeat"), json.dumps({"manager": self.id, "at": time.time(),

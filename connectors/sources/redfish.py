@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from connectors.sources.alarms import stamp, transitions
 from connectors.sources.base import Batch, Producer, require
 from connectors.sources.redfish_client import RedfishClient
+from connectors.toggles import Toggles
 from streamapp.errors import ConfigError, ExternalAPIError
 from streamapp.normalisers.redfish import alarms
 
@@ -87,6 +88,13 @@ class RedfishProducer(Producer):
             timeout_sec=float(self.cfg["timeout_sec"]), verify_tls=bool(self.cfg["verify_tls"]),
             max_pages=int(self.cfg["max_pages"]))
         self.plan: Plan | None = None
+        settings = self.emitter.settings
+        self.toggles = Toggles(self.emitter.client, settings, cache_sec=settings.toggles_cache_sec)
+
+    async def paused(self) -> str:
+        """The runtime toggle `redfish_polling` pauses every Redfish producer (no request reaches
+        the BMC) until it is on again."""
+        return "" if await self.toggles.enabled("redfish_polling") else "the redfish_polling toggle is off"
 
     async def on_stop(self) -> None:
         await self.client.close()

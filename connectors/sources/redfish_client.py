@@ -1,6 +1,10 @@
 """One BMC over Redfish: session login (`X-Auth-Token`, re-login once on 401, logout on close) or
 HTTP Basic, explicit timeouts, requests serialised per BMC (BMCs are slow and allow few concurrent
-sessions), collection paging, and failures as the project's typed errors."""
+sessions), collection paging, and failures as the project's typed errors.
+
+Every URL the BMC hands us (the sessions link, a member's or a next page's `@odata.id`, a session's
+`Location`) is requested only on the BMC's own origin: the requests carry its token or Basic
+credentials, and a link to another host would send them there."""
 
 from __future__ import annotations
 
@@ -103,6 +107,12 @@ class RedfishClient:
         self.session_url = response.headers.get("Location") or f"{self.sessions_url}/{response.json().get('Id')}"
 
     async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        target = httpx.URL(url)
+        if target.scheme or target.host:  # absolute (or scheme-relative): it must be the BMC's own
+            ours = self.http.base_url
+            if (target.scheme, target.host, target.port) != (ours.scheme, ours.host, ours.port):
+                raise ExternalAPIError("redfish", 0, f"{self.base_url}: link to another origin not followed "
+                                                     f"(it would carry our credentials): {url[:200]}")
         try:
             return await self.http.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:

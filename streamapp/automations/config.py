@@ -37,6 +37,7 @@ class AutomationConfig:
     servicenow_client_id: str = ""
     servicenow_client_secret: SecretStr = _UNSET
     toggles_cache_sec: float = 1.0
+    automation_task_key: SecretStr = _UNSET
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AutomationConfig:

@@ -10,13 +10,14 @@ Mode = Literal["execute", "dry_run"]
 Verdict = Literal["act", "skip", "replay", "resume"]
 
 
-def mode_for(enabled: bool, rule_execute: bool, toggle_on: bool) -> tuple[Mode, str]:
-    """`execute` only when all three allow it; otherwise `dry_run` and which of them did not."""
+def mode_for(enabled: bool, rule_execute: bool, toggle_on: bool, keyed: bool) -> tuple[Mode, str]:
+    """`execute` only when all allow it; otherwise `dry_run` and which of them did not."""
     off = [
         why for ok, why in (
             (enabled, "ENABLE_AUTOMATIONS is off"),
             (rule_execute, "the rule says execute: false"),
             (toggle_on, "the runtime toggle `automations` is off"),
+            (keyed, "AUTOMATION_TASK_KEY is not set (tasks cannot be authenticated)"),
         ) if not ok
     ]
     return ("dry_run", "; ".join(off)) if off else ("execute", "")

@@ -15,6 +15,7 @@ class AutomationTask(Record):
     scope_key: str
     alert: dict
     rules_version: str = ""
+    signature: str = ""  # HMAC of the above by AUTOMATION_TASK_KEY (streamapp.automations.signing)
 
 
 class AutomationEvent(StreamRecord):
@@ -25,7 +26,7 @@ class AutomationEvent(StreamRecord):
     id: str
     alert_id: str
     rule_id: str
-    decision: str  # matched | skipped | dry_run | executed | failed | finished (a followed job or run ended)
+    decision: str  # matched | skipped | rejected | dry_run | executed | failed | finished (a followed job ended)
     provider: str
     scope_key: str = ""
     correlation_id: str = ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from streamapp.classify.vocabulary import FAILURE_WORDS, RECOVERY, SHARPER, SOFTER, VOCABULARY
@@ -32,6 +32,10 @@ _BRACKET_LEVEL = re.compile(
     r"\[(?:[\w.-]+:)?(emerg|alert|crit|critical|error|err|warn|warning|notice|info|debug)\]", re.IGNORECASE
 )
 _WORD_LEVEL = re.compile(r"\b(PANIC|FATAL|SEVERE|CRITICAL|ERROR|WARNING|WARN|NOTICE|INFO|DEBUG)\b")
+# A message that is a level word, or opens with one and a colon (`warning`, `critical`, `error: ...`),
+# after the header context (`node temperature: warning`).
+_BARE_LEVEL = re.compile(r"(?:^|: )(panic|fatal|critical|error|warning|warn|notice|info|debug)(?:\s*[.!]?$|: )",
+                         re.IGNORECASE)
 _CISCO_LEVEL = re.compile(r"%[A-Z0-9_]+-([0-7])-[A-Z0-9_]+")
 _SYSLOG_LEVELS = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
 
@@ -110,6 +114,8 @@ def text_level(text: str) -> Severity | None:
         return Severity.parse(m.group(1))
     if m := _WORD_LEVEL.search(text):
         return Severity.parse(m.group(1))
+    if m := _BARE_LEVEL.search(text):
+        return Severity.parse(m.group(1))
     return None
 
 
@@ -124,7 +130,10 @@ class TextEvidence:
     sharper: bool
     routine: float  # 0..1: what the text's own words and rules say for benign, before any prior
     rules: tuple[str, ...]
-    level: Severity | None
+    level: Severity | None  # a level the message itself states (`[error]`, `%LINK-3-UPDOWN`), not its header
+    rule_severity: Mapping[FailureType, Severity] = field(default_factory=dict)  # the loudest rule per type
+    loud: Severity | None = None  # the loudest rule that names no type (`operator-action`)
+    noise: bool = False  # a known-noise rule (`ignore: true`) matched
 
     def best(self) -> FailureType:
         """The type this text alone points at; a tie is no evidence of failure, so benign wins it."""
@@ -150,16 +159,23 @@ def _keyword_scores(text: str) -> tuple[tuple[float, ...], float, bool, bool, bo
     return tuple(totals), failure, bool(found & _RECOVERY), bool(found & _SOFTER), bool(found & _SHARPER)
 
 
-def text_evidence(text: str, rules: RuleSet, template_id: str = "", level: str = "") -> TextEvidence:
-    """Score one text. `level` is the line's own level (from its header or the pipeline), if known."""
+def text_evidence(text: str, rules: RuleSet, template_id: str = "") -> TextEvidence:
+    """Score one text by its words and the rules (the header's level is `prior`'s business)."""
     totals, failure, recovered, softer, sharper = _keyword_scores(text)
     rule_hint: dict[FailureType, float] = {}
+    rule_severity: dict[FailureType, Severity] = {}
     rule_ids = []
+    loud: Severity | None = None
+    noise = False
     for sig in rules.match(text, template_id):
         rule_ids.append(sig.rule_id)
+        noise = noise or sig.ignore
+        if not sig.failure_type and not sig.ignore:
+            loud = max(loud or sig.severity, sig.severity, key=lambda s: s.rank)
         if sig.failure_type:
             ft = FailureType(sig.failure_type)
             rule_hint[ft] = max(rule_hint.get(ft, 0.0), sig.score)
+            rule_severity[ft] = max(rule_severity.get(ft, sig.severity), sig.severity, key=lambda s: s.rank)
     scores: dict[FailureType, float] = {}
     quiet = failure < QUIET
     for ft, total in zip(_TYPES, totals, strict=True):
@@ -174,8 +190,8 @@ def text_evidence(text: str, rules: RuleSet, template_id: str = "", level: str =
     # Failure words take benign's ground away; they do not pick a type by themselves.
     prior = BENIGN_PRIOR + (NEUTRAL_PRIOR - BENIGN_PRIOR) * (1.0 - failure)
     scores[FailureType.BENIGN] = max(prior, routine) * (1.0 - 0.7 * failure)
-    stated = Severity.parse(level) if level else None
     return TextEvidence(
         scores=scores, failure_words=failure, recovered=recovered, softer=softer, sharper=sharper, routine=routine,
-        rules=tuple(rule_ids), level=stated or text_level(text),
+        rules=tuple(rule_ids), level=text_level(text), rule_severity=rule_severity, loud=loud,
+        noise=noise,
     )

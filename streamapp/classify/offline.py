@@ -1,25 +1,29 @@
 """The offline classifier: a verdict for an issue, a cluster or one line without any LLM.
 
-Evidence, strongest first: labelled neighbours from the vector store (an operator's label on a close
-neighbour outweighs anything the text says), then per text the rule hints and the keyword model
-(`features`), then the aggregator's rule hints over lines outside the sample. A type's text score is
-its best text's score plus a little for every further text that agrees; benign wins only when no
-failure evidence beats what the routine-looking texts say. Pure and deterministic: same input, same
-verdict, on any process.
+Evidence: labelled neighbours from the vector store (an operator's label on a close neighbour
+outweighs anything the text says); per text the rule hints, the keyword model (`features`) and the
+votes of the nearest shipped references by semantic similarity (`reference`); the aggregator's rule
+hints over lines outside the sample. A type's text score is its best text's score plus a little for
+every further text that agrees; benign wins only when no failure evidence beats what the
+routine-looking texts say. Last, the level the lines' own headers state is the strongest prior
+(`prior`): departing from it takes named evidence, which the verdict carries as its `reason`. Pure
+and deterministic: same input, same verdict, on any process.
 """
 
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from streamapp.classify import texts
-from streamapp.classify.features import BENIGN_PRIOR, TextEvidence, squash, text_evidence
+from streamapp.classify import prior, texts
+from streamapp.classify.features import BENIGN_PRIOR, QUIET, TextEvidence, noisy_or, squash, text_evidence
+from streamapp.classify.reference import ReferenceIndex, Vote, severity_of, shipped_index
 from streamapp.classify.subjects import Neighbour, Subject, Unit, from_cluster, from_issue, from_line
 from streamapp.records import ClusterCandidate, IssueCandidate
 from streamapp.rules import RuleSet
-from streamapp.taxonomy import FailureType, Severity
+from streamapp.taxonomy import FailureType, Severity, header_severity
 from streamapp.verdicts import Verdict
 
 NAME = "offline-v1"
@@ -47,6 +51,13 @@ UNKNOWN_TRUST = 0.8
 HINT_SHARE = 0.8  # aggregator hints count a little less than a line we can read
 SUPPORT_STEP = 0.04  # per doubling of the texts that agree on a type
 BENIGN_DISCOUNT = 0.5  # share of benign's score a clear failure text takes away from the whole subject
+MEMO_SIZE = 20_000  # texts whose evidence is kept
+# Platt scaling of the margin to P(type right), fitted on the `dev` part of the team's labelled lines
+# (tests/data/labelled_lines.csv); `test_confidence_is_calibrated` checks it on the other parts.
+CALIBRATION = (13.4, -3.95)
+UNREAD_CONFIDENCE = 0.5  # the most a benign verdict gets when nothing in the text reads routine
+REFERENCE_WEIGHT = 0.8  # what a unanimous vote of very close references adds to a type's text score
+REFERENCE_SEVERITY = 0.5  # vote strength from which the references' severity replaces the type's default
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,7 @@ class LineVerdict:
     severity: Severity
     confidence: float
     rules: tuple[str, ...] = ()
+    reason: str = ""  # why the verdict departs from the header's stated level, if it does
 
     @property
     def alert(self) -> bool:
@@ -71,6 +83,7 @@ class _Decision:
     severity: Severity
     units: tuple[tuple[Unit, TextEvidence], ...]  # the texts relied on, best first
     neighbours: tuple[Neighbour, ...]  # the neighbours relied on
+    reason: str = ""
 
 
 def neighbour_weight(n: Neighbour) -> float:
@@ -97,12 +110,18 @@ def _label(n: Neighbour) -> FailureType | None:
 
 
 class OfflineClassifier:
-    """Deterministic classifier over rule signals, a keyword model and labelled neighbours."""
+    """Deterministic classifier over the header's level, rule signals, a keyword model, the shipped
+    references and labelled neighbours."""
 
     name = NAME
 
-    def __init__(self, rules: RuleSet) -> None:
+    def __init__(self, rules: RuleSet, references: ReferenceIndex | None = None,
+                 policy: prior.Policy = prior.SHIPPED) -> None:
         self.rules = rules
+        self.references = references if references is not None else shipped_index()
+        self.policy = policy
+        self._memo: OrderedDict[tuple[str, str], tuple[TextEvidence, Vote]] = OrderedDict()
+        self.memo_evicted = 0  # texts dropped from the bounded memo
 
     def classify_issue(self, candidate: IssueCandidate, neighbours: Sequence[Neighbour] = ()) -> Verdict:
         return self.classify(from_issue(candidate), neighbours)
@@ -111,12 +130,16 @@ class OfflineClassifier:
                          templates: Mapping[str, str] | None = None) -> Verdict:
         return self.classify(from_cluster(candidate, templates), neighbours)
 
-    def classify_line(self, message: str, *, template_id: str = "", level: str = "",
-                      neighbours: Sequence[Neighbour] = ()) -> LineVerdict:
-        """One message or template on its own (the per-line CSV)."""
-        d = self._decide(from_line(message, template_id=template_id, level=level), neighbours)
+    def classify_line(self, message: str, *, template_id: str = "", level: str = "", context: str = "",
+                      repeats: int = 1, neighbours: Sequence[Neighbour] = ()) -> LineVerdict:
+        """One message or template on its own (the per-line CSV). `context`: what the header says about
+        the event besides its level (component, event type), read with the message; `repeats`: how
+        many lines of this template were seen."""
+        text = f"{context}: {message}" if context.strip() else message
+        subject = from_line(text, template_id=template_id, level=level)
+        d = self._decide(replace(subject, line_count=max(1, repeats)), neighbours)
         rules = tuple(sorted({r for _, ev in d.units for r in ev.rules}))
-        return LineVerdict(d.failure, d.severity, d.confidence, rules)
+        return LineVerdict(d.failure, d.severity, d.confidence, rules, d.reason)
 
     def classify(self, subject: Subject, neighbours: Sequence[Neighbour] = ()) -> Verdict:
         d = self._decide(subject, neighbours)
@@ -141,11 +164,38 @@ class OfflineClassifier:
                 "scores": {str(ft): round(s, 3) for ft, s in ranked},
                 "rules": sorted({r for _, ev in d.units for r in ev.rules}),
                 "neighbours": [n.id for n in d.neighbours if n.id],
+                **({"reason": d.reason} if d.reason else {}),
             },
         )
 
+    def with_policy(self, policy: prior.Policy) -> OfflineClassifier:
+        """The same classifier under another policy, sharing the per-text evidence already computed."""
+        other = OfflineClassifier(self.rules, self.references, policy)
+        other._memo = self._memo
+        return other
+
+    def _evidence(self, units: Sequence[Unit]) -> list[tuple[TextEvidence, Vote]]:
+        """Per text: its words' and rules' evidence with its references' vote folded in (memoised: a
+        template recurs in issue after issue)."""
+        memo = self._memo
+        missing = list(dict.fromkeys((u.text, u.template_id) for u in units if (u.text, u.template_id) not in memo))
+        if missing:
+            votes = self.references.votes([text for text, _ in missing])
+            for (text, tid), vote in zip(missing, votes, strict=True):
+                memo[(text, tid)] = (_with_vote(text_evidence(text, self.rules, tid), vote), vote)
+        out = []
+        for u in units:
+            memo.move_to_end((u.text, u.template_id))
+            out.append(memo[(u.text, u.template_id)])
+        while len(memo) > MEMO_SIZE:
+            memo.popitem(last=False)
+            self.memo_evicted += 1
+        return out
+
     def _decide(self, subject: Subject, neighbours: Sequence[Neighbour]) -> _Decision:
-        seen = [(u, text_evidence(u.text, self.rules, u.template_id, u.level)) for u in subject.units]
+        evidence = self._evidence(subject.units)
+        seen = [(u, ev) for u, (ev, _) in zip(subject.units, evidence, strict=True)]
+        by_unit = {u: vote for u, (_, vote) in zip(subject.units, evidence, strict=True)}
         scores = {ft: _text_score(ft, seen) for ft in FailureType}
         scores[F.BENIGN] = _benign_score(seen)
         for name, total in subject.hints.items():
@@ -161,9 +211,21 @@ class OfflineClassifier:
         # a tie is no evidence of failure: benign first, then taxonomy order
         failure = max(final, key=lambda ft: (round(final[ft], 9), ft is F.BENIGN, -_ORDER[ft]))
         relied = _relied_on(failure, seen)
+        # a line's repeats are its template's count; an issue's, the sample lines that show the failure
+        repeats = subject.line_count if subject.kind == "line" else len(relied)
+        content = _content(failure, final, relied, seen, [by_unit[u] for u, _ in relied], repeats)
+        loudest = max((u for u in subject.units if header_severity(u.level)), default=None,
+                      key=lambda u: header_severity(u.level).rank)  # type: ignore[union-attr]
+        stated = header_severity(loudest.level) if loudest else None
+        decided = prior.decide(stated, content, loudest.level if loudest else "", self.policy)
+        if decided.failure is not failure:
+            failure, relied = decided.failure, _relied_on(decided.failure, seen)
+        confidence = _confidence(failure, final)
+        if failure is F.BENIGN and not any(ev.routine >= 0.2 for _, ev in seen):
+            confidence = min(confidence, UNREAD_CONFIDENCE)  # benign by default, not by what the text says
         return _Decision(
-            failure=failure, scores=final, confidence=_confidence(failure, final), severity=_severity(failure, relied),
-            units=tuple(relied),
+            failure=failure, scores=final, confidence=confidence, severity=decided.severity,
+            units=tuple(relied), reason=decided.reason,
             neighbours=tuple(sorted(
                 (n for n in neighbours if _label(n) is failure and neighbour_weight(n) > 0),
                 key=lambda n: (-neighbour_weight(n), n.id),
@@ -207,29 +269,73 @@ def _relied_on(ft: FailureType, seen: list[tuple[Unit, TextEvidence]]) -> list[t
 
 
 def _confidence(ft: FailureType, final: Mapping[FailureType, float]) -> float:
+    """The chance the failure type is right: the winner's margin, calibrated (Platt scaling)."""
     top = final[ft]
     second = max((s for other, s in final.items() if other is not ft), default=0.0)
-    share = top / (top + second + 0.15)
-    return round(max(0.05, min(0.97, 0.1 + 0.85 * share * min(1.0, top))), 3)
+    margin = 0.1 + 0.85 * (top / (top + second + 0.15)) * min(1.0, top)
+    calibrated = 1.0 / (1.0 + math.exp(-(CALIBRATION[0] * margin + CALIBRATION[1])))
+    return round(max(0.05, min(0.97, calibrated)), 3)
 
 
-def _severity(ft: FailureType, relied: list[tuple[Unit, TextEvidence]]) -> Severity:
-    """The type's usual severity, moved by what the texts say (corrected/predictive soften; fatal,
-    uncorrectable, read-only sharpen) and raised to error by a stated level of error or worse."""
+def _with_vote(ev: TextEvidence, vote: Vote) -> TextEvidence:
+    """A text's evidence with its references' vote folded in (noisy-OR, so either can carry a type)."""
+    if not vote.strength:
+        return ev
+    share = REFERENCE_WEIGHT * vote.strength
+    scores = {ft: noisy_or(s, share * vote.types.get(ft, 0.0)) for ft, s in ev.scores.items()}
+    return replace(ev, scores=scores, routine=noisy_or(ev.routine, share * vote.types.get(F.BENIGN, 0.0)))
+
+
+def _content(ft: FailureType, final: Mapping[FailureType, float], relied: list[tuple[Unit, TextEvidence]],
+             seen: list[tuple[Unit, TextEvidence]], votes: list[Vote], repeats: int) -> prior.Content:
+    """What the texts say without the header, in the terms `prior.decide` needs."""
+    evidence = [ev for _, ev in relied]
+    fallback: FailureType = max((t for t in final if t is not F.BENIGN), key=lambda t: (round(final[t], 9), -_ORDER[t]))
+    if final[fallback] < 0.05:
+        fallback = prior.ERROR_CLASS_FALLBACK
+    routine_cues = [r for _, ev in seen for r in ev.rules if r.endswith("noise")]
+    routine_cues += ["recovery phrase" for _, ev in seen if ev.recovered]
+    failure_cues = sorted({r for ev in evidence for r in ev.rules if not r.endswith("noise")})
+    for v in votes:
+        if v.nearest is not None and v.strength > 0:
+            cue = f"nearest reference {v.nearest.text!r} ({v.nearest.failure_type}, similarity {v.similarity:.2f})"
+            (routine_cues if v.nearest.failure_type is F.BENIGN else failure_cues).append(cue)
+    ruled = [ev.rule_severity.get(ft, Severity.INFO) for ev in evidence]
+    return prior.Content(
+        failure=ft, severity=_severity(ft, relied, votes), strength=0.0 if ft is F.BENIGN else final[ft],
+        routine=max((ev.routine * (1.0 - ev.failure_words) for _, ev in seen), default=0.0), fallback=fallback,
+        sharp=any(ev.sharper for ev in evidence) or Severity.CRITICAL in ruled,
+        ruled=any(s.rank >= Severity.ERROR.rank for s in ruled)
+        or any(ev.loud is not None and ev.loud.rank >= Severity.ERROR.rank for ev in evidence),
+        quiet=bool(evidence) and all(ev.failure_words < QUIET and not ev.rule_severity.get(ft) for ev in evidence),
+        repeats=repeats, noise=any(ev.noise for ev in evidence),
+        failure_cues=tuple(failure_cues), routine_cues=tuple(dict.fromkeys(routine_cues)),
+    )
+
+
+def _severity(ft: FailureType, relied: list[tuple[Unit, TextEvidence]], votes: Sequence[Vote] = ()) -> Severity:
+    """The type's usual severity (or what very close references of the type say), moved by what the
+    texts say: corrected/predictive soften; fatal, uncorrectable, read-only sharpen."""
     evidence = [ev for _, ev in relied]
     if ft is F.BENIGN:
         levels = [ev.level for ev in evidence]
         return Severity.DEBUG if levels and all(lv is Severity.DEBUG for lv in levels) else Severity.INFO
     sev = DEFAULT_SEVERITY[ft]
+    close = [v for v in votes if v.strength >= REFERENCE_SEVERITY and v.types.get(ft, 0.0) >= 0.5]
+    if close:
+        sev = severity_of(sum(v.severity[ft] for v in close) / len(close))
     sharper = any(ev.sharper for ev in evidence)
     if evidence and all(ev.softer for ev in evidence) and not sharper:
         return Severity.WARNING
     if sharper:
         sev = _SEVERITIES[min(len(_SEVERITIES) - 1, sev.rank + 1)]
     if any(ev.level is not None and ev.level.rank >= Severity.ERROR.rank for ev in evidence):
-        # a stated error level makes it alert-worthy; `FATAL` in an app log is about one request, so
-        # critical comes only from the failure type and the words, never from the level alone
+        # an error level written in the message (`[error]`, `%LINK-3-...`) makes it alert-worthy; critical
+        # comes only from the failure type and the words, never from a level alone
         sev = max(sev, Severity.ERROR, key=lambda s: s.rank)
+    elif evidence and all(ev.level is not None for ev in evidence):
+        # and a lower one (`[warning]`, a message that just says `warning`) is what the program meant
+        sev = min(sev, max((ev.level for ev in evidence if ev.level), key=lambda s: s.rank), key=lambda s: s.rank)
     return sev
 
 

@@ -7,6 +7,7 @@ never raise: a bad item is skipped, so a garbage candidate still gets a (benign,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,25 @@ from typing import Any
 from streamapp.records import ClusterCandidate, IssueCandidate
 
 MAX_TEXT = 4000  # characters of one line looked at; the rest of a stack dump adds nothing
+MAX_CONTEXT = 120
+# A header value worth reading with the message: a word or dotted/underscored name (`temperature`,
+# `state_change.unavailable`); numbers, ids, addresses and free text are not.
+_CONTEXT_VALUE = re.compile(r"[A-Za-z][A-Za-z_.-]{0,59}")
+# Fields that annotate a line rather than log it (a data set's ground-truth label) or name a person.
+_NOT_CONTEXT = frozenset(("label", "labels", "user", "username"))
+
+
+def header_context(component: str | None, extra: Iterable[tuple[str, str]] = ()) -> str:
+    """What a line's header says about the event besides its level: the component (the last part of a
+    dotted class name) and word-like extra fields such as an event type or state. `fan` or
+    `temperature` in the header is half of what `critical` in the message means."""
+    values = []
+    if component and component.strip():
+        name = component.strip()
+        values.append(name.rsplit(".", 1)[-1] if name.count(".") >= 2 else name)
+    values += [v.strip() for name, v in extra
+               if name.lower() not in _NOT_CONTEXT and _CONTEXT_VALUE.fullmatch(v.strip())]
+    return " ".join(dict.fromkeys(values))[:MAX_CONTEXT]
 
 
 @dataclass(frozen=True)
@@ -70,7 +90,7 @@ def _units_from_items(items: Iterable[Any], id_key: str) -> list[Unit]:
             continue
         units.append(Unit(
             text=text, line_id=str(item.get(id_key) or ""), template_id=str(item.get("template_id") or ""),
-            level=str(item.get("severity") or ""),
+            level=str(item.get("level") or ""),
         ))
     return units
 
@@ -111,5 +131,6 @@ def from_cluster(candidate: ClusterCandidate, templates: Mapping[str, str] | Non
 def from_line(message: str, *, line_id: str = "", template_id: str = "", level: str = "",
               host: str = "", component: str = "") -> Subject:
     unit = Unit(text=_text(message), line_id=line_id, template_id=template_id, level=level)
-    return Subject(units=(unit,) if unit.text.strip() else (), host=host, component=component, line_count=1,
-                   kind="line")
+    # an empty message still has its header's level to go by
+    return Subject(units=(unit,) if unit.text.strip() or level.strip() else (), host=host, component=component,
+                   line_count=1, kind="line")

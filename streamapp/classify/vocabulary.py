@@ -58,7 +58,7 @@ VOCABULARY: dict[F, dict[str, float]] = {
     },
     F.NETWORK_LINK: {
         "link down": 1.5, "link": 0.4, "carrier": 0.8, "no carrier": 1.0, "lost carrier": 1.2, "eth": 0.4,
-        "ens": 0.4, "enp": 0.4, "eno": 0.4, "bond": 0.4, "wlan": 0.4, "igb": 0.4, "ixgbe": 0.4, "mlx": 0.4,
+        "en": 0.3, "ens": 0.4, "enp": 0.4, "eno": 0.4, "bond": 0.4, "wlan": 0.4, "igb": 0.4, "ixgbe": 0.4, "mlx": 0.4,
         "bnxt": 0.4, "nic": 0.8, "interface": 0.5, "gigabitethernet": 0.6, "tengigabitethernet": 0.6,
         "ethernet": 0.5, "state down": 1.2, "updown": 0.6, "lineproto": 0.6, "flap": 1.0, "flapping": 1.0,
         "duplex": 0.5, "port": 0.2, "transceiver": 0.8, "sfp": 0.8, "input errors": 0.6, "netdev watchdog": 1.5,
@@ -126,7 +126,7 @@ VOCABULARY: dict[F, dict[str, float]] = {
         "exited signal": 1.2, "exit signal": 1.2, "killed signal": 0.8, "dumped": 0.8, "exception thread": 1.0,
         "appcrash": 1.5, "crash report": 1.0, "report crash": 1.0, "failed result": 0.4, "exit code failure": 0.4,
         "restart counter": 0.8, "panicked": 1.0, "runtime error": 0.8, "nil pointer": 0.8, "assertion": 0.6,
-        "assertion failed": 1.0,
+        "assertion failed": 1.0, "died": 1.0, "process died": 1.2,
     },
     F.APP_CONFIG: {
         "config": 0.5, "configuration": 0.5, "conf": 0.5, "cfg": 0.5, "ini": 0.3, "yaml": 0.4, "yml": 0.4,
@@ -219,7 +219,7 @@ FAILURE_WORDS: dict[str, float] = {
     "exhausted": 0.5, "retried": 0.3, "unavailable": 0.5, "disconnected": 0.3, "killing": 0.4, "overflow": 0.4,
     "dropped": 0.3, "expired": 0.3, "rejected": 0.4, "missing": 0.4, "broken": 0.5, "violation": 0.4,
     "abnormal": 0.5, "alarm": 0.4, "lockup": 0.6, "too high": 0.4, "too low": 0.4, "too long": 0.4,
-    "not found": 0.3, "slow": 0.3,
+    "not found": 0.3, "slow": 0.3, "problem": 0.5, "died": 0.6, "full": 0.3, "intervention required": 0.6,
 }
 
 # Phrases that report a recovery: the failure words in such a line describe the past.
@@ -227,17 +227,18 @@ RECOVERY: tuple[str, ...] = (
     "link up", "state up", "restored", "recovered", "cleared", "deasserted", "back online", "back normal",
     "returned normal", "speed normal", "back mains", "power back", "resuming normal", "neighbor up",
     "neighbour up", "adjacency up", "peer up", "session up", "came up", "now up", "mains returned",
-    "power returned", "power restored", "loading done",
+    "power returned", "power restored", "loading done", "link ok", "status ok", "state ok",
 )
 
 # Phrases that soften or sharpen the severity a failure type usually carries.
 SOFTER: tuple[str, ...] = (
     "corrected", "correctable", "warning threshold", "non critical", "noncritical", "will retry",
-    "retrying", "predictive", "prefailure", "deprecated", "ignoring", "ce memory", "ce error",
+    "retrying", "predictive", "prefailure", "deprecated", "ignoring", "ce memory", "ce error", "deferred",
+    "still trying", "try again later", "temporarily",
 )
 SHARPER: tuple[str, ...] = (
     "uncorrectable", "uncorrected", "fatal", "panic", "critical", "shutting down", "emergency",
     "non recoverable", "nonrecoverable", "back up data", "failed smart", "break attempt", "brute force",
     "maximum authentication attempts", "too many authentication", "more authentication failures", "read only",
-    "not syncing", "ue memory", "ue error",
+    "not syncing", "ue memory", "ue error", "manual intervention", "intervention required",
 )

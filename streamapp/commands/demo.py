@@ -1,26 +1,30 @@
 """`streamapp demo`: the analyzer end to end on simulated incidents (or a log file you name).
 
 Starts the local services (scripts/services), a worker and the API; feeds the lines through the
-Redis stream `logs` in real time; shows issues and alerts as they arrive; ends with a scorecard
-(simulated traffic) and where to look. Everything of one run lives under its own prefix.
+Redis stream `logs` in real time; shows issues and alerts as they arrive; prints a scorecard
+(simulated traffic) and where to look (the console, with its login token), then keeps the worker
+and the API running until Ctrl-C (or SIGTERM), which stops both cleanly; `--exit` ends right after
+the scorecard instead. Everything of one run lives under its own prefix.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import socket
 import subprocess
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 
 import redis
 from tqdm import tqdm
 
 from streamapp.auth import new_token
 from streamapp.commands.feeding import feed
-from streamapp.processes import BIN, Proc, free_port, start_worker
+from streamapp.processes import BIN, Proc, free_port, worker_process
 from streamapp.records import Alert, ClosedIssue, IssueCandidate
 from streamapp.scorecard import Detection, score
 from streamapp.settings import Settings, settings_for_env
@@ -36,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sim-rate", type=float, default=40.0, help="routine lines/s of simulated traffic")
     p.add_argument("--incidents", type=int, default=10, help="incidents injected into simulated traffic")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--keep", action="store_true", help="leave the worker and API running at the end")
+    p.add_argument("--exit", action="store_true",
+                   help="stop the worker and the API right after the scorecard (scripts, tests)")
     p.add_argument("--scorecard-json", type=Path, help="also write the scorecard to this file as JSON")
     p.set_defaults(func=run)
 
@@ -88,7 +93,9 @@ class Watcher:
 def run(args: argparse.Namespace) -> int:
     repo = Path.cwd()
     if (repo / "scripts" / "services").exists():
-        subprocess.run([str(repo / "scripts" / "services"), "up"], check=True)
+        up = subprocess.run([str(repo / "scripts" / "services"), "up"], check=False)
+        if up.returncode:
+            return up.returncode  # the script said what is missing, on one line
     run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     workdir = repo / ".state" / "demo" / run_id
     token = new_token()
@@ -100,12 +107,36 @@ def run(args: argparse.Namespace) -> int:
         "WEB_PORT": str(port_or_free(6066)), "API_PORT": str(port_or_free(8080)),
     }
     s = settings_for_env(env)
+    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops the demo like Ctrl-C does
     print(f"streamapp demo {run_id}: starting a worker and the API (logs in {workdir})", flush=True)
-    worker = start_worker(env, workdir / "worker.log")
-    api = Proc([str(BIN / "streamapp"), "api"], env, workdir / "api.log", "Uvicorn running")
-    api.wait_ready()
-    client = redis.Redis.from_url(s.redis_url)
-    watch = Watcher(client, s)
+    children: list[Proc] = []
+    try:
+        children.append(worker_process(env, workdir / "worker.log"))
+        children[-1].wait_ready()
+        children.append(Proc([str(BIN / "streamapp"), "api"], env, workdir / "api.log", "Uvicorn running"))
+        children[-1].wait_ready()
+        watch = Watcher(redis.Redis.from_url(s.redis_url), s)
+        card = simulate_and_score(args, watch, s, env, token)
+        if args.scorecard_json:
+            args.scorecard_json.write_text(json.dumps(card, indent=2))
+        if not args.exit:
+            print(f"\nThe worker and the API keep running (logs in {workdir}). Press Ctrl-C to stop them.", flush=True)
+            return keep_running(children, watch)
+    except KeyboardInterrupt:
+        print("\ninterrupted", flush=True)
+        return 130
+    finally:
+        stop(children)
+    return 0
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def simulate_and_score(args: argparse.Namespace, watch: Watcher, s: Settings, env: dict[str, str],
+                       token: str) -> dict:
+    """Feed the traffic, wait until every line is accounted for (or 3 minutes), print the scorecard."""
     scenario = None
     if args.file:
         lines = args.file.read_text(errors="replace").splitlines()
@@ -120,23 +151,47 @@ def run(args: argparse.Namespace) -> int:
         total = len(sim)
         incident_of = [x.incident for x in sim]
     started = time.monotonic()
-    try:
-        ids = feed(client, s.redis_key("logs"), items, total, watch.poll)
-        deadline = time.monotonic() + 180
-        while watch.accounted() < total and time.monotonic() < deadline:
-            watch.poll()
-            time.sleep(0.5)
-        time.sleep(2)
+    ids = feed(watch.client, s.redis_key("logs"), items, total, watch.poll)
+    deadline = time.monotonic() + 180
+    while watch.accounted() < total and time.monotonic() < deadline:
         watch.poll()
-        elapsed = time.monotonic() - started
-        card = report(watch, scenario, ids, incident_of, total, elapsed, s, env, token)
-        if args.scorecard_json:
-            args.scorecard_json.write_text(json.dumps(card, indent=2))
-    finally:
-        if not args.keep:
-            api.terminate()
-            worker.terminate()
-    return 0
+        time.sleep(0.5)
+    time.sleep(2)
+    watch.poll()
+    return report(watch, scenario, ids, incident_of, total, time.monotonic() - started, s, env, token)
+
+
+def keep_running(children: list[Proc], watch: Watcher) -> int:
+    """Show alerts as they keep coming until Ctrl-C (0); 1 if the worker or the API died."""
+    try:
+        while True:
+            for child in children:
+                if child.popen.poll() is not None:
+                    print(f"{Path(child.argv[0]).name} exited with {child.popen.returncode}; "
+                          f"its log: {child.log_path}", flush=True)
+                    return 1
+            watch.poll()
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        return 0
+
+
+def stop(children: list[Proc]) -> None:
+    """SIGTERM each child (the API first, then the worker) and wait for it: the clean shutdown."""
+    if not children:
+        return
+    print("stopping the API and the worker ...", flush=True)
+    for child in reversed(children):
+        while True:
+            try:
+                child.terminate()
+                break
+            except KeyboardInterrupt:  # a second Ctrl-C while waiting: still wait for a clean stop
+                continue
+            except subprocess.TimeoutExpired:
+                child.kill()
+                break
+    print("stopped", flush=True)
 
 
 def report(watch: Watcher, scenario: Scenario | None, ids: dict[int, str], incident_of: list[str], total: int,
@@ -170,9 +225,11 @@ def report(watch: Watcher, scenario: Scenario | None, ids: dict[int, str], incid
         for x in scenario.incidents:
             mark = "missed" if x.id in card.misses else "found"
             print(f"  {x.id} {x.failure_type:24} {x.host:10} {mark}")
+    api, web = f"http://127.0.0.1:{env['API_PORT']}", f"http://127.0.0.1:{env['WEB_PORT']}"
     print("\n=== where to look ===")
-    print(f"API            http://127.0.0.1:{env['API_PORT']}/healthz  /readyz")
-    print(f"table views    http://127.0.0.1:{env['WEB_PORT']}/issues/  /prototypes/   (Authorization: Bearer {token})")
+    print(f"console        {api}/console/login   (login token: {token})")
+    print(f"API            {api}/alerts  {api}/healthz  {api}/readyz   (Authorization: Bearer <the token>)")
+    print(f"table views    {web}/issues/  {web}/prototypes/   (same token)")
     streams = ("logs", "issues_candidates", "clusters_candidates", "alerts")
-    print(f"Redis streams  {', '.join(s.redis_key(n) for n in streams)}")
+    print(f"Redis streams  {', '.join(s.redis_key(n) for n in streams)}", flush=True)
     return figures

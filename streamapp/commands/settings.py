@@ -9,12 +9,14 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
+from streamapp.sealing import new_key
 from streamapp.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("settings", help="list every setting (environment variable), default and meaning")
     p.add_argument("--markdown", action="store_true", help="as a Markdown table")
+    p.add_argument("--new-secrets-key", action="store_true", help="print a fresh key for SECRETS_KEY")
     p.set_defaults(func=run)
 
 
@@ -50,7 +52,9 @@ def markdown() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.markdown:
+    if args.new_secrets_key:
+        print(new_key())
+    elif args.markdown:
         print(markdown())
     else:
         for name, default, meaning in rows():

@@ -5,17 +5,19 @@ classifier's failure type), so a new deployment starts with known templates to c
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from connectors.embedders import embedder_from_settings
 from connectors.vectorstore import ChromaVectorStore
 from streamapp.classify import OfflineClassifier
 from streamapp.commands.logfile import line_format, mine, read_lines
-from streamapp.embedding import HashedTfidfEmbedder
 from streamapp.rules import RuleSet
 from streamapp.settings import get_settings
 from streamapp.sources import profile_from_spec
+from streamapp.taxonomy import header_severity
 
 SAMPLES = 3
 
@@ -58,16 +60,18 @@ def bootstrap(args: argparse.Namespace) -> int:
     if not ids:
         print("no templates found")
         return 1
-    vectors = HashedTfidfEmbedder(settings.embedding_dim).vectors([texts[t] for t in ids])
+    embedder = embedder_from_settings(settings)
+    vectors = asyncio.run(embedder.embed([texts[t] for t in ids]))
     metas: list[dict[str, str | int]] = []
     for tid in ids:
-        verdict = classifier.classify_line(texts[tid])
+        stated = [lv for lv, _ in levels[tid].most_common() if header_severity(lv)]
+        verdict = classifier.classify_line(texts[tid], level=stated[0] if stated else "")
         metas.append({
             "template_id": tid, "source": "bootstrap", "count": counts[tid],
             "levels": json.dumps(dict(levels[tid])), "samples": json.dumps(samples[tid]),
             "failure_type": str(verdict.failure_type), "severity": str(verdict.severity),
         })
-    store = ChromaVectorStore.from_settings(settings)
+    store = ChromaVectorStore.from_settings(settings, embedder=embedder.name)
     try:
         store.upsert("templates", args.os, ids, vectors, metadatas=metas, documents=[texts[t] for t in ids])
         print(f"{len(ids)} templates loaded into templates_{args.os} ({store.count('templates', args.os)} stored)")

@@ -26,7 +26,7 @@ from streamapp.errors import TransientError
 TOGGLES = {
     "automations": "Automations execute their actions (off: every matching rule is only dry-run).",
     "otel_export": "Metrics are exported over OTLP.",
-    "redfish_polling": "Redfish/DCIM sources are polled.",
+    "redfish_polling": "Redfish sources (dcim_http in redfish mode) are polled; off pauses them.",
 }
 
 

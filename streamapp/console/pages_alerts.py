@@ -31,6 +31,7 @@ from streamapp.taxonomy import FailureType, Severity
 
 PAGE_SIZE = 50
 MAX_EVIDENCE = 50
+MAX_HOSTS = 500  # rows of an alert's host list (the pipeline lists at most 200)
 OPTIONS = {
     "failure_type": [str(f) for f in FailureType],
     "severity": [str(s) for s in Severity],
@@ -152,6 +153,7 @@ async def _alert_context(request: Request, alert_id: str) -> dict[str, Any] | No
         "feedback": alert.get("feedback") if isinstance(alert.get("feedback"), dict) else None,
         "failure_types": OPTIONS["failure_type"], "saved": request.query_params.get("saved", ""), "error": "",
         "neighbours": [str(n) for n in as_list(extra.get("neighbours")) if isinstance(n, str | int)],
+        "hosts": [h for h in as_list(alert.get("hosts"))[:MAX_HOSTS] if isinstance(h, dict)],
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from streamapp.api_alerts import client_address, failed_attempt
 from streamapp.auth import token_hash, token_matches
 from streamapp.console import session as sessions
 from streamapp.console.web import (
@@ -64,8 +65,14 @@ async def login(request: Request) -> Response:
         return response
     nxt = safe_next(request, form.get("next"))
     configured = request.app.state.settings.admin_token.get_secret_value()
+    request.state.session = current
+    if wait := request.app.state.auth_failures.wait_sec(client_address(request)):
+        response = render(request, "login.html", status=429, next=nxt,
+                          error=f"Too many failed logins from this address: try again in {wait} s.")
+        response.headers["Retry-After"] = str(wait)
+        return response
     if not token_matches(form.get("token", ""), token_hash(configured)):
-        request.state.session = current
+        failed_attempt(request)
         return render(request, "login.html", status=401, next=nxt, error="Wrong admin token.")
     done = redirect(nxt)
     sessions.set_cookie(done, codec, codec.new(authenticated=True), path=base_path(request), secure=is_https(request))

@@ -16,5 +16,5 @@ def parse_line(raw: str, fmt: LineFormat) -> ParsedLine:
         return parse_json(raw, fmt.message_keys)
     if fmt.kind == "logfmt":
         return parse_logfmt(raw, fmt.message_keys)
-    assert fmt.pattern is not None
-    return parse_header(raw, fmt.pattern)
+    assert fmt.header is not None
+    return parse_header(raw, fmt.header)

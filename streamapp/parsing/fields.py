@@ -11,7 +11,7 @@ _ROLES = {
     "host": ("host", "hostname", "node"),
     "component": ("component", "logger", "logger_name", "program", "service"),
     "pid": ("pid", "process_id", "processid"),
-    "level": ("level", "severity", "lvl", "loglevel", "levelname"),
+    "level": ("level", "severity", "lvl", "loglevel", "levelname", "priority", "pri"),
 }
 _ROLE_OF = {name: role for role, names in _ROLES.items() for name in names}
 

@@ -1,23 +1,19 @@
-"""Split a line with a regex header (preset or Loghub format string) into fields."""
+"""Split a line with a header (preset or Loghub format string) into fields."""
 
 from __future__ import annotations
 
-import re
-
 from streamapp.parsing.fields import ParsedLine, assemble, unmatched
+from streamapp.parsing.formats import MESSAGE_FIELD, Header
 
-MESSAGE_FIELD = "Content"
 
-
-def parse_header(raw: str, pattern: re.Pattern[str]) -> ParsedLine:
-    """Fields of `raw` by `pattern`; the `Content` group is the message."""
+def parse_header(raw: str, header: Header) -> ParsedLine:
+    """Fields of `raw` by `header`; the `Content` field is the message."""
     line = raw.strip()
-    m = pattern.match(line)
-    if m is None:
+    fields = header.split(line)
+    if fields is None:
         return unmatched(line)
-    groups = m.groupdict()
+    groups = dict(fields)
     message = groups.pop(MESSAGE_FIELD, None)
     if message is None:
         return unmatched(line)
-    fields = [(k, v.strip()) for k, v in groups.items() if v is not None]
-    return assemble(message.strip(), fields)
+    return assemble(message.strip(), [(k, v.strip()) for k, v in groups.items()])

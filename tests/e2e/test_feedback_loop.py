@@ -17,7 +17,7 @@ from tests.support.streams import eventually, records, xadd_lines
 
 pytestmark = pytest.mark.e2e
 
-TOKEN = "feedback-loop-token"
+TOKEN = "feedback-loop-token-of-the-tests-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 DISK = [
     "Nov 28 10:00:{s:02d} {host} kernel: blk_update_request: I/O error, dev sda, sector {n} op 0x0:(READ) flags 0x0",

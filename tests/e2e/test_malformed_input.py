@@ -21,7 +21,7 @@ from tests.support.kafka import read_topic
 from tests.support.streams import eventually
 
 pytestmark = pytest.mark.e2e
-TOKEN = "malformed-token"
+TOKEN = "malformed-token-of-the-tests-0123456789"
 
 
 def corpus() -> list[tuple[str, bytes]]:

@@ -15,7 +15,7 @@ from streamapp.settings import Settings, settings_for_env
 from tests.support.streams import accounted_lines, eventually, records
 
 pytestmark = pytest.mark.e2e
-TOKEN = "two-workers"
+TOKEN = "two-workers-of-the-tests-0123456789"
 
 
 async def run(

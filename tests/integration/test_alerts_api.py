@@ -27,7 +27,7 @@ from streamapp.settings import Settings
 
 pytestmark = pytest.mark.integration
 
-TOKEN = "admin-token-for-tests"
+TOKEN = "admin-token-for-tests-of-the-tests-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 TYPES = ("hardware_disk", "os_oom", "benign")
 SEVERITIES = ("error", "critical", "info")

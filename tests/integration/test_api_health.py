@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -35,3 +37,30 @@ async def test_not_ready_names_the_dependency_that_is_down(settings: Settings) -
     assert deps["kafka"]["ok"] and deps["postgres"]["ok"]
     health = await get(down, "/healthz")
     assert health.status_code == 200 and health.json() == {"status": "ok"}
+
+
+async def test_readiness_is_computed_once_a_second_for_all_askers_and_says_no_exception_text(
+    settings: Settings,
+) -> None:
+    """Unauthenticated, so cheap and terse: 50 concurrent askers cause one round of probes, and a
+    failure is a reason from a fixed list, not the exception's text."""
+    runs = 0
+
+    async def probe() -> None:
+        nonlocal runs
+        runs += 1
+        await asyncio.sleep(0.2)
+
+    async def failing() -> None:
+        raise RuntimeError("postgresql://admin:hunter2@db.internal:5432 refused: role 'admin'")
+
+    app = create_api(settings, probes={"slow": probe, "db": failing})
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        answers = await asyncio.gather(*(client.get("/readyz") for _ in range(50)))
+        again = await client.get("/readyz")
+    assert runs == 1, f"{runs} rounds of probes for 51 requests within a second"
+    assert {r.status_code for r in [*answers, again]} == {503}
+    db = again.json()["dependencies"]["db"]
+    assert (db["ok"], db["error"]) == (False, "error")
+    assert "hunter2" not in again.text and "db.internal" not in again.text

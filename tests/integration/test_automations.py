@@ -24,7 +24,7 @@ from connectors.automation import Follower, Providers
 from connectors.redis_streams import StreamWriter
 from connectors.toggles import Toggles
 from streamapp.automations.config import AutomationConfig
-from streamapp.automations.records import AutomationEvent
+from streamapp.automations.records import AutomationEvent, AutomationTask
 from streamapp.clock import ManualClock
 from streamapp.deps import Deps
 from streamapp.embedding import HashedTfidfEmbedder
@@ -38,6 +38,7 @@ from tests.support.streams import eventually, records
 
 pytestmark = pytest.mark.integration
 
+TASK_KEY = "automation-task-key-of-the-tests-0123456789"
 OPENERS = ("{{", "{%", "{#", "${", "%{")
 EVIL = "x; rm -rf / && $(reboot) `id` {{ lookup('pipe','id') }} {% raw %} ${jndi:ldap://x} %{if} ../../etc/passwd"
 
@@ -98,7 +99,7 @@ class Doubles:
             enable_automations=True, automation_timeout_sec=0.5, automation_backoff_sec=0.01, awx_url=self.awx.url,
             awx_token=SecretStr(self.awx.token), tfc_url=self.tfc.url, tfc_token=SecretStr(self.tfc.token),
             servicenow_url=self.sn.url, servicenow_username=self.sn.username,
-            servicenow_password=SecretStr(self.sn.password),
+            servicenow_password=SecretStr(self.sn.password), automation_task_key=SecretStr(TASK_KEY),
         ), **overrides)
 
 
@@ -220,6 +221,30 @@ async def test_jobs_and_runs_are_followed_to_the_end(harness: Harness, fresh: Do
     assert finished["restart"]["status"] == "successful" and finished["restart"]["failed"] is False
     assert finished["grow"]["status"] == "planned" and finished["grow"]["needs_confirmation"] is True
     assert "ticket" not in finished  # an incident is done once opened
+
+
+# ------------------------------------------------------------------------------ tasks from Kafka
+async def test_a_task_not_signed_by_the_matching_stage_is_rejected(harness: Harness, fresh: Doubles) -> None:
+    """`automation_tasks` is a Kafka topic: a task written there by anyone else must not act."""
+    task = harness.auto.tasks(alert("f1"))[0]
+    other_alert = AutomationTask(**{**task.asdict(), "alert": {**task.alert, "host": "web-99"}})
+    unsigned = AutomationTask(**{**task.asdict(), "id": "f2|restart", "signature": ""})
+    for forged in (other_alert, unsigned):
+        await harness.auto.handle(forged)
+    assert fresh.calls() == 0, "nothing reached a provider"
+    rejected = [e for e in await harness.events() if e.decision == "rejected"]
+    assert len(rejected) == 2 and all("signature" in e.reason for e in rejected)
+
+
+async def test_a_task_is_matched_again_against_the_rules_in_force(
+    harness: Harness, fresh: Doubles, rules_file: Path
+) -> None:
+    tasks = harness.auto.tasks(alert("m1"))
+    rules_file.write_text(RULES.replace('host: "web-*"', 'host: "db-*"'))  # narrowed while the tasks were queued
+    assert harness.auto.rules.check()
+    for task in tasks:
+        await harness.auto.handle(task)
+    assert fresh.calls() == 0 and await harness.decisions("m1") == each("rejected")
 
 
 # ------------------------------------------------------------------------------------- dry runs
@@ -438,10 +463,11 @@ async def test_cooldown_survives_sigkill(
 ) -> None:
     rules = tmp_path / "worker.yml"
     rules.write_text(RULES[: RULES.index("  - id: grow")].replace("10m", "1h"))
-    token = "automation-admin"
+    token = "automation-admin-of-the-tests-0123456789"
     env = {
         **env, "ADMIN_TOKEN": token, "ENABLE_AUTOMATIONS": "true", "AUTOMATIONS_PATH": str(rules),
         "AWX_URL": fresh.awx.url, "AWX_TOKEN": fresh.awx.token, "AUTOMATION_FOLLOW_INTERVAL_SEC": "0.5",
+        "AUTOMATION_TASK_KEY": TASK_KEY,
         **{f"ENABLE_{s}": "false" for s in ("BRIDGE", "CONSUMER", "ISSUES_AGGREGATOR", "CLUSTERING", "ENRICHER",
                                               "CLUSTER_ENRICHER", "PROTOTYPE_IMPROVER")},
     }

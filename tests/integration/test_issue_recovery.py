@@ -17,7 +17,7 @@ from tests.support.streams import accounted_lines, eventually, records, xadd_lin
 
 pytestmark = pytest.mark.integration
 
-TOKEN = "recovery-token"
+TOKEN = "recovery-token-of-the-tests-0123456789"
 LINE = "Jun 14 15:16:{s:02d} db-0{h} kernel: EDAC MC0: 1 CE memory read error on CPU_SrcID#0_Ha#0 (line {n})"
 
 

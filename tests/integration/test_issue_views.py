@@ -16,7 +16,7 @@ from tests.support.streams import eventually, xadd_lines
 
 pytestmark = pytest.mark.integration
 
-TOKEN = "views-admin-token"
+TOKEN = "views-admin-token-of-the-tests-0123456789"
 DISK = "Jun 14 15:16:{s:02d} web-01 kernel: end_request: I/O error, dev sda, sector {n}"
 SSH = "Jun 14 15:17:{s:02d} web-01 sshd[4242]: Failed password for invalid user admin from 10.0.0.{n} port 22 ssh2"
 

@@ -24,7 +24,7 @@ from tests.support.api import api_client
 from tests.support.streams import eventually
 
 pytestmark = pytest.mark.integration
-TOKEN = "sources-admin-token"
+TOKEN = "sources-admin-token-of-the-tests-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
@@ -56,7 +56,7 @@ async def api(admin: Settings) -> AsyncIterator[httpx.AsyncClient]:
 async def manager(admin: Settings, request: pytest.FixtureRequest) -> AsyncIterator[ProducerManager]:
     """The manager; a test marked `buggy` gets a registry whose filetail producer crashes."""
     buggy = request.node.get_closest_marker("buggy") is not None
-    m = ProducerManager(admin, registry=lambda t: Crashing if buggy else producer_class(t))
+    m = ProducerManager(admin, registry=lambda t, c: Crashing if buggy else producer_class(t, c))
     await m.start()
     yield m
     await m.stop()
@@ -148,3 +148,14 @@ async def test_validation_secrets_and_telegraf_tokens(api: httpx.AsyncClient, ad
     finally:
         await conn.close()
     assert stored == token_hash(token) and token not in stored
+
+
+async def test_a_file_tail_outside_the_allowed_folders_is_refused(api: httpx.AsyncClient, tmp_path: Path) -> None:
+    for path in ("/proc/self/environ", "/etc/*.conf"):
+        body = {"name": "x", "type": "filetail", "config": {"paths": [path]}}
+        r = await api.post("/sources", headers=AUTH, json=body)
+        assert r.status_code == 422 and r.json()["field"] == "config.paths", r.text
+        assert "FILETAIL_ALLOWED_DIRS" in r.json()["error"]
+    ok = await api.post("/sources", headers=AUTH, json={"name": "x", "type": "filetail",
+                                                        "config": {"paths": [str(tmp_path / "*.log")]}})
+    assert ok.status_code == 201, ok.text

@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from connectors.sources.base import Emitter, SourceConfig
 from connectors.sources.redfish import RedfishProducer
 from connectors.sources.registry import producer_class
-from streamapp.errors import AuthFailed, RateLimited
+from streamapp.errors import AuthFailed, ExternalAPIError, RateLimited
 from streamapp.metrics import normalise
 from streamapp.settings import Settings
 from tests.doubles.redfish import SEL, V1, RedfishDouble
@@ -219,3 +219,22 @@ async def test_top_level_next_link_is_followed(settings: Settings, redis, bmc: R
     finally:
         await prod.stop()
     assert [line.split("[")[1].split("]")[0] for line in sel(await lines(redis, settings))] == ["1", "2", "3", "4", "5"]
+
+
+@pytest.mark.parametrize("auth", ["session", "basic"])
+async def test_links_to_another_origin_are_not_followed(
+    settings: Settings, redis, bmc: RedfishDouble, redfish_mockup_dir: Path, auth: str
+) -> None:
+    """A BMC (or whoever answers in its name) linking elsewhere must not get our credentials sent there."""
+    with RedfishDouble(redfish_mockup_dir) as other:
+        if auth == "session":
+            bmc.resources[V1]["Links"]["Sessions"]["@odata.id"] = f"{other.url}{V1}/SessionService/Sessions"
+        else:
+            bmc.resources[SEL]["Members"][0] = {"@odata.id": f"{other.url}{SEL}/1"}  # a bare link, to be fetched
+        prod = producer(settings, redis, bmc, auth=auth, log_services=["Log1"])
+        try:
+            with pytest.raises(ExternalAPIError, match="another origin"):
+                await prod.poll(None)
+        finally:
+            await prod.stop()
+        assert other.calls == [], "nothing, above all no credentials, went to the other host"

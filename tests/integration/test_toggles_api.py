@@ -18,7 +18,7 @@ from streamapp.settings import Settings
 
 pytestmark = pytest.mark.integration
 
-TOKEN = "toggles-admin-token"
+TOKEN = "toggles-admin-token-of-the-tests-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 

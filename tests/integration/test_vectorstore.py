@@ -7,6 +7,7 @@ call, then checks that everything is still there from a new process after a rest
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -247,3 +248,24 @@ def test_unreachable_server_is_transient_and_a_bad_url_is_a_config_error(tmp_pat
 )
 def test_collection_names_are_valid_for_chroma(os_name: str, expected: str) -> None:
     assert collection_name("logs", os_name) == expected
+
+
+def test_a_collection_filled_by_another_embedder_is_recreated_with_a_log_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "chroma"
+    first = ChromaVectorStore(open_client(path=path), embedder="hashed-tfidf-3")
+    first.upsert("templates", OS, ["t-a", "t-b"], np.eye(3, dtype=np.float32)[:2])
+    first.close()
+    same = ChromaVectorStore(open_client(path=path), embedder="hashed-tfidf-3")
+    assert same.count("templates", OS) == 2, "the same embedder keeps what it stored"
+    same.close()
+    with caplog.at_level(logging.WARNING, logger="connectors.vectorstore"):
+        other = ChromaVectorStore(open_client(path=path), embedder="wordllama-l2_supercat-256")
+        assert other.count("templates", OS) == 0
+    [record] = [r for r in caplog.records if "re-creating" in r.getMessage()]
+    assert "hashed-tfidf-3" in record.getMessage() and "wordllama-l2_supercat-256" in record.getMessage()
+    assert "2 items dropped" in record.getMessage()
+    other.upsert("templates", OS, ["t-c"], np.ones((1, 256), np.float32))  # the new dimension is accepted
+    assert [s.id for s in other.get("templates", OS)] == ["t-c"]
+    other.close()

@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient
 
-from connectors.kafka_admin import bootstrap_servers
+from connectors.kafka_admin import client_options
 from streamapp.processes import start_worker
 from streamapp.records import Alert, IssueCandidate
 from streamapp.settings import Settings
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 async def test_worker_joins_group_and_stops_cleanly(settings: Settings, env: dict[str, str], tmp_path: Path) -> None:
     worker = start_worker(env, tmp_path / "worker.log")
     try:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers(settings))
+        admin = AIOKafkaAdminClient(**client_options(settings))
         await admin.start()
         try:
             groups = {g[0] for g in await admin.list_consumer_groups()}

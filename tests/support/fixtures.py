@@ -15,10 +15,13 @@ import pytest
 import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient
 
-from connectors.kafka_admin import bootstrap_servers
+from connectors.kafka_admin import client_options
 from streamapp.processes import free_port
+from streamapp.sealing import new_key
 from streamapp.settings import Settings, settings_for_env
 from tests.conftest import REPO
+
+SECRETS_KEY = new_key()  # seals the sources' secrets the tests store
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +45,8 @@ def env(services: None, tmp_path: Path) -> dict[str, str]:
         "API_PORT": str(free_port()),
         "BRIDGE_CLAIM_IDLE_MS": "1500",
         "BRIDGE_TRIM_INTERVAL_SEC": "1",
+        "FILETAIL_ALLOWED_DIRS": str(tmp_path),  # the test's own files
+        "SECRETS_KEY": SECRETS_KEY,
     }
 
 
@@ -74,7 +79,7 @@ async def cleanup(s: Settings) -> None:
             await conn.execute(f'drop schema if exists "{s.database_schema}" cascade')
         finally:
             await conn.close()
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers(s))
+    admin = AIOKafkaAdminClient(**client_options(s))
     with contextlib.suppress(Exception):
         await admin.start()
         ours = [t for t in await admin.list_topics() if t.startswith(s.topic_prefix) or t.startswith(s.streamapp_id)]

@@ -6,9 +6,9 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from connectors.kafka_admin import bootstrap_servers, ensure_topics
+from connectors.kafka_admin import client_options, ensure_topics
 from streamapp.settings import Settings
 
 
@@ -22,7 +22,7 @@ async def read_topic(
     """All values of `topic` from the beginning, until `done(values)` holds or the timeout passes.
     `into` lets a concurrent task watch the values as they arrive."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap_servers(settings), auto_offset_reset="earliest",
+        topic, **client_options(settings), auto_offset_reset="earliest",
         enable_auto_commit=False, group_id=None, fetch_max_wait_ms=20,
     )
     await consumer.start()
@@ -41,7 +41,7 @@ async def produce(settings: Settings, topic: str, items: list[tuple[bytes, bytes
     """Send (key, value) pairs and wait for the broker's acks (creating the topic the way the app
     does: the broker never auto-creates topics)."""
     await ensure_topics(settings, {topic: settings.topic_partitions})
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers(settings), acks="all")
+    producer = AIOKafkaProducer(**client_options(settings), acks="all")
     await producer.start()
     try:
         await asyncio.gather(*[await producer.send(topic, value=v, key=k) for k, v in items])
@@ -58,4 +58,22 @@ async def list_topics(bootstrap: str) -> list[str]:
     try:
         return list(await admin.list_topics())
     finally:
+        await admin.close()
+
+
+async def caught_up(settings: Settings, topic: str) -> bool:
+    """Whether the app's consumer group has committed every record of `topic` (Faust commits every
+    few seconds): the stage reading it has handled all of it."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(**client_options(settings))
+    consumer = AIOKafkaConsumer(**client_options(settings), group_id=None)
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(settings.streamapp_id)
+        ends = await consumer.end_offsets([TopicPartition(topic, p) for p in range(settings.topic_partitions)])
+        return all(end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items())
+    finally:
+        await consumer.stop()
         await admin.close()

@@ -33,11 +33,13 @@ def services(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 class PrivateServices:
-    """Kafka, Redis (and PostgreSQL if asked) of one test; `stop`/`start` one of them by name."""
+    """Kafka, Redis (and PostgreSQL if asked) of one test; `stop`/`start` one of them by name.
+    `security`: KAFKA_SECURITY_PROTOCOL and its companions, for the broker and its clients."""
 
-    def __init__(self, state: Path, with_postgres: bool = False) -> None:
+    def __init__(self, state: Path, with_postgres: bool = False, security: dict[str, str] | None = None) -> None:
         self.names = ["kafka", "redis", *(["postgres"] if with_postgres else [])]
         self.env = {
+            **(security or {}),
             "STREAMAPP_STATE_DIR": str(state),
             "KAFKA_BROKER_URL": f"kafka://127.0.0.1:{free_pair()}",
             "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",

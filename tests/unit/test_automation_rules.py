@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import SecretStr
 
 from agents.automations import Automations
 from streamapp.automations.config import AutomationConfig
@@ -245,12 +246,12 @@ def test_correlation_ids_are_safe_and_stable() -> None:
 
 
 # -------------------------------------------------------------------------------------- decisions
-@pytest.mark.parametrize(("flag", "rule", "toggle", "mode"), [
-    (True, True, True, "execute"), (False, True, True, "dry_run"), (True, False, True, "dry_run"),
-    (True, True, False, "dry_run"), (False, False, False, "dry_run"),
+@pytest.mark.parametrize(("flag", "rule", "toggle", "keyed", "mode"), [
+    (True, True, True, True, "execute"), (False, True, True, True, "dry_run"), (True, False, True, True, "dry_run"),
+    (True, True, False, True, "dry_run"), (True, True, True, False, "dry_run"), (False, False, False, False, "dry_run"),
 ])
-def test_execute_only_when_all_three_allow(flag: bool, rule: bool, toggle: bool, mode: str) -> None:
-    got, why = mode_for(flag, rule, toggle)
+def test_execute_only_when_all_allow(flag: bool, rule: bool, toggle: bool, keyed: bool, mode: str) -> None:
+    got, why = mode_for(flag, rule, toggle, keyed)
     assert got == mode and (why == "") is (mode == "execute")
 
 
@@ -336,12 +337,13 @@ class FixedRules:
         self.book = parse_rules(text)
 
 
-def make(clock: ManualClock, *, enabled: bool = True, toggle: bool = True, text: str = RULES):
+def make(clock: ManualClock, *, enabled: bool = True, toggle: bool = True, text: str = RULES, key: str = "k" * 32):
     settings = Settings(table_store="memory://")
     deps = Deps(app=None, settings=settings, topics=None, rules=RuleSet.load(),  # type: ignore[arg-type]
                 embedder=HashedTfidfEmbedder(16), clock=clock)
     provider, events = FakeProvider(), FakeEvents()
-    auto = Automations(deps, {}, config=AutomationConfig(enable_automations=enabled), rules=FixedRules(text),  # type: ignore[arg-type]
+    config = AutomationConfig(enable_automations=enabled, automation_task_key=SecretStr(key))
+    auto = Automations(deps, {}, config=config, rules=FixedRules(text),  # type: ignore[arg-type]
                        providers=FakeProviders(provider), toggles=FakeToggles(toggle), events=events)  # type: ignore[arg-type]
     return auto, provider, events
 
@@ -369,11 +371,12 @@ async def test_flow_act_skip_then_act_after_the_window() -> None:
     assert skipped.id == "a2|restart|skipped" and "a1" in skipped.reason and skipped.cooldown_until == start + 900
 
 
-@pytest.mark.parametrize(("enabled", "toggle", "reason"), [
-    (False, True, "ENABLE_AUTOMATIONS is off"), (True, False, "toggle `automations` is off"),
+@pytest.mark.parametrize(("enabled", "toggle", "key", "reason"), [
+    (False, True, "k" * 32, "ENABLE_AUTOMATIONS is off"), (True, False, "k" * 32, "toggle `automations` is off"),
+    (True, True, "", "AUTOMATION_TASK_KEY is not set"),
 ])
-async def test_flow_dry_run_sends_nothing(enabled: bool, toggle: bool, reason: str) -> None:
-    auto, provider, events = make(ManualClock(), enabled=enabled, toggle=toggle)
+async def test_flow_dry_run_sends_nothing(enabled: bool, toggle: bool, key: str, reason: str) -> None:
+    auto, provider, events = make(ManualClock(), enabled=enabled, toggle=toggle, key=key)
     await run(auto, alert(id="a1"))
     await run(auto, alert(id="a2"))
     assert provider.executed == []

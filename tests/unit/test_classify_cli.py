@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,11 @@ def test_one_row_per_line_disk_errors_alert_and_cron_does_not(tmp_path: Path) ->
     assert all(r["TemplateId"] for r in rows)
     assert len({by_line[line]["TemplateId"] for line in CRON}) == 1
     assert "9 lines" in proc.stderr and "6 alert lines" in proc.stderr
+    # the per-severity summary: lines and alert lines per verdict severity, adding up
+    table = {m[0]: (int(m[1]), int(m[2])) for m in re.findall(r"^(\w+)\s+(\d+)\s+(\d+)$", proc.stderr, re.M)}
+    assert set(table) == {"critical", "error", "warning", "info", "debug", "total"}
+    assert table["total"] == (9, 6) and table["info"] == (3, 0)
+    assert sum(table[s][0] for s in ("critical", "error", "warning", "info", "debug")) == 9
 
 
 def test_each_template_is_classified_once_per_level_and_the_level_counts(tmp_path: Path) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from streamapp.console.chart import per_minute_chart
 from streamapp.console.highlight import MAX_CHARS, parameter_spans, segments
+from tests.support.budget import CpuMeter
 
 SSH = ("Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh "
        "ruser= rhost=218.188.2.4 ")
@@ -46,6 +50,21 @@ def test_markup_in_a_line_stays_text() -> None:
     pieces = segments('crash in <*> "><img src=x onerror=alert(<*>)>', line)
     assert "".join(p for p, _ in pieces) == line
     assert [p for p, is_param in pieces if is_param] == ["<script>alert(1)</script>", "2"]
+
+
+@pytest.fixture(scope="module")
+def meter() -> Iterator[CpuMeter]:
+    m = CpuMeter()
+    yield m
+    m.close()
+
+
+def test_a_token_of_wildcards_takes_linear_time_on_a_long_word(meter: CpuMeter) -> None:
+    """`<*>:<*>:<*>:<*>;` as lazy groups in Python's `re` took seconds on a 400-character word."""
+    line = "host " + ":" * (MAX_CHARS - 5)
+    cpu = meter.cpu("streamapp.console.highlight:parameter_spans", "host <*>:<*>:<*>:<*>;", line)
+    assert cpu < 0.5
+    assert params("host <*>:<*>:<*>;", "host 1:2:3;") == ["1", "2", "3"]
 
 
 @given(st.text(max_size=200), st.text(max_size=80))

@@ -17,7 +17,7 @@ from streamapp.clock import ManualClock
 from streamapp.console.session import COOKIE, MAX_AGE_SEC, SessionCodec, csrf_ok
 from streamapp.settings import load_settings
 
-TOKEN = "console-unit-token-0123456789"
+TOKEN = "console-unit-token-0123456789-of-the-tests-0123456789"
 
 
 def codec(token: str = TOKEN, clock: ManualClock | None = None) -> SessionCodec:

@@ -1,13 +1,21 @@
-"""File tail through append, rename rotation, truncation and partial lines: every line once."""
+"""File tail through append, rename rotation, truncation and partial lines: every line once; only
+regular files below FILETAIL_ALLOWED_DIRS, read without blocking the event loop."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from pathlib import Path
 
+import pytest
+
+from connectors.sources.base import SourceConfig
 from connectors.sources.filetail import FileTail, tail
 from streamapp.errors import ConfigError
+from streamapp.settings import Settings
+
+ANYWHERE = (Path("/"),)
 
 
 def config(*paths: Path, start_at: str = "beginning") -> dict:
@@ -15,7 +23,7 @@ def config(*paths: Path, start_at: str = "beginning") -> dict:
 
 
 def poll(cfg: dict, cursor: str | None) -> tuple[list[str], str]:
-    batch = tail(cfg, json.loads(cursor) if cursor else None)
+    batch = tail(cfg, json.loads(cursor) if cursor else None, ANYWHERE)
     assert batch.cursor is not None
     return batch.lines, batch.cursor
 
@@ -81,3 +89,34 @@ def test_validation_names_the_field() -> None:
             assert str(exc).startswith(field)
         else:
             raise AssertionError(bad)
+
+
+def test_only_regular_files_below_the_allowed_folders(tmp_path: Path) -> None:
+    """`/proc/self/environ` (directly or through a symlink) would hand out the worker's secrets."""
+    allowed = tmp_path / "logs"
+    allowed.mkdir()
+    (allowed / "app.log").write_text("fine\n")
+    (allowed / "env.log").symlink_to("/proc/self/environ")
+    settings = Settings(filetail_allowed_dirs=f"{allowed}, /var/log")
+    for refused in ("/proc/self/environ", "/etc/*", f"{allowed}/../secret.log"):
+        with pytest.raises(ConfigError, match="paths: .* not below FILETAIL_ALLOWED_DIRS"):
+            FileTail.check(config(Path(refused)), settings)
+    cfg = config(allowed / "*.log")
+    FileTail.check(cfg, settings)
+    assert tail(cfg, None, settings.filetail_dirs()).lines == ["fine"], "the symlink out is not read"
+
+
+class _Emitter:
+    def __init__(self, folder: Path) -> None:
+        self.settings, self.client = Settings(filetail_allowed_dirs=str(folder)), None
+
+
+async def test_a_fifo_is_not_read(tmp_path: Path) -> None:
+    """Opening a FIFO to read waits for a writer forever (on the event loop, the worker froze)."""
+    os.mkfifo(tmp_path / "pipe.log")
+    (tmp_path / "app.log").write_text("a line\n")
+    cfg = {"paths": [str(tmp_path / "pipe.log"), str(tmp_path / "app.log")], "start_at": "beginning",
+           "format": "linux"}
+    producer = FileTail(SourceConfig(id="s1", name="n", type="filetail", config=cfg), _Emitter(tmp_path))  # type: ignore[arg-type]
+    batch = await asyncio.wait_for(producer.poll(None), timeout=30)
+    assert batch.lines == ["a line"]

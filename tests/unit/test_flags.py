@@ -13,6 +13,7 @@ STAGES = {
     "enable_clustering": ({"clustering", "prototype_commands"}, {"prototypes"}),
     "enable_enricher": ({"enricher"}, set()),
     "enable_cluster_enricher": ({"cluster_enricher"}, set()),
+    "enable_patterns": ({"patterns"}, {"patterns"}),
 }
 
 
@@ -43,5 +44,5 @@ def test_a_disabled_stage_starts_nothing(flag: str) -> None:
 def test_improver_and_bridges_follow_their_flags() -> None:
     on = create_app(Settings(table_store="memory://"))
     off = create_app(Settings(table_store="memory://", enable_prototype_improver=False, enable_bridge=False))
-    assert "improve" in timers(on) and "improve" not in timers(off)
+    assert "prototype_improver" in timers(on) and "prototype_improver" not in timers(off)
     assert len(on._extra_services) > len(off._extra_services)

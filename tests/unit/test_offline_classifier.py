@@ -284,6 +284,23 @@ def test_line_entry_point(classifier: OfflineClassifier) -> None:
     assert failed_login.failure_type is FailureType.SECURITY_AUTH and not failed_login.alert  # a warning
     quiet = classifier.classify_line("")
     assert quiet.failure_type is FailureType.BENIGN and not quiet.alert
-    assert classifier.classify_line("plain text", level="error").severity is Severity.INFO  # benign stays quiet
+    # the header's level is the strongest prior: an error line whose words say nothing stays an error
+    assert classifier.classify_line("plain text", level="error").alert
+    assert not classifier.classify_line("plain text", level="combo").alert  # not a level: the words decide
     corrected = classifier.classify_line("EDAC MC0: 1 CE memory read error on DIMM_A1 (channel:0 slot:0)")
     assert corrected.failure_type is FailureType.HARDWARE_MEMORY and corrected.severity is Severity.WARNING
+
+
+def test_confidence_is_calibrated(classifier: OfflineClassifier) -> None:
+    """On the parts the calibration was not fitted on, confidence says how often the type is right."""
+    rows = [r for r in ROWS if r["split"] != "dev"]
+    verdicts = [classifier.classify_line(r["line"]) for r in rows]
+    right = [str(v.failure_type) == r["failure_type"] for v, r in zip(verdicts, rows, strict=True)]
+    accuracy = sum(right) / len(right)
+    mean_confidence = sum(v.confidence for v in verdicts) / len(verdicts)
+    brier = sum((v.confidence - ok) ** 2 for v, ok in zip(verdicts, right, strict=True)) / len(rows)
+    print(f"\naccuracy {accuracy:.3f}, mean confidence {mean_confidence:.3f}, Brier {brier:.3f}")
+    assert abs(mean_confidence - accuracy) <= 0.08 and brier <= 0.1
+    sure = [ok for v, ok in zip(verdicts, right, strict=True) if v.confidence >= 0.9]
+    unsure = [ok for v, ok in zip(verdicts, right, strict=True) if v.confidence < 0.6]
+    assert sure and unsure and sum(sure) / len(sure) > sum(unsure) / len(unsure)

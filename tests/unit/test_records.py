@@ -37,14 +37,17 @@ PINNED = {
     Metric: LEGACY[Metric] | {"id", "time"},
     IssueCandidate: LEGACY[IssueCandidate] | {
         "id", "host", "component", "pid", "first_ts", "last_ts", "line_count", "template_ids", "severity",
-        "signals", "hints", "kind",
+        "signals", "hints", "kind", "pattern_signals",
     },
-    LineCandidate: LEGACY[LineCandidate] | {"id", "template_id", "kind"},
+    LineCandidate: LEGACY[LineCandidate] | {
+        "id", "template_id", "kind", "host", "component", "pid", "severity", "hints", "item",
+    },
     ClusterCandidate: LEGACY[ClusterCandidate] | {"id", "member_count", "template_ids", "label"},
     Alert: LEGACY[Alert] | {
         "id", "host", "component", "severity", "summary", "template_ids", "prototype_id", "classifier", "created_at",
+        "group_key", "hosts", "host_count", "hosts_unlisted", "occurrences", "first_seen", "last_seen",
     },
-    DeadLetter: {"id", "reason", "stream", "original_id", "payload", "failed_at"},
+    DeadLetter: {"id", "reason", "stream", "original_id", "payload", "failed_at", "stage"},
     ClosedIssue: {
         "id", "os", "issue_key", "key", "host", "component", "pid", "line_count", "emitted", "severity",
         "close_reason", "first_ts", "last_ts",

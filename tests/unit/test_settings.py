@@ -47,7 +47,7 @@ def test_bad_number_and_choice_fail(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_secrets_are_not_echoed_in_errors_or_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LLM_API_KEY", "sk-very-secret")
-    monkeypatch.setenv("ADMIN_TOKEN", "admin-very-secret")
+    monkeypatch.setenv("ADMIN_TOKEN", "admin-very-secret-0123456789abcdef")
     s = load_settings()
     assert "very-secret" not in repr(s) and "very-secret" not in str(s.model_dump())
 
