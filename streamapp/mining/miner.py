@@ -23,14 +23,15 @@ from streamapp.mining.masking import WILDCARD, Masker
 from streamapp.mining.refine import EVIDENCE_CAP, Template, token_key
 from streamapp.mining.results import MineResult, TemplateChange, TemplateInfo
 from streamapp.mining.tuning import DEFAULT, Tuning
-from streamapp.mining.units import ALL, COARSE, SUB, Unit
+from streamapp.mining.units import ALL, COARSE, SUB, Pattern, Unit
 
 # The one configuration, for every log (the tuned parameters are in `tuning`).
 DEPTH = 3  # drain3 tree depth 3: a line's candidates are all units of its token count (a first
 # token can be a value as well as any other, so it does not pick the branch)
 CACHE_SIZE = 100_000  # lines (and shapes) remembered with their unit; a full cache is emptied
 
-_Seen = tuple[Template, Unit, Template, int]  # signature, unit, split key, generation
+# signature, unit, split key, generation, and the pattern itself (replaced only with a generation)
+_Seen = tuple[Template, Unit, Template, int, Pattern]
 
 
 class _Tree(Drain):
@@ -85,8 +86,7 @@ class TemplateMiner:
             if seen is None:
                 return self._learn(message, shape)
             self._remember(self._lines, message, seen)
-        signature, unit, key, _ = seen
-        pattern = unit.patterns[signature]
+        signature, unit, key, _, pattern = seen
         pattern.count = count = pattern.count + 1
         if count <= EVIDENCE_CAP and not count & (count - 1):  # a power of two: an evidence step
             return self._reconsider(unit, signature, message)
@@ -161,7 +161,7 @@ class TemplateMiner:
         changes: tuple[TemplateChange, ...] = ()
         if flags:
             changes = self._replace(unit, flags, key, len(shape))
-        seen = (signature, unit, key, self._generation.get(len(shape), 0))
+        seen = (signature, unit, key, self._generation.get(len(shape), 0), unit.patterns[signature])
         self._remember(self._shapes, shape, seen)
         self._remember(self._lines, message, seen)
         return self._answer(unit, key, message, changes)

@@ -155,8 +155,7 @@ def splittable(keys: Collection[str], previous: str, following: str, counts: Cal
         return False
     # Fields and calls built differently (`(uid=<*>)`, `LOGIN(`) are told apart by their shape,
     # whatever precedes them.
-    shapes = {_WORD_CHARS.sub("", v) for v in keys}
-    if len(shapes) > 1 and any("(" in x or "=" in x for x in shapes):
+    if any("(" in v or "=" in v for v in keys) and len({_WORD_CHARS.sub("", v) for v in keys}) > 1:
         return True
     context = previous.strip(_PUNCT).lower()
     # `for invalid user x`: the name comes after the naming noun, not after the preposition.
