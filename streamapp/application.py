@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         store="rocksdb://",
         datadir=str(s.data_dir),
         topic_partitions=s.topic_partitions,
-        topic_replication_factor=1,
+        topic_replication_factor=s.topic_replication_factor,
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
         web_host=s.web_host,

@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path(".state/worker"), description="Faust data dir: RocksDB table stores.")
     table_store: str = Field("rocksdb://", description="Faust table store (`rocksdb://`; `memory://` in unit tests).")
     topic_partitions: int = Field(4, ge=1, le=256, description="Partitions of every topic the app declares.")
+    topic_replication_factor: int = Field(
+        1, ge=1, le=16, description="Replicas of every topic the app creates, table changelogs included (1 on a "
+        "single broker; 3 is usual in production, so losing a broker loses no record or table state).",
+    )
     topic_prefix: str = Field("", description="Prefix for Kafka topic names (isolates test runs/tenants).")
     stream_prefix: str = Field("", description="Prefix for Redis stream and key names (isolation).")
     web_port: int = Field(6066, ge=1, le=65535, description="Worker web port (Faust table views).")
