@@ -1,4 +1,5 @@
-"""Consumer agent: `logs` -> parsed, mined, embedded lines -> the aggregator (and metrics).
+"""Consumer agent: `logs` -> parsed, mined, embedded lines -> the aggregator (and metrics, and
+the template counts of the patterns agent).
 
 Per batch (stream.take): parse and mine every line (pure CPU), then one Chroma upsert of the
 lines into `logs_<os>` and of newly seen templates into `templates_<os>`, one query of `proto_<os>`
@@ -27,6 +28,7 @@ from streamapp.issues import line_hints, log_item, partition_key
 from streamapp.lines import LineProcessor, Processed, dead_letter
 from streamapp.metrics import metric_payload, normalise
 from streamapp.mining import InvalidState, TemplateMiner
+from streamapp.patterns import pattern_counts
 from streamapp.records import IssueEvents, LineCandidate, LogLine, Metric, ParsedEvent
 from streamapp.sampling import IndexSampler
 from streamapp.sources import SourceProfiles
@@ -109,6 +111,9 @@ class LineConsumer:
                 key=f"lines:{part}", value=IssueEvents(kind="lines", key=f"lines:{part}", groups=dict(groups)),
                 partition=part,
             )
+        if s.enable_patterns:  # after the lines: a signal then finds the issue they opened
+            for counts in pattern_counts(processed.events, self.key_fields, processed.changes, now):
+                await topics.pattern_counts.send(key=counts.os, value=counts)
         telemetry.count("streamapp.lines.in", len(lines))
         telemetry.count("streamapp.deadletters", len(processed.dead), stage="consumer")
         for dl in processed.dead:

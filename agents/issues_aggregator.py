@@ -23,6 +23,7 @@ from streamapp.issues import (
     IssuePolicy,
     OpenIssue,
     absorb,
+    add_pattern_signals,
     close,
     close_reason,
     contract_issue_key,
@@ -83,6 +84,13 @@ class Aggregator:
         elif cmd.kind == "sweep":
             for action, key, version, reason in cmd.actions:
                 await self._act(action, key, version, reason, now)
+        elif cmd.kind == "signals":  # from the patterns agent: novelty and rate on these keys' issues
+            for key, signals in cmd.groups.items():
+                issue = self._load(key)
+                if issue is not None and add_pattern_signals(issue, signals):
+                    self._store(issue)
+                else:
+                    telemetry.count("streamapp.patterns.signals_late", len(signals))
 
     async def _act(self, action: str, key: str, version: int, reason: str, now: float) -> None:
         """A sweep decision, applied only if the issue is still the version the sweep saw."""

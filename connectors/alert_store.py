@@ -28,7 +28,7 @@ VERDICT_SETS = {"correct": "alerts:feedback:correct", "incorrect": "alerts:feedb
 PERSISTED = "alerts:persisted"
 SCAN_CHUNK = 500  # entries per XREVRANGE while filtering
 WATCH_TRIES = 5  # concurrent feedback on one alert retries the transaction this often
-GROUP_TRIES = 20  # an alert storm makes the workers' enrichers join one group at once: optimistic retries
+GROUP_TRIES = 50  # an alert storm makes the workers' enrichers join one group at once: optimistic retries
 MAX_MEMBERS = 100_000  # occurrence ids remembered per group (replay detection) within its window
 LIVE_FIELDS = ("host_count", "hosts_unlisted", "occurrences", "last_seen")  # group fields a listing shows current
 
@@ -208,7 +208,7 @@ class AlertGroups:
                     try:
                         return await self._join(pipe, key, members, occ, alert_id, window_sec)
                     except WatchError:  # another enricher joined first: try again a little later
-                        await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                        await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
         raise AlertConflict(f"alert group {key!r} changed during {GROUP_TRIES} attempts")
 
     async def _join(self, pipe: Any, key: str, members: str, occ: Occurrence, alert_id: str,

@@ -31,7 +31,7 @@ BENIGN = "benign"  # the verdict that never raises an alert
 MAX_HOSTS = 200  # hosts listed per group; occurrences on further hosts are only counted
 MAX_EVIDENCE = 2  # evidence lines kept per host
 MAX_RAW = 240  # characters kept of an evidence line
-_TOKEN = re.compile(r"[^\W_]+")  # runs of letters and digits
+_TOKEN = re.compile(r"[^\W\d_]+")  # runs of letters
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,12 @@ class Occurrence:
 
 
 def template_family(template: str) -> str:
-    """A family id for a template's text: its words (tokens of letters only) without values,
-    wildcards or case, so templates the miner split on a value it did not mask (`link eth0 down`,
-    `link eth1 down`, `page 0x3f2a`) fall in one family."""
-    words = " ".join(t for t in _TOKEN.findall(template.lower()) if t.isalpha())
+    """A family id for a template's text: its words without values, wildcards or case, so
+    templates the miner split on a value it did not mask (`link eth0 down`, `link eth1 down`,
+    `vol<*>`, `page 0x3f2a`) fall in one family. A value is a whitespace-separated token with a
+    digit or a wildcard in it."""
+    kept = (t for t in template.lower().split() if "<*>" not in t and not any(c.isdigit() for c in t))
+    words = " ".join(w for t in kept for w in _TOKEN.findall(t))
     return "f" + hashlib.blake2b(words.encode(), digest_size=8).hexdigest()
 
 

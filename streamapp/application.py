@@ -20,6 +20,7 @@ from agents import (
     enricher,
     issues_aggregator,
     otlp_export,
+    patterns,
     prototype_improver,
 )
 from agents.guard import ParkingTopic
@@ -96,6 +97,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         consumer.register(deps)
     if s.enable_issues_aggregator:
         issues_aggregator.register(deps)
+    if s.enable_patterns:
+        patterns.register(deps)
     if s.enable_clustering:
         clustering.register(deps)
     if s.enable_enricher:
@@ -106,5 +109,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         prototype_improver.register(deps)
     automations.register(deps)  # always: with ENABLE_AUTOMATIONS off, matching alerts are dry runs
     otlp_export.register(deps)  # always: the `otel_export` toggle decides at runtime whether anything is sent
-    views.register(app, s, deps.tables, app.pipeline_topics.closed_issues)
+    views.register(app, s, deps.tables, app.pipeline_topics, deps.clock)
     return app

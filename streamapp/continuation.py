@@ -19,6 +19,9 @@ from streamapp.parsing import ParsedLine
 
 MAX_SOURCES = 10_000  # sources whose last headline is remembered (least recent forgotten)
 MAX_RUN = 500  # continuation lines one headline takes; past that a line stands on its own
+# Frames, register lines and dumps are short: a line this long is a record of its own (a payload
+# dumped to the log), and keeping it apart bounds what one event can carry.
+MAX_CONTEXT_CHARS = 8192
 # How traces go on in Java/.NET/Python/Go/Node and Linux kernel oopses (first word of the line).
 _FRAME_OPENERS = ("at ", "Caused by:", "Suppressed:", "Traceback (most recent call last)", "File \"",
                   "goroutine ", "Call Trace:", "<IRQ>", "<EOI>", "<TASK>", "</TASK>", "Code: ", "---[ end trace")
@@ -78,6 +81,8 @@ def _is_frame(text: str) -> bool:
 
 def is_continuation(raw: str, parsed: ParsedLine) -> bool:
     """Whether a line goes on the event before it (see the module docstring)."""
+    if len(raw) > MAX_CONTEXT_CHARS:
+        return False
     if raw[:1] in (" ", "\t") and raw.strip():
         return True
     if not parsed.matched:

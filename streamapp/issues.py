@@ -16,6 +16,7 @@ from streamapp.records import IssueCandidate, LineCandidate, ParsedEvent
 from streamapp.taxonomy import Severity, max_severity
 
 KEY_FIELDS = ("os", "host", "component", "pid")
+MAX_PATTERN_SIGNALS = 10  # novelty and rate signals kept per issue
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class OpenIssue:
     signals: dict = field(default_factory=dict)  # rule id -> hits (ignored rules excluded)
     hints: dict = field(default_factory=dict)  # failure type -> summed rule score
     interesting: bool = False
+    pattern_signals: list = field(default_factory=list)  # novelty and rate signals (`streamapp.patterns`)
     sources: list = field(default_factory=list)
     high_water: dict = field(default_factory=dict)  # `logs` partition -> newest offset absorbed
     state: str = "open"  # open | closed (kept until purged, so a replayed close re-emits)
@@ -178,6 +180,30 @@ def _add_line(issue: OpenIssue, ev: ParsedEvent, policy: IssuePolicy) -> None:
         issue.interesting = True
 
 
+def add_pattern_signals(issue: OpenIssue, signals: Sequence[dict], limit: int = MAX_PATTERN_SIGNALS) -> bool:
+    """Novelty and rate signals on the open issue whose lines had the template: kept once per
+    (rule, template, bucket) up to `limit`, counted in `signals` by rule, and make the issue a
+    candidate. False when the issue is no longer open (the signal came too late)."""
+    if issue.state != "open":
+        return False
+    held = {_mark(s) for s in issue.pattern_signals}
+    for sig in signals:
+        mark = _mark(sig)
+        if mark not in held and len(issue.pattern_signals) < limit:
+            held.add(mark)
+            issue.pattern_signals.append(dict(sig))
+            issue.signals[sig["rule"]] = issue.signals.get(sig["rule"], 0) + 1
+            issue.interesting = True
+    issue.version += 1
+    return True
+
+
+def _mark(sig: dict) -> tuple[str, str, float]:
+    """What makes a signal the same signal again (a redelivered one): rule, template, rate bucket."""
+    bucket = sig["t"] // sig["bucket_sec"] if sig.get("bucket_sec") else 0.0
+    return sig["rule"], sig["template_id"], bucket
+
+
 class Timing(Protocol):
     """The part of an issue that decides when it closes (OpenIssue, or a sweep's index entry)."""
 
@@ -258,4 +284,5 @@ def to_candidate(issue: OpenIssue) -> IssueCandidate:
         severity=issue.severity,
         signals=[{"rule": r, "hits": n} for r, n in sorted(issue.signals.items())],
         hints=dict(issue.hints),
+        pattern_signals=list(issue.pattern_signals),
     )

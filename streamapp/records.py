@@ -140,6 +140,9 @@ class IssueCandidate(StreamRecord):
     signals: list = []  # rule hits: {rule, hits}
     hints: dict = {}  # failure type -> summed rule score
     kind: str = "issue"
+    # novelty and rate signals of its templates: {rule, template_id, template, count, t, baseline,
+    # os_templates, bucket_sec} (`streamapp.patterns`)
+    pattern_signals: list = []
 
 
 class LineCandidate(StreamRecord):
@@ -299,15 +302,30 @@ class IssueEvents(Record):
     -> ParsedEvent dicts, in order): one message per partition per batch, not one per key. `sweep`
     carries the timer's decisions for the partition's issues (`actions` items are
     `[close|purge, key, version, reason]`): only stream iteration may change a table, so the
-    timer asks instead of acting."""
+    timer asks instead of acting. `signals` carries the patterns agent's novelty and rate signals
+    (`groups`: key -> signal dicts) for the issues of those keys."""
 
-    kind: str  # lines | sweep
+    kind: str  # lines | sweep | signals
     key: str
-    groups: dict = {}  # for kind=lines
+    groups: dict = {}  # for kind=lines and kind=signals
     actions: list = []  # for kind=sweep
 
     def line_ids(self) -> list[str]:
+        if self.kind != "lines":
+            return []
         return [e["id"] for events in self.groups.values() for e in events]
+
+
+class PatternCounts(Record):
+    """A consumer batch's lines of one OS, for the patterns agent (keyed by OS): `rows` items are
+    `[template id, host, aggregation key, logs partition, offset]`, `templates` maps ids to texts,
+    `renamed` lists the miner's `[old id, new id]` (a template generalised or merged)."""
+
+    os: str
+    t: float
+    templates: dict = {}
+    rows: list = []
+    renamed: list = []
 
 
 class PrototypeCommand(Record):

@@ -111,6 +111,10 @@ class Settings(BaseSettings):
     enable_prototype_improver: bool = Field(True, description="Periodically rebuild prototypes from feedback.")
     enable_metrics_normalization: bool = Field(True, description="Route metric payloads to normalisers.")
     enable_otel_export: bool = Field(False, description="Export metrics over OTLP (toggle at runtime too).")
+    enable_patterns: bool = Field(
+        True, description="Count templates per OS and host over time (`GET /patterns`, the console's patterns) and "
+        "signal new templates and rate jumps on issues."
+    )
     enable_per_line_candidates: bool = Field(
         False, description="Also send every error-signal line straight to `issues_candidates`, each classified "
         "into an alert like a one-line issue (besides issue aggregation)."
@@ -224,6 +228,25 @@ class Settings(BaseSettings):
     cluster_min_size: int = Field(3, ge=1, description="Members before a prototype is a cluster candidate.")
     proto_mirror_sec: float = Field(
         1.0, gt=0, description="How often changed prototypes are written to `proto_<os>` (one batch per OS)."
+    )
+
+    pattern_bucket_sec: float = Field(60.0, gt=0, description="Time bucket of template counts, seconds.")
+    pattern_buckets: int = Field(
+        60, ge=10, le=1440, description="Buckets of history kept per template and OS (a fifth of it per host)."
+    )
+    pattern_warmup_sec: float = Field(
+        3600.0, ge=0, description="No novelty or rate signal for an OS until this long after its first line..."
+    )
+    pattern_warmup_lines: int = Field(1000, ge=0, description="...and until it has had this many lines.")
+    pattern_rate_factor: float = Field(
+        5.0, gt=1, description="A template's bucket this many times its own mean per bucket is a rate signal..."
+    )
+    pattern_rate_min: int = Field(20, ge=1, description="...when it holds at least this many lines.")
+    pattern_max_templates: int = Field(
+        2000, ge=10, description="Templates kept per OS; the least recently seen are dropped (and counted)."
+    )
+    pattern_max_hosts: int = Field(
+        50, ge=1, description="Hosts kept per template; lines of further hosts count only OS-wide (and are counted)."
     )
 
     alert_group_window_sec: float = Field(

@@ -16,6 +16,7 @@ from streamapp.records import (
     LineCandidate,
     LogLine,
     Metric,
+    PatternCounts,
     PrototypeCommand,
     StreamRecord,
 )
@@ -36,6 +37,7 @@ class Topics:
     issue_events: faust.TopicT
     closed_issues: faust.TopicT
     prototype_commands: faust.TopicT
+    pattern_counts: faust.TopicT
 
     def all(self) -> list[faust.TopicT]:
         return [getattr(self, f.name) for f in fields(self)]
@@ -55,6 +57,8 @@ VALUE_TYPES: dict[str, type[StreamRecord]] = {
     "closed_issues": ClosedIssue,
     # internal: enrichers/improver -> the agent owning prototypes (keyed by OS, like closed_issues)
     "prototype_commands": PrototypeCommand,
+    # internal: consumer -> the patterns agent (keyed by OS)
+    "pattern_counts": PatternCounts,
 }
 
 

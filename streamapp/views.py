@@ -5,23 +5,34 @@
     GET /prototypes/?offset&limit           prototypes this worker owns (summaries)
     GET /prototypes/{os}/{id}/              one prototype with its templates and exemplars (routed to
                                             the worker that clusters that OS)
+    GET /patterns/                          the OSes whose template counts this worker keeps
+    GET /patterns/?os=&host=&status=new|rising|falling|steady|all&offset&limit
+                                            one OS's patterns, new first, then rising, falling, steady
+                                            (of one host with `host`; routed to the worker counting
+                                            that OS); 400 with a JSON reason on a bad parameter
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import faust
+from aiokafka.errors import KafkaError
 from faust import web
 
 from streamapp.auth import admin_ok
+from streamapp.clock import Clock
 from streamapp.clustering import Prototype
 from streamapp.issues import OpenIssue, contract_issue_key, issue_id
+from streamapp.patterns import STATUSES, OsBook, PatternPolicy, book_key, pattern_query, pattern_rows, template_key
 from streamapp.settings import Settings
+from streamapp.topics import Topics
 
 MAX_LIMIT = 500
+ROUTE_WAIT_SEC = 5.0
 
 
 def issue_summary(issue: OpenIssue) -> dict[str, Any]:
@@ -67,14 +78,57 @@ def admin_guard(settings: Settings) -> Callable[[Callable], Callable]:
     return guarded
 
 
-def register(app: faust.App, settings: Settings, tables: dict[str, faust.Table], by_os: faust.TopicT) -> None:
-    """Add the views of the tables this worker has; `by_os` is the topic whose partition (keyed by
-    OS) decides which worker holds an OS's prototypes."""
+def routable(app: faust.App, topic: faust.TopicT) -> Callable[[Callable], Callable]:
+    """For views routed by a topic's key: Faust finds the key's partition in its producer's
+    metadata, which loses a topic until the next refresh whenever the broker answered a refresh
+    with an error for it (a busy broker). Wait for it as a send would (503 if it does not come)."""
+
+    def decorate(handler: Callable) -> Callable:
+        async def get(self: web.View, request: web.Request, **kw: Any) -> web.Response:
+            try:
+                await asyncio.wait_for(app.producer._ensure_producer().partitions_for(topic.get_topic_name()),
+                                       ROUTE_WAIT_SEC)
+            except (TimeoutError, KafkaError) as exc:
+                return self.json({"error": f"cannot route the request now ({type(exc).__name__})"}, status=503)
+            return await handler(self, request, **kw)
+
+        return get
+
+    return decorate
+
+
+def register(app: faust.App, settings: Settings, tables: dict[str, faust.Table], topics: Topics,
+             clock: Clock) -> None:
+    """Add the views of the tables this worker has. Views of tables keyed by OS are routed to the
+    worker that owns the OS's partition of the topic feeding them."""
     guarded = admin_guard(settings)
     if (issues := tables.get("open_issues")) is not None:
         _issue_views(app, guarded, issues)
     if (protos := tables.get("prototypes")) is not None:
-        _prototype_views(app, guarded, protos, by_os)
+        _prototype_views(app, guarded, protos, topics.closed_issues)
+    if (counts := tables.get("patterns")) is not None:
+        _pattern_views(app, guarded, counts, topics.pattern_counts, PatternPolicy.from_settings(settings), clock)
+
+
+def patterns_page(table: Mapping[str, Any], query: dict[str, Any], now: float, policy: PatternPolicy) -> dict[str, Any]:
+    """One OS's patterns as `GET /patterns/?os=` answers them (pure over the table's entries)."""
+    os_name = query["os"]
+    raw = table.get(book_key(os_name))
+    book = OsBook(**raw) if raw else None
+    prefix = template_key(os_name, "")
+    rows = pattern_rows((v for k, v in table.items() if k.startswith(prefix)), now, policy, query["host"])
+    counts = {status: sum(r["status"] == status for r in rows) for status in STATUSES}
+    if query["status"] != "all":
+        rows = [r for r in rows if r["status"] == query["status"]]
+    start, end = query["offset"], query["offset"] + query["limit"]
+    return {
+        "os": os_name, "host": query["host"], "status": query["status"], "known": book is not None,
+        "warm": bool(book and book.warm(now, policy)), "warm_at": book.warm_at(policy) if book else None,
+        "lines": book.lines if book else 0, "templates": book.templates if book else 0,
+        "dropped_templates": book.dropped_templates if book else 0,
+        "dropped_host_lines": book.dropped_host_lines if book else 0, "bucket_sec": policy.bucket_sec,
+        "counts": counts, "items": rows[start:end], "next_offset": end if len(rows) > end else None,
+    }
 
 
 def _issue_views(app: faust.App, guarded: Callable, issues: faust.Table) -> None:
@@ -96,6 +150,28 @@ def _issue_views(app: faust.App, guarded: Callable, issues: faust.Table) -> None
             return self.json(issue)
 
 
+def _pattern_views(app: faust.App, guarded: Callable, table: faust.Table, by_os: faust.TopicT,
+                   policy: PatternPolicy, clock: Clock) -> None:
+    @app.page("/patterns/")
+    class Patterns(web.View):
+        @guarded
+        async def get(self, request: web.Request) -> web.Response:
+            try:
+                query = pattern_query(request.query)
+            except ValueError as exc:
+                return self.json({"error": str(exc)}, status=400)
+            if not query["os"]:
+                oses = sorted({k.split("\x00", 1)[0] for k in table if k.endswith("\x00book")})
+                return self.json({"worker": str(app.conf.canonical_url), "oses": oses})
+            return await self.one_os(request)
+
+        @routable(app, by_os)
+        @app.topic_route(topic=by_os, query_param="os")
+        async def one_os(self, request: web.Request) -> web.Response:
+            body = patterns_page(table, pattern_query(request.query), clock.now(), policy)
+            return self.json({"worker": str(app.conf.canonical_url), **body})
+
+
 def _prototype_views(app: faust.App, guarded: Callable, protos: faust.Table, by_os: faust.TopicT) -> None:
     @app.page("/prototypes/")
     class Prototypes(web.View):
@@ -107,6 +183,7 @@ def _prototype_views(app: faust.App, guarded: Callable, protos: faust.Table, by_
     @app.page("/prototypes/{os}/{pid}/")
     class OnePrototype(web.View):
         @guarded
+        @routable(app, by_os)
         @app.topic_route(topic=by_os, match_info="os")
         async def get(self, request: web.Request, os: str, pid: str) -> web.Response:
             proto = protos.get(pid)

@@ -3,6 +3,7 @@
     /console/login, /console/logout              `pages_auth`: the admin token -> a signed session cookie
     /console/alerts[/{id}[/feedback|/persist]]   `pages_alerts`
     /console/issues, /console/prototypes[/...]   `pages_pipeline`: the worker's tables, candidates, a chart
+    /console/patterns                            `pages_patterns`: new, rising and falling templates
     /console/sources[/{id}/enable|disable]       `pages_admin`
     /console/toggles                             `pages_admin`
     /console/static/...                          CSS and the one small script (no CDN, no build step)
@@ -18,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from streamapp.console import pages_admin, pages_alerts, pages_auth, pages_pipeline
+from streamapp.console import pages_admin, pages_alerts, pages_auth, pages_patterns, pages_pipeline
 from streamapp.console.web import PREFIX, STATIC, base_path, redirect
 
 
@@ -38,6 +39,7 @@ routes: list[BaseRoute] = [
     Route("/issues", pages_pipeline.issues, methods=["GET"]),
     Route("/prototypes", pages_pipeline.prototypes, methods=["GET"]),
     Route("/prototypes/{os}/{id}", pages_pipeline.prototype, methods=["GET"]),
+    Route("/patterns", pages_patterns.patterns, methods=["GET"]),
     Route("/sources", pages_admin.sources, methods=["GET"]),
     Route("/sources/{id}/enable", pages_admin.enable_source, methods=["POST"]),
     Route("/sources/{id}/disable", pages_admin.disable_source, methods=["POST"]),

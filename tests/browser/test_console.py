@@ -1,7 +1,7 @@
 """The console in a real browser (Debian's Chromium, headless, through Playwright) against the API
 and a worker on the real Linux log: log in, read the alerts the pipeline raised, give feedback and
-see it stored, flip a toggle and a source; attacker-controlled log text stays inert on every page;
-10,000 stored alerts page within the budget. Screenshots go to artifacts/screenshots/."""
+see it stored, see a new pattern appear, flip a toggle and a source; attacker-controlled log text
+stays inert on every page; 10,000 stored alerts page within the budget. Screenshots go to artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 LINUX_LINES = 600
 XSS_SCRIPT = "<script>window.__xss=1</script>"
 XSS_ATTR = '"><img src=x onerror=window.__xss=2>'
+PATTERNS = {"PATTERN_WARMUP_SEC": "5", "PATTERN_WARMUP_LINES": "100", "PATTERN_BUCKET_SEC": "5"}  # a short warm-up
 PAGE_BUDGET_SEC = 2.0
 FILTERED_BUDGET_SEC = 3.0  # a filter that matches little reads the API's whole scan budget (5,000 entries)
 
@@ -77,7 +78,8 @@ async def _settled(redis: aioredis.Redis, settings: Settings, n_lines: int) -> N
 async def stack(services: None, tmp_path_factory: pytest.TempPathFactory, loghub_dir: Path) -> AsyncIterator[Stack]:
     """A worker and the API on the first lines of the real Linux log plus the attacker's lines."""
     tmp = tmp_path_factory.mktemp("console")
-    env = {**base_env(tmp), "ISSUE_INACTIVITY_SEC": "3", "SOURCE_FORMATS": '{"*": "linux"}', "LLM_PROVIDER": "none"}
+    env = {**base_env(tmp), "ISSUE_INACTIVITY_SEC": "3", "SOURCE_FORMATS": '{"*": "linux"}', "LLM_PROVIDER": "none",
+           **PATTERNS}
     settings = settings_for_env(env)
     redis = aioredis.from_url(settings.redis_url, decode_responses=False)
     worker = start_worker(env, tmp / "worker.log")
@@ -222,6 +224,35 @@ async def test_issues_and_prototypes_pages(browser: Any, stack: Stack, screensho
     await page.context.close()
 
 
+async def test_patterns_page_shows_a_new_pattern(browser: Any, stack: Stack, screenshots: Path) -> None:
+    page = await login_page(browser, stack.api.url)
+    await page.goto(f"{stack.api.url}/patterns")
+    before = await page.inner_text("main")
+    assert "warmed up" in before and "widget frobnication" not in before, before
+    assert await page.locator("#patterns tbody tr").count() >= 10, before
+    novel = [f"Jun 21 11:00:0{i} gremlinhost frobd[77]: widget frobnication limit reached for tenant acme"
+             for i in range(3)]
+    await xadd_lines(stack.redis, stack.settings.redis_key("logs"), novel, "Linux.log")
+
+    async def shown() -> str:
+        await page.goto(f"{stack.api.url}/patterns?os=linux&status=new")
+        text = await page.inner_text("main")
+        return text if "widget frobnication limit reached" in text else ""
+
+    try:
+        await eventually(shown, timeout=60, interval=0.5)
+    except AssertionError:
+        raise AssertionError(f"no new pattern; page: {await page.inner_text('main')}") from None
+    row = page.locator("#patterns tr.pattern-new", has_text="widget frobnication")
+    assert await row.count() == 1 and await row.locator("td").nth(4).inner_text() == "3", await row.all_inner_texts()
+    await shot(page, "08-patterns-new")
+    await page.goto(f"{stack.api.url}/patterns?os=linux&host=gremlinhost")
+    assert await page.locator("#patterns tbody tr").count() == 1, "one host's patterns"
+    await page.goto(f"{stack.api.url}/patterns?status=sideways")
+    assert "status: one of" in await page.inner_text("main"), "a bad parameter is a message on the page"
+    await page.context.close()
+
+
 async def test_toggle_automations(browser: Any, stack: Stack, screenshots: Path) -> None:
     key = stack.settings.redis_key("toggles")
     page = await login_page(browser, stack.api.url)
@@ -320,6 +351,8 @@ async def test_log_text_is_inert_on_every_page(browser: Any, stack: Stack, scree
     proto = piped[0].prototype_id
     await _assert_inert(page, f"{console}/prototypes/linux/{quote(proto, safe='')}", expect_text=True,
                         name="15-xss-prototype")
+    await _assert_inert(page, f"{console}/patterns?os=linux&host=xsshost", expect_text=False, name="15-xss-patterns")
+    assert "end_request" in await page.inner_text("#patterns"), "the attacker's template is listed"
     await _assert_inert(page, f"{console}/sources", expect_text=True, name="16-xss-sources")
     await _assert_inert(page, f"{console}/toggles", expect_text=False, name="17-xss-toggles")
     # An id in the path is echoed by the 'no such alert' page (a path segment cannot hold the `/` of `</script>`).

@@ -1,20 +1,25 @@
 """Alert groups on the real Redis: enrichers joining one group at once, replays, and the host list
-reaching the alert hash whether the outbound bridge writes the hash before or after hosts join."""
+reaching the alert hash whether the outbound bridge writes the hash before or after hosts join,
+and the console showing it."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 
+import httpx
 import pytest
 import redis.asyncio as aioredis
+from pydantic import SecretStr
 
 from connectors.alert_store import AlertGroups, AlertStore
 from connectors.redis_streams import StreamWriter
 from streamapp.alert_groups import Occurrence
+from streamapp.api import create_api
 from streamapp.enrichment import grouped
 from streamapp.records import Alert
 from streamapp.settings import Settings
+from tests.browser.conftest import ADMIN_TOKEN, http_login
 
 pytestmark = pytest.mark.integration
 
@@ -64,3 +69,14 @@ async def test_a_storm_is_one_group_and_its_hash_lists_every_host(settings: Sett
     assert listed["host_count"] == "51", "listings show the group's current count"
     entry = (await redis.xrange(settings.redis_key(settings.stream_alerts)))[0][1]
     assert entry[b"host_count"] == b"1"
+
+    # The console lists the hosts on the alert's page, and the count on the list.
+    app = create_api(settings.model_copy(update={"admin_token": SecretStr(ADMIN_TOKEN)}), probes={})
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://api"
+    ) as http:
+        await http_login(http, "http://api/console")
+        page = (await http.get("/console/alerts/alert-issue-0")).text
+        listing = (await http.get("/console/alerts")).text
+    assert "Hosts (51)" in page and page.count("<tr><td>node-") == 51 and "EDAC MC0: 1 CE on node-49" in page
+    assert "+50 hosts" in listing

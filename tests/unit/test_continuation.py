@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from streamapp.continuation import MAX_RUN, is_dump
+from streamapp.continuation import MAX_CONTEXT_CHARS, MAX_RUN, is_dump
 from streamapp.issues import IssuePolicy, absorb, partition_key
 from streamapp.lines import LineProcessor
 from streamapp.records import LogLine, ParsedEvent
@@ -65,6 +65,8 @@ def test_continuations_only_within_their_event() -> None:
     assert other_host[1].headline == ""
     long = run([("a.log", head)] + [("a.log", dump)] * (MAX_RUN + 1), processor=processor)
     assert sum(bool(e.headline) for e in long) == MAX_RUN, "a run is bounded"
+    payload = run([("a.log", head), ("a.log", "  " + "x" * MAX_CONTEXT_CHARS)], processor=processor)
+    assert payload[1].headline == "", "a line of many kilobytes is a record of its own"
 
 
 def test_dumps_are_values_without_verbs() -> None:

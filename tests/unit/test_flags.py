@@ -13,6 +13,7 @@ STAGES = {
     "enable_clustering": ({"clustering", "prototype_commands"}, {"prototypes"}),
     "enable_enricher": ({"enricher"}, set()),
     "enable_cluster_enricher": ({"cluster_enricher"}, set()),
+    "enable_patterns": ({"patterns"}, {"patterns"}),
 }
 
 

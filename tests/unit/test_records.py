@@ -37,7 +37,7 @@ PINNED = {
     Metric: LEGACY[Metric] | {"id", "time"},
     IssueCandidate: LEGACY[IssueCandidate] | {
         "id", "host", "component", "pid", "first_ts", "last_ts", "line_count", "template_ids", "severity",
-        "signals", "hints", "kind",
+        "signals", "hints", "kind", "pattern_signals",
     },
     LineCandidate: LEGACY[LineCandidate] | {
         "id", "template_id", "kind", "host", "component", "pid", "severity", "hints", "item",
