@@ -79,7 +79,7 @@ async def ensure_topics(settings: Settings, topics: dict[str, int]) -> None:
                     "use the same count (or another TOPIC_PREFIX)"
                 )
         missing = [
-            NewTopic(name=name, num_partitions=parts, replication_factor=1)
+            NewTopic(name=name, num_partitions=parts, replication_factor=settings.topic_replication_factor)
             for name, parts in topics.items()
             if name not in existing
         ]

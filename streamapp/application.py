@@ -82,7 +82,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         store="rocksdb://",
         datadir=str(s.data_dir),
         topic_partitions=s.topic_partitions,
-        topic_replication_factor=1,
+        topic_replication_factor=s.topic_replication_factor,
         producer_acks=-1,
         # Sends (changelog writes above all) gather for a few milliseconds into one request per
         # broker, in batches big enough for a batch record: fewer, larger requests.
@@ -92,8 +92,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         web_host=s.web_host,
         web_port=s.web_port,
         web_bind=s.web_host,
-        # Raw `/table/<name>/<key>/` routes would expose every table without auth.
+        # Raw `/table/<name>/<key>/` routes would expose every table without auth, and `/router/`
+        # the cluster's layout (which worker holds which key); our views route keys themselves.
         web_tables_enabled=False,
+        web_router_enabled=False,
         autodiscover=False,
         Topic=ParkingTopic,  # an undecodable record is parked with the reason, not dropped
     )

@@ -218,6 +218,7 @@ class Alert(StreamRecord):
     template_ids: list = []
     prototype_id: str = ""
     classifier: str = ""
+    llm_only: bool = False  # the verdict is an LLM's that nothing else (rules, text, operators) supports
     created_at: float = 0.0
     group_key: str = ""
     hosts: list = []

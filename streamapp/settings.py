@@ -7,6 +7,7 @@ table is generated from these declarations (`streamapp settings --markdown`), so
 from __future__ import annotations
 
 import functools
+import ipaddress
 import logging
 import os
 import socket
@@ -73,6 +74,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path(".state/worker"), description="Faust data dir: RocksDB table stores.")
     table_store: str = Field("rocksdb://", description="Faust table store (`rocksdb://`; `memory://` in unit tests).")
     topic_partitions: int = Field(4, ge=1, le=256, description="Partitions of every topic the app declares.")
+    topic_replication_factor: int = Field(
+        1, ge=1, le=16, description="Replicas of every topic the app creates, table changelogs included (1 on a "
+        "single broker; 3 is usual in production, so losing a broker loses no record or table state).",
+    )
     topic_prefix: str = Field("", description="Prefix for Kafka topic names (isolates test runs/tenants).")
     stream_prefix: str = Field("", description="Prefix for Redis stream and key names (isolation).")
     web_port: int = Field(6066, ge=1, le=65535, description="Worker web port (Faust table views).")
@@ -276,6 +281,11 @@ class Settings(BaseSettings):
         60.0, gt=0, description="Feedback a crashed improver left unacknowledged this long is taken over, seconds."
     )
 
+    source_deny_networks: str = Field(
+        "", description="Comma-separated networks (CIDR) no data source may reach, e.g. `169.254.0.0/16,"
+        "127.0.0.0/8,::1/128` (cloud metadata, the host's own services); a source's URL or host is checked when it "
+        "is configured, a name by the addresses it resolves to then. Empty = none.",
+    )
     filetail_allowed_dirs: str = Field(
         "/var/log", description="Comma-separated folders below which `filetail` sources may read (symlinks resolved; "
         "regular files only): a source naming another path is refused, so no admin can tail `/proc` or secrets.",
@@ -338,6 +348,11 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _deny_networks(self) -> Settings:
+        self.denied_networks()  # a bad entry fails at start, named
+        return self
+
+    @model_validator(mode="after")
     def _sasl_credentials(self) -> Settings:
         if self.kafka_security_protocol.startswith("SASL") and not (
             self.kafka_sasl_username and self.kafka_sasl_password.get_secret_value()
@@ -349,6 +364,14 @@ class Settings(BaseSettings):
     def secret_keys(self) -> tuple[str, ...]:
         """SECRETS_KEY as its list of keys (empty when unset)."""
         return tuple(k.strip() for k in self.secrets_key.get_secret_value().split(",") if k.strip())
+
+    def denied_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """SOURCE_DENY_NETWORKS, parsed (ConfigError naming the bad entry)."""
+        try:
+            return tuple(ipaddress.ip_network(n.strip(), strict=False)
+                         for n in self.source_deny_networks.split(",") if n.strip())
+        except ValueError as exc:
+            raise ConfigError(f"SOURCE_DENY_NETWORKS: {exc}") from None
 
     def filetail_dirs(self) -> tuple[Path, ...]:
         """FILETAIL_ALLOWED_DIRS, resolved."""

@@ -159,3 +159,20 @@ async def test_a_file_tail_outside_the_allowed_folders_is_refused(api: httpx.Asy
     ok = await api.post("/sources", headers=AUTH, json={"name": "x", "type": "filetail",
                                                         "config": {"paths": [str(tmp_path / "*.log")]}})
     assert ok.status_code == 201, ok.text
+
+
+async def test_sources_cannot_reach_the_denied_networks(admin: Settings) -> None:
+    """SOURCE_DENY_NETWORKS: no poller aimed at the cloud metadata address or the host's own services."""
+    denied = admin.model_copy(update={"source_deny_networks": "127.0.0.0/8,169.254.0.0/16,::1/128"})
+    async with api_client(denied) as api:
+        for body, field in (
+            ({"type": "datadog", "config": {"base_url": "http://169.254.169.254/latest"}}, "config.base_url"),
+            ({"type": "snmp", "config": {"host": "localhost"}}, "config.host"),  # a name, by its address
+            ({"type": "dcim_http", "config": {"url": "https://[::1]:8443", "username": "root"}}, "config.url"),
+        ):
+            r = await api.post("/sources", headers=AUTH, json={"name": "x", **body, "secrets": {}})
+            assert r.status_code == 422 and r.json()["field"] == field, r.text
+            assert "SOURCE_DENY_NETWORKS" in r.json()["error"]
+    async with api_client(admin) as api:  # the default denies nothing
+        snmp = {"name": "x", "type": "snmp", "config": {"host": "localhost"}}
+        assert (r := await api.post("/sources", headers=AUTH, json=snmp)).status_code == 201, r.text
