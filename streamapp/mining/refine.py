@@ -70,9 +70,9 @@ _DOTTED = re.compile(r"\w\.[A-Za-z_]")
 _PUNCT = ".,;:()[]{}'\"<>!?*"
 # A value keeps the text that opens and closes it: `uid=<*>`, `(<*>)`, `tag="<*>",`.
 _OPENERS = "=:([{<\"'/#@|,"
-# A token's parts: runs of word characters (or wildcards), and runs of the rest.
-_PARTS = re.compile(r"[\w\0]+|[^\w\0]+")
-_VALUE_START = frozenset("0123456789_\0abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+# A token's parts: runs of brackets, `=`, `,` and `;` (its structure), and runs of the rest.
+_STRUCTURE_CHARS = "()[]{}=,;"
+_PARTS = re.compile(r"[()\[\]{}=,;]+|[^()\[\]{}=,;]+")
 _STRUCTURE = re.compile(r"[()\[\]{}=]")
 _RUNS = re.compile(r"\0+")
 _CLOSERS = ")]}>\"',;:."
@@ -184,8 +184,14 @@ def merge_token(a: str, b: str) -> str:
     parts_a, parts_b = _PARTS.findall(a), _PARTS.findall(b)
     if len(parts_a) == len(parts_b) and _STRUCTURE.search(a) is not None:
         parts = list(zip(parts_a, parts_b, strict=True))
-        if all(x == y or (x[0] in _VALUE_START and y[0] in _VALUE_START) for x, y in parts):
-            return _RUNS.sub("\0", "".join(x if x == y else "\0" for x, y in parts)).replace("\0", WILDCARD)
+        if all(x == y or (x[0] not in _STRUCTURE_CHARS and y[0] not in _STRUCTURE_CHARS) for x, y in parts):
+            merged = "".join(x if x == y else _merge_chars(x, y) for x, y in parts)
+            return _RUNS.sub("\0", merged).replace("\0", WILDCARD)
+    return _merge_chars(a, b).replace("\0", WILDCARD)
+
+
+def _merge_chars(a: str, b: str) -> str:
+    """`\0` for where two texts differ, widened to the enclosing opener and closer they share."""
     n = min(len(a), len(b))
     i = 0
     while i < n and a[i] == b[i]:
@@ -197,7 +203,7 @@ def merge_token(a: str, b: str) -> str:
         j += 1
     while j > 0 and a[-j] not in _CLOSERS:
         j -= 1
-    return (a[:i] + "\0" + a[len(a) - j :]).replace("\0", WILDCARD)
+    return a[:i] + "\0" + a[len(a) - j :]
 
 
 def generalise(templates: Iterable[Sequence[str]]) -> Template:
