@@ -57,7 +57,7 @@ class PatternKeeper:
                 parts[partition_for(key, self.deps.settings.topic_partitions)][key].append(sig.as_json())
         for part, groups in parts.items():
             cmd = IssueEvents(kind="signals", key=f"signals:{part}", groups=dict(groups))
-            await self.deps.topics.issue_events.send(key=cmd.key, value=cmd, partition=part)
+            await self.deps.topics.issue_events.send(key=cmd.key, value=cmd.dumps(), partition=part)
 
 
 def register(deps: Deps) -> PatternKeeper:

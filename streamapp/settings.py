@@ -146,7 +146,10 @@ class Settings(BaseSettings):
         6.0, gt=0, description="Lease of the one inbound bridge that forwards (renewed every third of it); "
         "a standby bridge takes over this long after the holder died."
     )
-    bridge_batch_size: int = Field(500, ge=1, le=100_000, description="Entries per XREADGROUP (COUNT).")
+    bridge_batch_size: int = Field(
+        2000, ge=1, le=100_000, description="Entries per XREADGROUP (COUNT): at most this many lines per read, "
+        "forwarded as one Kafka record per partition."
+    )
     bridge_block_ms: int = Field(1000, ge=1, description="XREADGROUP BLOCK, milliseconds.")
     bridge_claim_idle_ms: int = Field(
         30_000, ge=1, description="Pending entries idle this long (ms) are reclaimed with XAUTOCLAIM."
@@ -179,8 +182,16 @@ class Settings(BaseSettings):
         description="Source name/id glob -> `<os>:<format>` or a preset (`linux`, `macos`, `windows`, `json`, "
         "`logfmt`) or a Loghub format string; first match wins (JSON object).",
     )
-    consumer_batch_size: int = Field(500, ge=1, description="Lines per consumer batch (stream.take n).")
-    consumer_batch_within_sec: float = Field(0.5, gt=0, description="Max wait to fill a consumer batch, seconds.")
+    consumer_batch_size: int = Field(500, ge=1, description="Metrics per OTLP export batch (stream.take n).")
+    consumer_batch_records: int = Field(
+        16, ge=1, le=1000, description="`logs` records per consumer batch; each record is the lines one bridge read "
+        "had for one partition, so a batch holds up to this many reads' worth of lines."
+    )
+    consumer_batch_within_sec: float = Field(0.1, gt=0, description="Max wait to fill a consumer batch, seconds.")
+    index_queue_batches: int = Field(
+        32, ge=1, description="Consumer batches waiting for the vector store; a batch that finds the queue full is "
+        "not indexed (counted as `streamapp.dropped`, what=index_lines), so ingestion never waits for it."
+    )
     rules_path: Path | None = Field(None, description="Rule signals file; empty = the shipped streamapp/rules.yml.")
     embedding_provider: Literal["semantic", "hashed", "openai", "ollama"] = Field(
         "semantic",
@@ -219,7 +230,15 @@ class Settings(BaseSettings):
     issue_emit: Literal["signal", "all"] = Field(
         "signal", description="`signal`: only issues with a warning+ line or a rule hit become candidates."
     )
-    issue_sweep_interval_sec: float = Field(1.0, gt=0, description="How often open issues are checked.")
+    issue_sweep_interval_sec: float = Field(
+        1.0, gt=0, description="How often every open issue is checked; in between, issues are closed within "
+        "0.1 s of their deadline."
+    )
+    issue_batch_records: int = Field(
+        16, ge=1, le=1000, description="`issue_events` records the aggregator applies together; a key they change "
+        "is written to the table (store and changelog) once per batch."
+    )
+    issue_batch_within_sec: float = Field(0.05, gt=0, description="Max wait to fill an aggregator batch, seconds.")
     issue_purge_grace_sec: float = Field(
         60.0, ge=0, description="Closed issues stay this long (so a replayed close re-emits) before purge."
     )
