@@ -24,7 +24,7 @@ from drain3.drain import Drain, Node
 from streamapp.mining import state
 from streamapp.mining.groups import Groups
 from streamapp.mining.inputs import clean
-from streamapp.mining.masking import WILDCARD, Masker
+from streamapp.mining.masking import Masker
 from streamapp.mining.refine import EVIDENCE_CAP, Template, token_key
 from streamapp.mining.results import MineResult, TemplateChange, TemplateInfo
 from streamapp.mining.tuning import DEFAULT, Tuning
@@ -59,7 +59,7 @@ class _Tree(Drain):
             both = sum(map(eq, unit.wilds, tokens))
             rest = len(tokens) - both
             sim = sum(map(eq, unit.words, tokens)) / rest if rest else 1.0
-            params = unit.wilds.count(WILDCARD)
+            params = unit.nwild
             if sim > best_sim or (sim == best_sim and params > best_params):
                 best, best_sim, best_params = unit, sim, params
         return best if best_sim >= sim_th else None
@@ -121,8 +121,9 @@ class TemplateMiner:
             shape = self._masker.tokens(text)
             seen = self._fresh(self._shapes.get(shape))
             if seen is None:
-                unit = self._home(shape)
-                key = unit.key(unit.signature(shape)) if unit is not None else ()
+                keys = tuple(map(token_key, shape))
+                unit = self._home(keys)
+                key = unit.key(unit.signature(keys)) if unit is not None else ()
                 if unit is None or self._groups.of((unit.cluster_id, key)) is None:
                     return None
                 return self._answer(unit, key, message)
@@ -166,7 +167,8 @@ class TemplateMiner:
     def _learn(self, message: str, shape: Template) -> MineResult:
         """A line whose pattern is new or whose cluster may have changed: the full path."""
         tree = self._tree
-        unit = tree.tree_search(tree.root_node, tuple(map(token_key, shape)), self._tuning.sim_th, False)
+        keys = tuple(map(token_key, shape))
+        unit = tree.tree_search(tree.root_node, keys, self._tuning.sim_th, False)
         evicted: list[tuple[str, str]] = []
         if unit is None:
             unit = self._create(shape)
@@ -174,8 +176,8 @@ class TemplateMiner:
                 evicted = self._evict(unit)
         self._tick += 1
         self._used[unit.cluster_id] = self._tick
-        flags = unit.absorb(shape)
-        signature = unit.signature(shape)
+        flags = unit.absorb(shape, keys)
+        signature = unit.signature(keys)
         key = unit.key(signature)
         changes: tuple[TemplateChange, ...] = tuple(TemplateChange(a, b) for a, b in sorted(set(evicted)))
         if flags:
@@ -225,15 +227,15 @@ class TemplateMiner:
                 pairs.append((before[old], g.tid))
         return tuple(TemplateChange(a, b) for a, b in sorted(set(pairs)))
 
-    def _home(self, shape: Template) -> Unit | None:
-        """The unit holding `shape`'s pattern, else the one tree search would pick."""
+    def _home(self, keys: Template) -> Unit | None:
+        """The unit holding the pattern of a line with these keys, else the one tree search would pick."""
         tree = self._tree
-        unit = tree.tree_search(tree.root_node, tuple(map(token_key, shape)), self._tuning.sim_th, False)
-        if unit is not None and unit.signature(shape) in unit.patterns:
+        unit = tree.tree_search(tree.root_node, keys, self._tuning.sim_th, False)
+        if unit is not None and unit.signature(keys) in unit.patterns:
             return unit
-        for uid in tree.get_clusters_ids_for_seq_len(len(shape)):
+        for uid in tree.get_clusters_ids_for_seq_len(len(keys)):
             other = tree.id_to_cluster.get(uid)
-            if other is not None and other.signature(shape) in other.patterns:
+            if other is not None and other.signature(keys) in other.patterns:
                 return other
         return unit
 

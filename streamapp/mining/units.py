@@ -50,6 +50,7 @@ class Unit:
         "keys",
         "log_template_tokens",
         "moves",
+        "nwild",
         "patterns",
         "signed",
         "split",
@@ -77,28 +78,31 @@ class Unit:
         # the wildcards of the coarse template.
         self.words: tuple[str | None, ...] = ()
         self.wilds: tuple[str | None, ...] = ()
+        self.nwild = 0  # positions left out of matching (ties go to the unit with more)
         self._derive_match()
 
-    def signature(self, shape: Template) -> Template:
-        """The keys of a line at the signature positions."""
-        return tuple([token_key(shape[i]) for i in self.signed])
+    def signature(self, keys: Template) -> Template:
+        """A line's keys (`token_key` of each token) at the signature positions."""
+        return tuple([keys[i] for i in self.signed])
 
     def key(self, signature: Template) -> Template:
         """The sub-template a signature belongs to: its keys at the split positions."""
         return tuple([signature[j] for j in self.split])
 
-    def absorb(self, shape: Template, n: int = 1) -> int:
-        """Count `n` lines of `shape` (same token count); returns what changed (`SUB|ALL|COARSE`).
+    def absorb(self, shape: Template, keys: Template, n: int = 1) -> int:
+        """Count `n` lines of `shape` (same token count; `keys` its tokens' keys); returns what
+        changed (`SUB|ALL|COARSE|EVIDENCE`).
 
         After `ALL`, `moves` holds the (old key, new key) of every pattern."""
         old_split = self.split
-        flags = self._note(shape)
-        signature = self.signature(shape)
+        flags = self._note(shape, keys)
+        signature = self.signature(keys)
         if signature not in self.patterns and len(self.patterns) >= MAX_PATTERNS and self.signed:
             self.dropped.add(max(self.signed, key=lambda i: (len(self.keys[i] or ()), -i)))
             flags |= ALL
         resigned = self._resign() if flags & ALL else None
-        signature = self.signature(shape)
+        if resigned is not None:
+            signature = self.signature(keys)
         pattern = self.patterns.get(signature)
         if pattern is None:
             self.patterns[signature] = Pattern(shape, n)
@@ -139,7 +143,7 @@ class Unit:
         self._derive_match()
         self._rebuild_subs()
 
-    def _note(self, shape: Template) -> int:
+    def _note(self, shape: Template, line_keys: Template) -> int:
         """Record a line's values and keys: COARSE if what drain matches changed, ALL if a
         position left the signature."""
         flags = 0
@@ -150,7 +154,7 @@ class Unit:
         for i, keys in enumerate(self.keys):
             if keys is None:
                 continue
-            key = token_key(shape[i])
+            key = line_keys[i]
             if key not in keys:
                 keys.add(key)
                 flags |= COARSE
@@ -228,3 +232,4 @@ class Unit:
                 for t, k in zip(self.log_template_tokens, self.keys, strict=True)
             ]
         )
+        self.nwild = self.wilds.count(WILDCARD)
