@@ -4,8 +4,11 @@ The coarse template of a unit (`log_template_tokens`: a token where every line a
 is what drain matches new lines against. Per position the unit also keeps the distinct *keys*
 (`token_key`) of its values, while there are few of them. Lines are grouped into patterns by
 their keys at those positions (the *signature*); each pattern keeps the template of its lines,
-re-derived position by position. The *split positions* (a few distinct word-like keys) divide the
-patterns into sub-templates: `VM Started` and `VM Stopped` are two templates, however similar.
+re-derived position by position, and how many lines it had. The *split positions* (few word-like
+keys, with the evidence of `refine.splittable`: the words around them, how often their values
+repeat) divide the patterns into sub-templates: `VM Started` and `VM Stopped` are two templates,
+however similar. A split is re-decided when the keys change and when a pattern's count crosses an
+evidence step, so one that turns out to be a variable merges back.
 """
 
 from __future__ import annotations
