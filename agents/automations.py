@@ -140,7 +140,7 @@ class Automations:
             return
         now = self.deps.clock.now()
         mode, why = mode_for(self.config.enable_automations, rule.execute, await self.toggles.enabled("automations"),
-                             keyed=bool(key))
+                             keyed=bool(key), supported=rule.llm_only or not alert.llm_only)
         stored = self.table.get(task.scope_key)
         held = Claim.from_dict(stored) if stored else None
         verdict = check(held, alert.id, mode, now)

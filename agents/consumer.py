@@ -1,14 +1,17 @@
-"""Consumer agent: `logs` -> parsed, mined, embedded lines -> the aggregator (and metrics, and
-the template counts of the patterns agent).
+"""Consumer agent: `logs` -> parsed, mined lines -> the aggregator (and metrics, and the template
+counts of the patterns agent).
 
-Per batch (stream.take): parse and mine every line (pure CPU), then one Chroma upsert of the
-lines into `logs_<os>` and of newly seen templates into `templates_<os>`, one query of `proto_<os>`
-for the batch's distinct warning+ templates, and one message per aggregation key to
-`issue_events`. Nothing here makes a per-line network round trip.
+Per batch of `logs` records (each a bridge read's lines for one partition): parse and mine every
+line (pure CPU), then one `issue_events` record per partition holding the batch's lines grouped by
+aggregation key. Nothing here waits on the vector store: indexing lines and templates and looking
+up the nearest prototype of warning+ templates happen in a timer that drains a bounded queue (a
+batch that finds it full is not indexed, and counted); the hot path reads the lookups' latest
+answers from a bounded cache.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections import OrderedDict, defaultdict
@@ -18,9 +21,10 @@ import numpy as np
 from faust.types import EventT
 from redis.exceptions import RedisError
 
-from agents.guard import guarded_batches, guarded_timer
+from agents.guard import guarded_batches, guarded_timer, letter
 from connectors.kafka_admin import partition_for
 from streamapp import telemetry
+from streamapp.batches import event_records
 from streamapp.continuation import Headlines
 from streamapp.deps import Deps
 from streamapp.errors import StreamAppError
@@ -29,15 +33,19 @@ from streamapp.lines import LineProcessor, Processed, dead_letter
 from streamapp.metrics import metric_payload, normalise
 from streamapp.mining import InvalidState, TemplateMiner
 from streamapp.patterns import pattern_counts
-from streamapp.records import IssueEvents, LineCandidate, LogLine, Metric, ParsedEvent
+from streamapp.records import DeadLetter, LineBatch, LineCandidate, Metric, ParsedEvent, RawLine, line_position
 from streamapp.sampling import IndexSampler
 from streamapp.sources import SourceProfiles
 from streamapp.taxonomy import Severity
 
 log = logging.getLogger(__name__)
 
+INDEX_TICK_SEC = 0.2  # how often the index queue is drained
+NEAREST_CACHE = 50_000  # (os, template id) -> nearest prototype; cleared when full (counted)
+
+
 class LineConsumer:
-    """The consumer's state in one worker: miners per OS, known templates, embedding cache."""
+    """The consumer's state in one worker: miners per OS, known templates, the index queue."""
 
     def __init__(self, deps: Deps) -> None:
         s = deps.settings
@@ -51,6 +59,9 @@ class LineConsumer:
         self.sampler = IndexSampler(window_sec=s.index_window_sec, per_window=s.index_per_window)
         self.seen = RecentIds()
         self.vector_errors = 0
+        self.index_queue: asyncio.Queue[list[ParsedEvent]] = asyncio.Queue(maxsize=s.index_queue_batches)
+        self.index_dropped = 0  # lines not indexed because the queue was full
+        self.nearest: dict[tuple[str, str], tuple[float, str]] = {}  # (os, template id) -> (distance, label)
         self._formats_read_at = float("-inf")
         self.load_snapshots()
 
@@ -72,15 +83,33 @@ class LineConsumer:
             os.replace(tmp, self.snapshot_dir / f"{os_name}.state")
 
     # --------------------------------------------------------------------------------- batches
-    async def handle(self, lines: list[LogLine], positions: list[tuple[int, int]] | None = None) -> Processed:
-        """One batch; `positions` are the lines' (partition, offset) in `logs`, which the
+    async def handle_records(self, events: list[EventT]) -> Processed:
+        """A batch of `logs` records, each the lines of one bridge read for one partition."""
+        lines: list[RawLine] = []
+        positions: list[tuple[int, int]] = []
+        undecodable: list[DeadLetter] = []
+        for event in events:
+            msg = event.message
+            try:
+                batch = LineBatch.loads(event.value)
+            except (ValueError, TypeError, KeyError) as exc:  # not the bridge's: parked with the reason
+                undecodable.append(letter("consumer", msg, f"undecodable LineBatch: {exc}", self.deps.clock.now()))
+                continue
+            lines.extend(batch.lines)
+            positions.extend((msg.partition, line_position(msg.offset, i)) for i in range(len(batch.lines)))
+        return await self.handle(lines, positions, undecodable)
+
+    async def handle(
+        self, lines: list[RawLine], positions: list[tuple[int, int]] | None = None, dead: list[DeadLetter] | None = None
+    ) -> Processed:
+        """One batch; `positions` are the lines' (partition, position) in `logs`, which the
         aggregator uses to recognise a redelivered line."""
         s, topics = self.deps.settings, self.deps.topics
         now = self.deps.clock.now()
         at = dict(zip((x.id for x in lines), positions or (), strict=False))
         metrics: list[Metric] = []
-        logs: list[LogLine] = []
-        dead = []
+        logs: list[RawLine] = []
+        dead = list(dead or ())
         if any(x.source_id and x.source_id not in self.processor.profiles.by_id for x in lines):
             await self.refresh_formats(min_age_sec=1.0)  # a new source's format, published with its lines
         for line in self.seen.fresh(lines):
@@ -101,16 +130,18 @@ class LineConsumer:
         processed.dead.extend(dead)
         for ev in processed.events:
             ev.src, ev.off = at.get(ev.id, (-1, -1))
-        await self.index(processed.events)
-        by_partition: dict[int, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
-        for ev in processed.events:
-            key = partition_key(ev, self.key_fields)
-            by_partition[partition_for(key, s.topic_partitions)][key].append(ev.asdict())
-        for part, groups in by_partition.items():
-            await topics.issue_events.send(
-                key=f"lines:{part}", value=IssueEvents(kind="lines", key=f"lines:{part}", groups=dict(groups)),
-                partition=part,
-            )
+            if (hit := self.nearest.get((ev.os, ev.template_id))) is not None:
+                ev.nearest_distance, ev.nearest_label = hit
+        self.offer_index(processed.events)
+        records, too_big = event_records(
+            processed.events, lambda ev: partition_key(ev, self.key_fields),
+            lambda key: partition_for(key, s.topic_partitions),
+        )
+        for part, cmd, data in records:
+            await topics.issue_events.send(key=cmd.key, value=data, partition=part)
+        too_large = "parsed line too large for a Kafka record"
+        processed.dead.extend(dead_letter(RawLine(ev.id, ev.source, ev.raw, ev.source_id), too_large, now)
+                              for ev in too_big)
         if s.enable_patterns:  # after the lines: a signal then finds the issue they opened
             for counts in pattern_counts(processed.events, self.key_fields, processed.changes, now):
                 await topics.pattern_counts.send(key=counts.os, value=counts)
@@ -140,16 +171,31 @@ class LineConsumer:
             return
         self.processor.profiles.set_source_formats({k.decode(): v.decode() for k, v in raw.items()})
 
+    # ------------------------------------------------------------------- vector store, off path
+    def offer_index(self, events: list[ParsedEvent]) -> None:
+        """Queue the batch's sampled lines for the index task; a full queue drops them (counted):
+        retrieval gets a little poorer, ingestion never waits for the vector store."""
+        kept = [ev for ev in events if self.sampler.keep(ev)]
+        if not kept:
+            return
+        try:
+            self.index_queue.put_nowait(kept)
+        except asyncio.QueueFull:
+            self.index_dropped += len(kept)
+            telemetry.count("streamapp.dropped", len(kept), what="index_lines")
+
+    async def drain_index(self) -> None:
+        """The index timer's tick: every queued batch into the vector store, one at a time."""
+        while not self.index_queue.empty():
+            await self.index(self.index_queue.get_nowait())
+
     async def index(self, events: list[ParsedEvent]) -> None:
-        """Lines into `logs_<os>` (those the sampler keeps), new templates into `templates_<os>`,
-        nearest prototype of the batch's warning+ templates from `proto_<os>`. Best effort: the
-        vector store being down slows retrieval later, it never stops issues from forming."""
+        """Lines into `logs_<os>`, new templates into `templates_<os>`, the nearest prototype of
+        the warning+ templates from `proto_<os>` (into the cache the hot path reads). Best effort:
+        the vector store being down slows retrieval later, it never stops issues from forming."""
         by_os: dict[str, list[ParsedEvent]] = defaultdict(list)
         for ev in events:
-            if self.sampler.keep(ev):
-                by_os[ev.os].append(ev)
-        if not by_os:
-            return
+            by_os[ev.os].append(ev)
         try:
             store = await self.deps.vectors()
             for os_name, evs in by_os.items():
@@ -177,11 +223,12 @@ class LineConsumer:
         loud = sorted({ev.template_id for ev in evs if Severity(ev.severity).rank >= Severity.WARNING.rank})
         if loud and await store.count("proto", os_name):
             hits = await store.query("proto", os_name, np.stack([vecs[t] for t in loud]), n_results=1)
-            nearest = {tid: h[0] for tid, h in zip(loud, hits, strict=True) if h}
-            for ev in evs:
-                if ev.template_id in nearest:
-                    ev.nearest_distance = nearest[ev.template_id].distance
-                    ev.nearest_label = str(nearest[ev.template_id].metadata.get("label", ""))
+            if len(self.nearest) + len(loud) > NEAREST_CACHE:
+                telemetry.count("streamapp.dropped", len(self.nearest), what="nearest_cache")
+                self.nearest.clear()
+            for tid, h in zip(loud, hits, strict=True):
+                if h:
+                    self.nearest[(os_name, tid)] = (h[0].distance, str(h[0].metadata.get("label", "")))
 
 
 class RecentIds:
@@ -193,7 +240,7 @@ class RecentIds:
         self._ids: OrderedDict[str, None] = OrderedDict()
         self.duplicates = 0
 
-    def fresh(self, lines: list[LogLine]) -> list[LogLine]:
+    def fresh(self, lines: list[RawLine]) -> list[RawLine]:
         out = []
         for line in lines:
             if line.id in self._ids:
@@ -226,19 +273,18 @@ def line_candidate(ev: ParsedEvent) -> LineCandidate:
 
 
 def register(deps: Deps) -> LineConsumer:
-    """Add the consumer agent (and its miner-snapshot and source-formats timers) to the app."""
+    """Add the consumer agent, its index task and its miner-snapshot and source-formats timers."""
     s = deps.settings
     consumer = LineConsumer(deps)
-
-    async def consume(events: list[EventT]) -> None:
-        await consumer.handle([e.value for e in events], [(e.message.partition, e.message.offset) for e in events])
 
     async def snapshot() -> None:
         consumer.save_snapshots()
 
     # Not retried line by line: a retried line would be taken for a redelivered one (`RecentIds`).
-    guarded_batches(deps, deps.topics.logs, "consumer", consume, size=s.consumer_batch_size,
+    guarded_batches(deps, deps.topics.logs, "consumer", consumer.handle_records, size=s.consumer_batch_records,
                     within=s.consumer_batch_within_sec, retry_alone=False)
     guarded_timer(deps, s.miner_snapshot_sec, "consumer.snapshot", snapshot)
     guarded_timer(deps, 10.0, "consumer.source_formats", consumer.refresh_formats)
+    guarded_timer(deps, INDEX_TICK_SEC, "consumer.index", consumer.drain_index)
+
     return consumer

@@ -1,7 +1,8 @@
 """Issues aggregator agent: `issue_events` -> open-issues table -> `issues_candidates`.
 
-Events are applied one at a time, because the table's local store and changelog partition come
-from the event being processed. A timer sweeps the locally owned issues and sends, per partition,
+Records are taken in batches and applied per partition, in order; every key a partition's records
+changed is written to the table (store and changelog) once, at the end of its batch, not once per
+line or record. A timer sweeps the locally owned issues and sends, per partition,
 one `sweep` command listing the issues due to close (inactivity, age, size, too many open) or to
 purge, into that partition of the same topic: closing happens in stream order like every other
 change. Closing emits the candidate (stable id) and a `ClosedIssue`; a closed issue is purged
@@ -11,13 +12,16 @@ only after a grace period, so a replayed close re-emits the same ids instead of 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import faust
+from faust.types import EventT
 
-from agents.guard import guarded_agent, guarded_timer
+from agents.guard import guarded_batches, guarded_timer
 from connectors.kafka_admin import partition_for
 from streamapp import telemetry
+from streamapp.batches import by_partition
 from streamapp.deps import Deps
 from streamapp.issues import (
     IssuePolicy,
@@ -31,10 +35,15 @@ from streamapp.issues import (
     should_emit,
     to_candidate,
 )
-from streamapp.records import ClosedIssue, IssueEvents, ParsedEvent
+from streamapp.records import ClosedIssue, IssueEvents
 from tables.issues import open_issues
+from tables.partition import acting_for
 
 log = logging.getLogger(__name__)
+
+# How soon after its deadline an issue is seen to be due (a scan only happens when one is).
+SWEEP_TICK_SEC = 0.1
+ISSUE_CACHE = 5_000  # decoded issues kept between batches (LRU; evictions counted, then read from the table)
 
 
 
@@ -67,14 +76,33 @@ class Aggregator:
         self.index: dict[str, Entry] = {}
         self._indexed_for: frozenset | None = None
         self._asked: dict[str, int] = {}  # key -> version a command was sent for (not re-sent)
+        self._next_due = 0.0  # no issue can be due before this (see `due`)
+        self._last_full = float("-inf")
+        self._dirty: dict[str, OpenIssue | None] = {}  # changed in this batch, not yet written (None: purged)
+        # Issues as written, kept decoded between batches (a busy key is read back every batch).
+        # Forgotten when partitions are revoked: another worker may change them before they return.
+        self._cache: OrderedDict[str, OpenIssue] = OrderedDict()
+        self.cache_evicted = 0
 
     # ------------------------------------------------------------------------ stream iteration
     async def apply(self, cmd: IssueEvents) -> None:
+        """One command, written to the table at once."""
+        await self.apply_all([cmd])
+
+    async def apply_all(self, cmds: list[IssueEvents]) -> None:
+        """Commands of one partition, in order; each changed key is written once, at the end."""
+        try:
+            for cmd in cmds:
+                await self._apply(cmd)
+        finally:
+            self._write()
+
+    async def _apply(self, cmd: IssueEvents) -> None:
         now = self.deps.clock.now()
         if cmd.kind == "lines":
             for key, group in cmd.groups.items():
                 issue = self._load(key)
-                events = [ParsedEvent(**e) for e in group]
+                events = group
                 while events:
                     issue, events = absorb(issue, key, events, now, self.policy)
                     if issue.line_count >= self.policy.max_lines:
@@ -103,12 +131,20 @@ class Aggregator:
         elif action == "close":
             await self._emit(issue)  # a replayed close: same ids, deduplicated downstream
         elif action == "purge" and issue.state == "closed":
-            del self.table[key]
+            self._dirty[key] = None
             self.index.pop(key, None)
 
     def _load(self, key: str) -> OpenIssue | None:
+        if key in self._dirty:
+            return self._dirty[key]
+        if (cached := self._cache.get(key)) is not None:
+            return cached
         stored = self.table.get(key)
         return OpenIssue.from_dict(stored) if stored is not None else None
+
+    def forget(self) -> None:
+        """Drop the decoded issues (partitions were revoked); the table stays the truth."""
+        self._cache.clear()
 
     async def _close(self, issue: OpenIssue, reason: str, now: float) -> None:
         close(issue, reason, now)
@@ -131,8 +167,28 @@ class Aggregator:
         await topics.closed_issues.send(key=issue.os, value=closed)
 
     def _store(self, issue: OpenIssue) -> None:
-        self.table[issue.key] = issue.asdict()
+        self._dirty[issue.key] = issue
         self.index[issue.key] = entry_of(issue)
+
+    def _write(self) -> None:
+        """The batch's changed keys into the table: one store write and changelog record each."""
+        dirty, self._dirty = self._dirty, {}
+        cache = self._cache
+        for key, issue in dirty.items():
+            if issue is not None:
+                self.table[key] = issue.asdict()
+                cache[key] = issue
+                cache.move_to_end(key)
+            else:
+                cache.pop(key, None)
+                if key in self.table:
+                    del self.table[key]
+        if len(cache) > ISSUE_CACHE:
+            over = len(cache) - ISSUE_CACHE
+            for _ in range(over):
+                cache.popitem(last=False)
+            self.cache_evicted += over
+            telemetry.count("streamapp.dropped", over, what="issue_cache")
 
     # -------------------------------------------------------------------------------- sweeping
     def refresh_index(self, actives: frozenset) -> None:
@@ -143,16 +199,23 @@ class Aggregator:
         self.index = {key: entry_of(OpenIssue.from_dict(issue)) for key, issue in self.table.items()}
         self._indexed_for = actives
         self._asked.clear()
+        self._next_due = 0.0
 
-    def due(self, now: float) -> dict[int, IssueEvents]:
+    def due(self, now: float, *, full: bool = True) -> dict[int, IssueEvents]:
         """One sweep command per partition holding issues that must close or may be purged now
-        (pure over the index): a handful of messages per sweep, not one per issue."""
-        p = self.policy
-        opened = sorted((e.updated_at, k) for k, e in self.index.items() if e.state == "open")
-        over = max(0, len(opened) - self.deps.settings.issue_max_open)
+        (pure over the index): a handful of messages per sweep, not one per issue. Unless `full`,
+        the index is only scanned once the earliest deadline the last scan saw has come (or the
+        open-issue cap may be passed): a change only ever moves a deadline later, and a new
+        issue's deadline is no earlier than that, so nothing is missed by waiting for it."""
+        s, p = self.deps.settings, self.policy
+        if not full and now < self._next_due and len(self.index) <= s.issue_max_open:
+            return {}
+        opened = [(e.updated_at, k) for k, e in self.index.items() if e.state == "open"]
         telemetry.gauge("streamapp.issues.open", len(opened))
-        stalest = {k for _, k in opened[:over]}
+        over = len(opened) - s.issue_max_open
+        stalest = {k for _, k in sorted(opened)[:over]} if over > 0 else set()
         actions: dict[int, list[list]] = {}
+        next_due = now + min(p.inactivity_sec, p.max_duration_sec, s.issue_purge_grace_sec)
         for key, e in self.index.items():
             if self._asked.get(key) == e.version:
                 continue
@@ -160,19 +223,30 @@ class Aggregator:
                 reason = "capacity" if key in stalest else close_reason(e, now, p)
                 if reason:
                     actions.setdefault(self.partition_of(key), []).append(["close", key, e.version, reason])
-            elif now - e.closed_at >= self.deps.settings.issue_purge_grace_sec:
+                else:
+                    next_due = min(next_due, e.updated_at + p.inactivity_sec, e.opened_at + p.max_duration_sec)
+            elif now - e.closed_at >= s.issue_purge_grace_sec:
                 actions.setdefault(self.partition_of(key), []).append(["purge", key, e.version, ""])
+            else:
+                next_due = min(next_due, e.closed_at + s.issue_purge_grace_sec)
+        self._next_due = next_due
         return {part: IssueEvents(kind="sweep", key=f"sweep:{part}", actions=acts) for part, acts in actions.items()}
 
     def partition_of(self, key: str) -> int:
         return partition_for(key, self.deps.settings.topic_partitions)
 
     async def sweep(self) -> int:
+        """Called every SWEEP_TICK_SEC: a full scan every ISSUE_SWEEP_INTERVAL_SEC (it also
+        re-asks what an earlier command did not settle), in between only when a deadline came."""
         actives = frozenset(self.deps.app.assignor.assigned_actives())
         self.refresh_index(actives)
-        commands = self.due(self.deps.clock.now())
+        now = self.deps.clock.now()
+        full = now - self._last_full >= self.deps.settings.issue_sweep_interval_sec
+        if full:
+            self._last_full = now
+        commands = self.due(now, full=full)
         for part, cmd in commands.items():
-            await self.deps.topics.issue_events.send(key=cmd.key, value=cmd, partition=part)
+            await self.deps.topics.issue_events.send(key=cmd.key, value=cmd.dumps(), partition=part)
             for _, key, version, _ in cmd.actions:
                 self._asked[key] = version
         return sum(len(c.actions) for c in commands.values())
@@ -190,6 +264,19 @@ def register(deps: Deps) -> Aggregator:
     table = deps.tables["open_issues"] = open_issues(app, s)
     aggregator = Aggregator(deps, table)
 
-    guarded_agent(deps, deps.topics.issue_events, "issues_aggregator", aggregator.apply)
-    guarded_timer(deps, s.issue_sweep_interval_sec, "issues_aggregator.sweep", aggregator.sweep)
+    async def aggregate(events: list[EventT]) -> None:
+        for part_events in by_partition(events, lambda e: e.message.partition).values():
+            cmds = [IssueEvents.loads(e.value) for e in part_events]
+            with acting_for(part_events[-1]):  # table writes go to this partition
+                await aggregator.apply_all(cmds)
+
+    @app.on_partitions_revoked.connect
+    async def revoked(sender, revoked, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        aggregator.forget()
+
+    # Retried record by record after a failed batch: a line absorbed twice is recognised (its
+    # position), a close or purge applies only to the version it was decided on.
+    guarded_batches(deps, deps.topics.issue_events, "issues_aggregator", aggregate, size=s.issue_batch_records,
+                    within=s.issue_batch_within_sec, retry_alone=True)
+    guarded_timer(deps, SWEEP_TICK_SEC, "issues_aggregator.sweep", aggregator.sweep)
     return aggregator

@@ -16,7 +16,7 @@ from agents.guard import guarded_agent
 from connectors.kafka_admin import partition_for
 from streamapp import telemetry
 from streamapp.deps import Deps
-from streamapp.patterns import PatternPolicy, PatternSignal, evict, observe, os_prefix
+from streamapp.patterns import PatternPolicy, PatternSignal, book_key, evict, observe, os_prefix
 from streamapp.records import IssueEvents, PatternCounts
 from tables.patterns import patterns
 
@@ -45,7 +45,7 @@ class PatternKeeper:
         gone, book = evict(((k, v) for k, v in self.table.items() if k.startswith(prefix)), os_name, self.policy)
         for key in gone:
             del self.table[key]
-        self.table[f"{prefix}book"] = book
+        self.table[book_key(os_name)] = book
         log.info("patterns: %s over %d templates, %d entries dropped", os_name, self.policy.max_templates, len(gone))
 
     async def signal(self, signals: list[PatternSignal]) -> None:
@@ -57,7 +57,7 @@ class PatternKeeper:
                 parts[partition_for(key, self.deps.settings.topic_partitions)][key].append(sig.as_json())
         for part, groups in parts.items():
             cmd = IssueEvents(kind="signals", key=f"signals:{part}", groups=dict(groups))
-            await self.deps.topics.issue_events.send(key=cmd.key, value=cmd, partition=part)
+            await self.deps.topics.issue_events.send(key=cmd.key, value=cmd.dumps(), partition=part)
 
 
 def register(deps: Deps) -> PatternKeeper:

@@ -11,7 +11,7 @@ from redis.exceptions import RedisError
 
 from connectors.llm import UnusableAnswer
 from streamapp.deps import Deps
-from streamapp.enrichment import cache_key, verdict_from_cache, verdict_to_cache
+from streamapp.enrichment import cache_key, corroborate, verdict_from_cache, verdict_to_cache
 from streamapp.errors import StreamAppError
 from streamapp.verdicts import VERDICT_SCHEMA, InvalidVerdict, Verdict, parse_verdict
 
@@ -41,7 +41,7 @@ async def llm_verdict(
         log.warning("verdict cache unavailable (%s)", exc)
         cached = None
     if cached:
-        return verdict_from_cache(cached, list(line_ids), list(template_ids))
+        return corroborate(verdict_from_cache(cached, list(line_ids), list(template_ids)), offline())
     name = f"llm:{deps.llm.model}"
     known = {"known_line_ids": line_ids, "known_template_ids": template_ids}
     try:
@@ -57,4 +57,4 @@ async def llm_verdict(
         await redis.set(key, verdict_to_cache(verdict), ex=CACHE_TTL_SEC)
     except (OSError, RedisError) as exc:
         log.warning("verdict not cached (%s)", exc)
-    return verdict
+    return corroborate(verdict, offline())

@@ -14,11 +14,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import redis
-from aiokafka import AIOKafkaConsumer
+import redis.asyncio as aioredis
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from connectors.kafka_admin import client_options
+from connectors.kafka_admin import client_options, ensure_topics, partition_for
+from streamapp.batches import line_records
+from streamapp.classify import OfflineClassifier
+from streamapp.commands.classify import classify_file
+from streamapp.parsing import LineFormat
 from streamapp.processes import Proc, free_port, start_worker
-from streamapp.records import IssueEvents
+from streamapp.records import IssueEvents, LineBatch, RawLine
+from streamapp.rules import RuleSet
 from streamapp.settings import Settings, settings_for_env
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,14 +68,18 @@ def xadd_all(client: redis.Redis, stream: str, lines: list[str], source: str) ->
     return time.perf_counter() - start
 
 
-def wait(progress: Callable[[], int], target: int, timeout: float, label: str) -> float:
-    """Poll until progress() >= target; returns the elapsed seconds."""
+def wait(progress: Callable[[], int], target: int, timeout: float, label: str, *procs: Proc) -> float:
+    """Poll until progress() >= target; returns the elapsed seconds. Stops the bench if one of
+    `procs` (the workers doing the work) has exited."""
     start = time.perf_counter()
     last_print = 0.0
     while (done := progress()) < target:
         now = time.perf_counter() - start
         if now > timeout:
             raise SystemExit(f"{label}: only {done}/{target} after {timeout:.0f}s")
+        for proc in procs:
+            if proc.popen.poll() is not None:
+                raise SystemExit(f"{label}: worker exited ({proc.popen.returncode}):\n{proc.output()[-3000:]}")
         if now - last_print > 5:
             print(f"  {label}: {done}/{target} after {now:.0f}s", file=sys.stderr, flush=True)
             last_print = now
@@ -78,11 +88,34 @@ def wait(progress: Callable[[], int], target: int, timeout: float, label: str) -
 
 
 def rss_mb(proc: Proc) -> float:
-    """Resident set size of the worker process, MiB."""
-    for line in Path(f"/proc/{proc.popen.pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident set size of the worker process and its children (the vector store's), MiB."""
+    return sum(_rss_kb(pid) for pid in _tree(proc.popen.pid)) / 1024
+
+
+def _tree(root: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(child for child, parent in parents.items() if parent == pid)
+    return out
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def worker(env: dict[str, str], log: Path, app: str = "streamapp") -> Proc:
@@ -156,3 +189,59 @@ async def _wait_idle(settings: Settings, quiet: float, timeout: float) -> None:
     finally:
         await consumer.stop()
         await admin.close()
+
+
+def offline_seconds(path: Path, work: Path) -> float:
+    """What `streamapp classify --format linux` does to the file (parse, mine, classify every line,
+    write the CSV), in this process, timed without the interpreter's start-up."""
+    classifier = OfflineClassifier(RuleSet.load())
+    start = time.perf_counter()
+    classify_file(path, work / "offline.csv", LineFormat.from_spec("linux"), classifier, progress=False)
+    return time.perf_counter() - start
+
+
+def raw_client_seconds(settings: Settings, stream: str, n: int, page: int = 1000) -> float:
+    """The client libraries' own ceiling on this machine, no app: XRANGE pages of `stream` (the next
+    page read while the last is produced), each page as one batch record per partition (the
+    bridge's encoding, acks=all), and a bare consumer decoding the records until it has `n` lines."""
+    return asyncio.run(_raw_client(settings, stream, n, page))
+
+
+async def _raw_client(settings: Settings, stream: str, n: int, page: int) -> float:
+    topic = settings.topic_name("raw_ceiling")
+    parts = settings.topic_partitions
+    await ensure_topics(settings, {topic: parts})
+    client = aioredis.from_url(settings.redis_url)
+    producer = AIOKafkaProducer(**client_options(settings), acks="all", enable_idempotence=True,
+                                linger_ms=5, max_batch_size=512 * 1024)
+    consumer = AIOKafkaConsumer(topic, **client_options(settings), group_id=None,
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await producer.start()
+    await consumer.start()
+
+    async def consume() -> None:
+        got = 0
+        while got < n:
+            for msgs in (await consumer.getmany(timeout_ms=100)).values():
+                got += sum(len(LineBatch.loads(m.value).lines) for m in msgs)
+
+    async def produce() -> None:
+        after, futures = "-", []
+        while True:
+            entries = await client.xrange(stream, min=after, count=page)
+            if not entries:
+                break
+            lines = [RawLine(i.decode(), f[b"source"].decode(), f[b"line"].decode()) for i, f in entries]
+            records, _ = line_records(lines, lambda x: partition_for(x.source, parts))
+            futures += [await producer.send(topic, value=data, partition=p) for p, _, data in records]
+            after = "(" + entries[-1][0].decode()
+        await asyncio.gather(*futures)
+
+    start = time.perf_counter()
+    try:
+        await asyncio.gather(produce(), consume())
+        return time.perf_counter() - start
+    finally:
+        await consumer.stop()
+        await producer.stop()
+        await client.aclose()

@@ -1,11 +1,13 @@
 """The bridge ceiling: the real app with every stage off and one agent that only counts the
-lines it receives (Redis `logs` -> inbound bridge -> Kafka -> this agent)."""
+lines it receives (Redis `logs` -> inbound bridge -> Kafka -> this agent, which decodes each
+batch record as the consumer does)."""
 
 from __future__ import annotations
 
 import redis.asyncio as aioredis
 
 from streamapp.application import create_app
+from streamapp.records import LineBatch
 
 app = create_app()
 _counter = app.settings.redis_key("bench:noop:count")
@@ -14,5 +16,5 @@ _counter = app.settings.redis_key("bench:noop:count")
 @app.agent(app.pipeline_topics.logs, name="bench.noop")
 async def count(stream):  # type: ignore[no-untyped-def]
     client = aioredis.from_url(app.settings.redis_url)
-    async for batch in stream.take(1000, within=0.2):
-        await client.incrby(_counter, len(batch))
+    async for batch in stream.take(100, within=0.2):
+        await client.incrby(_counter, sum(len(LineBatch.loads(value).lines) for value in batch))

@@ -1,4 +1,5 @@
-"""Inbound half of the stream connector layer: Redis stream `logs` -> Kafka topic `logs`."""
+"""Inbound half of the stream connector layer: Redis stream `logs` -> Kafka topic `logs`, one
+record per partition per read (`LineBatch`), not one per line."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from aiokafka.errors import KafkaError
 from mode import Service
 from redis.exceptions import RedisError
 
-from connectors.kafka_admin import client_options, ensure_topics
+from connectors.kafka_admin import client_options, ensure_topics, partition_for
 from connectors.lease import Lease
 from connectors.redis_streams import connect, ensure_group
 from streamapp import telemetry
+from streamapp.batches import line_records
 from streamapp.errors import PoisonInput
 from streamapp.intake import GroupState, decode_entry, format_id, parse_id, partition_key, preview, trim_point
-from streamapp.records import DeadLetter, LogLine
+from streamapp.records import DeadLetter, RawLine
 from streamapp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -59,7 +61,8 @@ class InboundBridge(Service):
         )
         await self.producer.start()
 
-    async def on_stop(self) -> None:
+    async def on_shutdown(self) -> None:
+        # After the tasks stopped (mode runs on_shutdown last): a task must never meet a closed client.
         if self.producer is not None:
             await self.producer.stop()
         if self.redis is not None:
@@ -131,7 +134,7 @@ class InboundBridge(Service):
     async def _forward(self, entries: list[Entry]) -> None:
         s = self.settings
         assert self.redis is not None and self.producer is not None
-        good: list[LogLine] = []
+        good: list[RawLine] = []
         poison: list[DeadLetter] = []
         for raw_id, fields in entries:
             entry_id = raw_id.decode()
@@ -140,12 +143,14 @@ class InboundBridge(Service):
             try:
                 good.append(decode_entry(entry_id, fields, s.bridge_max_entry_bytes))
             except PoisonInput as exc:
-                poison.append(DeadLetter(
-                    id=f"{s.stream_logs}:{entry_id}", reason=exc.reason, stream=s.stream_logs,
-                    original_id=entry_id, payload=preview(fields), failed_at=time.time(), stage="bridge_in",
-                ))
+                poison.append(self._dead(entry_id, exc.reason, preview(fields)))
+        # One record per partition (a line's partition is its source's), the lines in Redis order.
+        records, too_big = line_records(good, lambda line: partition_for(partition_key(line), s.topic_partitions))
+        poison.extend(self._dead(x.id, "entry too large for a Kafka record once encoded", x.line[:2048])
+                      for x in too_big)
         futures = [
-            await self.producer.send(self.topic, value=line.dumps(), key=partition_key(line)) for line in good
+            await self.producer.send(self.topic, value=data, key=str(part).encode(), partition=part)
+            for part, _, data in records
         ]
         await asyncio.gather(*futures)  # the broker has every line (acks=all) ...
         async with self.redis.pipeline(transaction=True) as pipe:  # ... so now acknowledge
@@ -153,9 +158,14 @@ class InboundBridge(Service):
                 pipe.xadd(s.redis_key(s.stream_deadletter), dl.to_redis())
             pipe.xack(self.stream, s.bridge_group, *(raw_id for raw_id, _ in entries))
             await pipe.execute()
-        self.forwarded += len(good)
+        self.forwarded += len(good) - len(too_big)
         self.dead_lettered += len(poison)
         telemetry.count("streamapp.deadletters", len(poison), stage="bridge")
+
+    def _dead(self, entry_id: str, reason: str, payload: str) -> DeadLetter:
+        s = self.settings
+        return DeadLetter(id=f"{s.stream_logs}:{entry_id}", reason=reason, stream=s.stream_logs,
+                          original_id=entry_id, payload=payload, failed_at=time.time(), stage="bridge_in")
 
     async def trim_once(self) -> str | None:
         """Trim `logs` below what every group has acknowledged (and older than the retention)."""

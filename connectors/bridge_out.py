@@ -48,8 +48,9 @@ class OutboundBridge(Service):
         )
         await self.consumer.start()
 
-    async def on_stop(self) -> None:
-        # No commit here: whatever was not written and committed is simply read again.
+    async def on_shutdown(self) -> None:
+        # After the pump stopped (mode runs on_shutdown last). No commit here: whatever was not
+        # written and committed is simply read again.
         if self.consumer is not None:
             await self.consumer.stop()
         if self.writer is not None:

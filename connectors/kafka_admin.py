@@ -3,6 +3,7 @@ right partition count."""
 
 from __future__ import annotations
 
+import functools
 import ssl
 from collections.abc import Mapping
 from typing import Any
@@ -20,9 +21,11 @@ from streamapp.settings import Settings
 _PARTITIONER = DefaultPartitioner()
 
 
+@functools.lru_cache(maxsize=65_536)
 def partition_for(key: str, partitions: int) -> int:
     """The partition the producer's default (murmur2) partitioner gives `key`: where its table
-    state lives, so commands about it can be sent straight there."""
+    state lives, so commands about it can be sent straight there. Cached (bounded): the hot path
+    asks it for every line, and murmur2 is pure Python."""
     parts = list(range(partitions))
     return _PARTITIONER(key.encode(), parts, parts)
 
@@ -76,7 +79,7 @@ async def ensure_topics(settings: Settings, topics: dict[str, int]) -> None:
                     "use the same count (or another TOPIC_PREFIX)"
                 )
         missing = [
-            NewTopic(name=name, num_partitions=parts, replication_factor=1)
+            NewTopic(name=name, num_partitions=parts, replication_factor=settings.topic_replication_factor)
             for name, parts in topics.items()
             if name not in existing
         ]

@@ -9,7 +9,9 @@ with another embedder, it is dropped and re-created empty, with a warning in the
 of two models cannot be compared.
 
 chromadb is synchronous: `ChromaVectorStore` is the core the CLI uses; agents use `AsyncVectorStore`,
-which runs each call in a worker thread so the event loop never blocks on it.
+which runs each call off the event loop: a server's client in a worker thread, the embedded store in
+a child process (its bindings hold the interpreter lock for a whole call, which in a thread would
+stop the loop just the same).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 import chromadb
@@ -36,6 +38,9 @@ from chromadb.config import Settings as ChromaSettings
 
 from streamapp.errors import ConfigError, TransientError
 from streamapp.settings import Settings
+
+if TYPE_CHECKING:
+    from connectors.vector_process import VectorProcess
 
 Kind = Literal["templates", "logs", "proto"]
 Metadata = Mapping[str, str | int | float | bool]
@@ -323,10 +328,26 @@ class ChromaVectorStore:
 
 
 class AsyncVectorStore:
-    """The same calls for the event loop: each runs the sync store in a worker thread."""
+    """The same calls for the event loop, each run off it: in a worker thread for a store given
+    (a server's HTTP client waits on sockets, which frees the interpreter), or in a child process
+    holding the embedded store (`in_child_process`, see `connectors.vector_process`)."""
 
-    def __init__(self, store: VectorStore) -> None:
-        self.store = store
+    def __init__(self, store: VectorStore | None = None, *, child: VectorProcess | None = None) -> None:
+        if (store is None) == (child is None):
+            raise ValueError("either a store or a child process")
+        self.store, self.child = store, child
+
+    @classmethod
+    def in_child_process(cls, settings: Settings, *, embedder: str = "") -> AsyncVectorStore:
+        """The embedded store (`ChromaVectorStore.from_settings`) in a child process."""
+        from connectors.vector_process import VectorProcess
+
+        return cls(child=VectorProcess(settings, embedder))
+
+    async def _run(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        if self.child is not None:
+            return await self.child.call(method, *args, **kwargs)
+        return await asyncio.to_thread(getattr(self.store, method), *args, **kwargs)
 
     async def upsert(
         self,
@@ -337,7 +358,7 @@ class AsyncVectorStore:
         metadatas: Sequence[Metadata] | None = None,
         documents: Sequence[str] | None = None,
     ) -> None:
-        await asyncio.to_thread(self.store.upsert, kind, os, ids, embeddings, metadatas, documents)
+        await self._run("upsert", kind, os, ids, embeddings, metadatas, documents)
 
     async def add_new(
         self,
@@ -348,28 +369,34 @@ class AsyncVectorStore:
         metadatas: Sequence[Metadata] | None = None,
         documents: Sequence[str] | None = None,
     ) -> None:
-        await asyncio.to_thread(self.store.add_new, kind, os, ids, embeddings, metadatas, documents)
+        await self._run("add_new", kind, os, ids, embeddings, metadatas, documents)
 
     async def query(
         self, kind: Kind, os: str, embeddings: Embeddings, *, n_results: int = 10, where: Where | None = None
     ) -> list[list[Neighbour]]:
-        return await asyncio.to_thread(self.store.query, kind, os, embeddings, n_results=n_results, where=where)
+        hits: list[list[Neighbour]] = await self._run("query", kind, os, embeddings, n_results=n_results, where=where)
+        return hits
 
     async def update_metadata(
         self, kind: Kind, os: str, ids: Sequence[str], metadata: Metadata | Sequence[Metadata]
     ) -> None:
-        await asyncio.to_thread(self.store.update_metadata, kind, os, ids, metadata)
+        await self._run("update_metadata", kind, os, ids, metadata)
 
     async def get(
         self, kind: Kind, os: str, *, ids: Sequence[str] | None = None, where: Where | None = None
     ) -> list[Stored]:
-        return await asyncio.to_thread(self.store.get, kind, os, ids=ids, where=where)
+        items: list[Stored] = await self._run("get", kind, os, ids=ids, where=where)
+        return items
 
     async def count(self, kind: Kind, os: str) -> int:
-        return await asyncio.to_thread(self.store.count, kind, os)
+        n: int = await self._run("count", kind, os)
+        return n
 
     async def close(self) -> None:
-        await asyncio.to_thread(self.store.close)
+        if self.child is not None:
+            await self.child.close()
+        else:
+            await asyncio.to_thread(self.store.close)  # type: ignore[union-attr]
 
 
 def _matrix(embeddings: Embeddings) -> npt.NDArray[np.float32]:

@@ -15,6 +15,7 @@ at once (LISTEN/NOTIFY) or at the next reconcile.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -106,8 +107,8 @@ async def list_sources(request: Request) -> Response:
 @admin_only
 async def create_source(request: Request) -> Response:
     body = _body(await json_body(request), required=True)
-    config, secrets = validated(body["type"], body.get("config", {}), body.get("secrets", {}),
-                                request.app.state.settings)
+    config, secrets = await asyncio.to_thread(
+        validated, body["type"], body.get("config", {}), body.get("secrets", {}), request.app.state.settings)
     token = new_token() if body["type"] == "telegraf" else None
     try:
         source = await (await source_store(request)).create(
@@ -140,8 +141,9 @@ async def update_source(request: Request) -> Response:
         raise ApiError(422, "type: cannot change; create a new source", field="type")
     config = secrets = None
     if "config" in body or "secrets" in body:
-        config, secrets = validated(current.type, body.get("config", current.config), body.get("secrets", {}),
-                                    request.app.state.settings)
+        config, secrets = await asyncio.to_thread(
+            validated, current.type, body.get("config", current.config), body.get("secrets", {}),
+            request.app.state.settings)
     try:
         source = await store.update(current.id, name=body.get("name"), config=config,
                                     secrets=secrets or None, enabled=body.get("enabled"))

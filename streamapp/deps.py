@@ -73,12 +73,16 @@ class Deps:
         return out
 
     async def vectors(self) -> AsyncVectorStore:
-        """The vector store, opened once (embedded Chroma or the server at CHROMA_URL)."""
+        """The vector store, opened once: the server at CHROMA_URL through a client here, or
+        embedded Chroma in a child process of its own (`connectors.vector_process` says why)."""
         async with self._vectors_lock:
             if self._vectors is None:
                 from connectors.vectorstore import AsyncVectorStore, ChromaVectorStore
 
-                store = await asyncio.to_thread(ChromaVectorStore.from_settings, self.settings,
-                                                embedder=self.embedder.name)
-                self._vectors = AsyncVectorStore(store)
+                if self.settings.chroma_url:
+                    store = await asyncio.to_thread(ChromaVectorStore.from_settings, self.settings,
+                                                    embedder=self.embedder.name)
+                    self._vectors = AsyncVectorStore(store)
+                else:
+                    self._vectors = AsyncVectorStore.in_child_process(self.settings, embedder=self.embedder.name)
         return self._vectors

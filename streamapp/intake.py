@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from streamapp.errors import PoisonInput
-from streamapp.records import LogLine
+from streamapp.records import RawLine
 
 StreamId = tuple[int, int]
 
@@ -22,8 +22,8 @@ def format_id(sid: StreamId) -> str:
     return f"{sid[0]}-{sid[1]}"
 
 
-def decode_entry(entry_id: str, fields: Mapping[bytes, bytes], max_bytes: int) -> LogLine:
-    """Turn one raw `logs` entry into a LogLine, or raise PoisonInput with the reason."""
+def decode_entry(entry_id: str, fields: Mapping[bytes, bytes], max_bytes: int) -> RawLine:
+    """Turn one raw `logs` entry into a line, or raise PoisonInput with the reason."""
     size = sum(len(k) + len(v) for k, v in fields.items())
     if size > max_bytes:
         raise PoisonInput(f"entry too large: {size} bytes > limit {max_bytes}", record_id=entry_id)
@@ -33,18 +33,13 @@ def decode_entry(entry_id: str, fields: Mapping[bytes, bytes], max_bytes: int) -
         raise PoisonInput(f"invalid UTF-8 at byte {exc.start}: {exc.reason}", record_id=entry_id) from None
     if "line" not in text:
         raise PoisonInput("missing field 'line'", record_id=entry_id)
-    return LogLine(
-        id=entry_id,
-        source=text.get("source", "") or "unknown",
-        line=text["line"],
-        source_id=text.get("source_id", ""),
-    )
+    return RawLine(entry_id, text.get("source", "") or "unknown", text["line"], text.get("source_id", ""))
 
 
-def partition_key(line: LogLine) -> bytes:
-    """Kafka key of a line: its source, so one source's lines keep their order in one partition
-    (one host/component of a source never spreads over partitions)."""
-    return (line.source_id or line.source).encode()
+def partition_key(line: RawLine) -> str:
+    """What decides a line's partition on Kafka: its source, so one source's lines keep their
+    order in one partition (one host/component of a source never spreads over partitions)."""
+    return line.source_id or line.source
 
 
 def preview(fields: Mapping[bytes, bytes], limit: int = 2048) -> str:

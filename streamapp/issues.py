@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from streamapp.records import IssueCandidate, LineCandidate, ParsedEvent
-from streamapp.taxonomy import Severity, max_severity
+from streamapp.taxonomy import Severity
 
 KEY_FIELDS = ("os", "host", "component", "pid")
 MAX_PATTERN_SIGNALS = 10  # novelty and rate signals kept per issue
+_RANK = {s: s.rank for s in Severity}  # looked up per line: cheaper than the enum's property
+_BY_RANK = {s.rank: s for s in Severity}
 
 
 @dataclass(frozen=True)
@@ -122,15 +124,30 @@ def absorb(
             first_line_id=first.id, first_t=first.t, last_t=first.t, opened_at=now, updated_at=now,
         )
     rest: list[ParsedEvent] = []
+    added: list[ParsedEvent] = []
     for i, ev in enumerate(events):
         if issue.line_count >= policy.max_lines:
             rest = list(events[i:])
             break
         if _is_new(issue, ev):
             _add_line(issue, ev, policy)
+            added.append(ev)
+    _sample(issue, added, policy)
     issue.updated_at = now
     issue.version += 1
     return issue, rest
+
+
+def _sample(issue: OpenIssue, added: list[ParsedEvent], policy: IssuePolicy) -> None:
+    """The first lines fill `head`, the last ones after them `tail`: only lines that stay become
+    items (a busy key's batch would otherwise build one per line, to drop all but a few)."""
+    room = policy.sample_head - len(issue.head)
+    if room > 0:
+        issue.head.extend(log_item(ev) for ev in added[:room])
+        added = added[room:]
+    if added:
+        issue.tail.extend(log_item(ev) for ev in added[-policy.sample_tail :])
+        del issue.tail[: max(0, len(issue.tail) - policy.sample_tail)]
 
 
 def _is_new(issue: OpenIssue, ev: ParsedEvent) -> bool:
@@ -158,25 +175,19 @@ def _add_line(issue: OpenIssue, ev: ParsedEvent, policy: IssuePolicy) -> None:
         issue.templates[tid] = ev.template
     else:
         issue.other_templates += 1
-    item = log_item(ev)
-    if len(issue.head) < policy.sample_head:
-        issue.head.append(item)
-    else:
-        issue.tail.append(item)
-        if len(issue.tail) > policy.sample_tail:
-            del issue.tail[0]
-    if ev.source and ev.source not in issue.sources and len(issue.sources) < 5:
+    if ev.source and len(issue.sources) < 5 and ev.source not in issue.sources:
         issue.sources.append(ev.source)
-    sev = Severity(ev.severity)
-    noteworthy = [s for s in ev.signals if not s.get("ignore")]
+    rank = _RANK[Severity(ev.severity)]
+    noteworthy = [s for s in ev.signals if not s.get("ignore")] if ev.signals else []
     for s in noteworthy:
         issue.signals[s["rule"]] = issue.signals.get(s["rule"], 0) + 1
         if s.get("failure_type"):
             issue.hints[s["failure_type"]] = round(issue.hints.get(s["failure_type"], 0.0) + s["score"], 4)
-    if any(s.get("ignore") for s in ev.signals) and not noteworthy:
-        sev = Severity.INFO  # known noise never raises an issue's severity
-    issue.severity = str(max_severity(issue.severity, sev))
-    if sev.rank >= Severity.WARNING.rank or any(s["rule"] != "level" and s.get("failure_type") for s in noteworthy):
+    if ev.signals and not noteworthy:
+        rank = _RANK[Severity.INFO]  # known noise never raises an issue's severity
+    if rank > _RANK[Severity(issue.severity)]:
+        issue.severity = str(_BY_RANK[rank])
+    if rank >= _RANK[Severity.WARNING] or any(s["rule"] != "level" and s.get("failure_type") for s in noteworthy):
         issue.interesting = True
 
 

@@ -13,7 +13,7 @@ from streamapp.continuation import Headline, Headlines, header_is_noise
 from streamapp.mining import MineResult, TemplateChange, TemplateMiner
 from streamapp.parsing import ParsedLine, parse_line
 from streamapp.parsing.fields import unmatched
-from streamapp.records import DeadLetter, LogLine, ParsedEvent
+from streamapp.records import DeadLetter, ParsedEvent, RawLine
 from streamapp.rules import RuleSet
 from streamapp.sources import SourceProfiles
 from streamapp.taxonomy import Severity, max_severity
@@ -41,9 +41,9 @@ class LineProcessor:
             self.miners[os] = TemplateMiner()
         return self.miners[os]
 
-    def process(self, lines: Sequence[LogLine], now: float) -> Processed:
+    def process(self, lines: Sequence[RawLine], now: float) -> Processed:
         out = Processed()
-        by_os: dict[str, list[tuple[LogLine, ParsedLine, Headline | None]]] = defaultdict(list)
+        by_os: dict[str, list[tuple[RawLine, ParsedLine, Headline | None]]] = defaultdict(list)
         for line in lines:
             profile = self.profiles.resolve(line.source, line.source_id)
             parsed = parse_line(line.line, profile.format)
@@ -63,7 +63,7 @@ class LineProcessor:
                     out.changes.setdefault(os, []).extend(result.changes)
         return out
 
-    def _event(self, line: LogLine, parsed: ParsedLine, os: str, result: MineResult, now: float,
+    def _event(self, line: RawLine, parsed: ParsedLine, os: str, result: MineResult, now: float,
                head: Headline | None) -> ParsedEvent:
         level = parsed.level or (head.level if head else "")
         signals = self.rules.match(parsed.message, result.template_id or "", level)
@@ -79,7 +79,7 @@ class LineProcessor:
         )
 
 
-def dead_letter(line: LogLine, reason: str, now: float | None = None) -> DeadLetter:
+def dead_letter(line: RawLine, reason: str, now: float | None = None) -> DeadLetter:
     return DeadLetter(
         id=f"logs:{line.id}", reason=reason, stream="logs", original_id=line.id, payload=line.line[:2048],
         failed_at=now if now is not None else time.time(), stage="consumer",

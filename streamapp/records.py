@@ -9,12 +9,14 @@ the system this replaces (see the contract doc) are kept; new fields are only ad
 from __future__ import annotations
 
 import json
+import operator
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 import faust
+import orjson
 
 R = TypeVar("R", bound="StreamRecord")
 
@@ -216,6 +218,7 @@ class Alert(StreamRecord):
     template_ids: list = []
     prototype_id: str = ""
     classifier: str = ""
+    llm_only: bool = False  # the verdict is an LLM's that nothing else (rules, text, operators) supports
     created_at: float = 0.0
     group_key: str = ""
     hosts: list = []
@@ -295,24 +298,102 @@ class ParsedEvent:
         return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
 
 
-class IssueEvents(Record):
+@dataclass(frozen=True)
+class IssueEvents:
     """A command on the issue-events topic, sent to the partition of the keys it concerns. `lines`
     carries a consumer batch's lines of that partition, grouped by aggregation key (`groups`: key
-    -> ParsedEvent dicts, in order): one message per partition per batch, not one per key. `sweep`
+    -> ParsedEvents, in order): one message per partition per batch, not one per key. `sweep`
     carries the timer's decisions for the partition's issues (`actions` items are
     `[close|purge, key, version, reason]`): only stream iteration may change a table, so the
     timer asks instead of acting. `signals` carries the patterns agent's novelty and rate signals
-    (`groups`: key -> signal dicts) for the issues of those keys."""
+    (`groups`: key -> signal dicts) for the issues of those keys.
+
+    On Kafka: JSON `{"kind", "key", "fields", "groups", "actions"}`, encoded once per record; for
+    `lines`, each event is a row of its values in the order `fields` names (rows parse several
+    times faster than objects, and a reader maps by name when its fields differ)."""
 
     kind: str  # lines | sweep | signals
     key: str
-    groups: dict = {}  # for kind=lines and kind=signals
-    actions: list = []  # for kind=sweep
+    groups: dict[str, list] = field(default_factory=dict)  # kind=lines: ParsedEvents; kind=signals: dicts
+    actions: list[list] = field(default_factory=list)  # for kind=sweep
 
     def line_ids(self) -> list[str]:
         if self.kind != "lines":
             return []
-        return [e["id"] for events in self.groups.values() for e in events]
+        return [e.id for events in self.groups.values() for e in events]
+
+    def dumps(self) -> bytes:
+        groups: dict[str, list] = self.groups
+        if self.kind == "lines":
+            groups = {key: [_event_row(e) for e in events] for key, events in self.groups.items()}
+        return orjson.dumps({"kind": self.kind, "key": self.key, "fields": EVENT_FIELDS if self.kind == "lines" else [],
+                             "groups": groups, "actions": self.actions})
+
+    @classmethod
+    def loads(cls, data: bytes) -> IssueEvents:
+        """Decode a record (ValueError/TypeError/KeyError on a malformed one)."""
+        obj = orjson.loads(data)
+        groups = obj.get("groups", {})
+        if obj["kind"] == "lines":
+            decode = _event_decoder(tuple(obj["fields"]))
+            groups = {key: [decode(row) for row in rows] for key, rows in groups.items()}
+        return cls(kind=obj["kind"], key=obj["key"], groups=groups, actions=obj.get("actions", []))
+
+
+EVENT_FIELDS: tuple[str, ...] = tuple(ParsedEvent.__slots__)  # type: ignore[attr-defined]
+_event_row = operator.attrgetter(*EVENT_FIELDS)
+
+
+def _event_decoder(fields: tuple[str, ...]) -> Callable[[list], ParsedEvent]:
+    """Rows in our own field order become events directly; a producer with other fields (newer or
+    older) is read by name, fields this version does not know ignored."""
+    if fields == EVENT_FIELDS:
+        return lambda row: ParsedEvent(*row)
+    known = [(i, name) for i, name in enumerate(fields) if name in EVENT_FIELDS]
+    return lambda row: ParsedEvent(**{name: row[i] for i, name in known})
+
+
+# A `logs` record holds at most this many lines, so (record offset, index in it) folds into one
+# increasing position per partition (BRIDGE_BATCH_SIZE, the most one read returns, is below it).
+LINES_PER_RECORD = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class RawLine:
+    """One line of a `LineBatch`: the fields of `LogLine` (a test keeps them equal) without a
+    Faust record's construction cost, which is paid per line on the hot path."""
+
+    id: str
+    source: str
+    line: str
+    source_id: str = ""
+
+
+@dataclass(frozen=True)
+class LineBatch:
+    """The value of the Kafka topic `logs`: the lines one bridge read (XREADGROUP) had for one
+    partition, in their Redis order; one record per partition per read, not one per line.
+
+    On Kafka: JSON `{"lines": [[id, source, line, source_id], ...]}`."""
+
+    lines: list[RawLine]
+
+    def dumps(self) -> bytes:
+        return orjson.dumps({"lines": [_line_row(x) for x in self.lines]})
+
+    @classmethod
+    def loads(cls, data: bytes) -> LineBatch:
+        """Decode a record (ValueError/TypeError on a malformed one)."""
+        return cls([RawLine(*item) for item in orjson.loads(data)["lines"]])
+
+
+_line_row = operator.attrgetter("id", "source", "line", "source_id")
+
+
+def line_position(offset: int, index: int) -> int:
+    """Where a line sits in its `logs` partition: its record's offset and its index in the record
+    as one number that grows with both (what the aggregator's replay check compares)."""
+    return offset * LINES_PER_RECORD + index
 
 
 class PatternCounts(Record):

@@ -7,6 +7,7 @@ table is generated from these declarations (`streamapp settings --markdown`), so
 from __future__ import annotations
 
 import functools
+import ipaddress
 import logging
 import os
 import socket
@@ -73,6 +74,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path(".state/worker"), description="Faust data dir: RocksDB table stores.")
     table_store: str = Field("rocksdb://", description="Faust table store (`rocksdb://`; `memory://` in unit tests).")
     topic_partitions: int = Field(4, ge=1, le=256, description="Partitions of every topic the app declares.")
+    topic_replication_factor: int = Field(
+        1, ge=1, le=16, description="Replicas of every topic the app creates, table changelogs included (1 on a "
+        "single broker; 3 is usual in production, so losing a broker loses no record or table state).",
+    )
     topic_prefix: str = Field("", description="Prefix for Kafka topic names (isolates test runs/tenants).")
     stream_prefix: str = Field("", description="Prefix for Redis stream and key names (isolation).")
     web_port: int = Field(6066, ge=1, le=65535, description="Worker web port (Faust table views).")
@@ -141,7 +146,10 @@ class Settings(BaseSettings):
         6.0, gt=0, description="Lease of the one inbound bridge that forwards (renewed every third of it); "
         "a standby bridge takes over this long after the holder died."
     )
-    bridge_batch_size: int = Field(500, ge=1, le=100_000, description="Entries per XREADGROUP (COUNT).")
+    bridge_batch_size: int = Field(
+        2000, ge=1, le=100_000, description="Entries per XREADGROUP (COUNT): at most this many lines per read, "
+        "forwarded as one Kafka record per partition."
+    )
     bridge_block_ms: int = Field(1000, ge=1, description="XREADGROUP BLOCK, milliseconds.")
     bridge_claim_idle_ms: int = Field(
         30_000, ge=1, description="Pending entries idle this long (ms) are reclaimed with XAUTOCLAIM."
@@ -174,8 +182,16 @@ class Settings(BaseSettings):
         description="Source name/id glob -> `<os>:<format>` or a preset (`linux`, `macos`, `windows`, `json`, "
         "`logfmt`) or a Loghub format string; first match wins (JSON object).",
     )
-    consumer_batch_size: int = Field(500, ge=1, description="Lines per consumer batch (stream.take n).")
-    consumer_batch_within_sec: float = Field(0.5, gt=0, description="Max wait to fill a consumer batch, seconds.")
+    consumer_batch_size: int = Field(500, ge=1, description="Metrics per OTLP export batch (stream.take n).")
+    consumer_batch_records: int = Field(
+        16, ge=1, le=1000, description="`logs` records per consumer batch; each record is the lines one bridge read "
+        "had for one partition, so a batch holds up to this many reads' worth of lines."
+    )
+    consumer_batch_within_sec: float = Field(0.1, gt=0, description="Max wait to fill a consumer batch, seconds.")
+    index_queue_batches: int = Field(
+        32, ge=1, description="Consumer batches waiting for the vector store; a batch that finds the queue full is "
+        "not indexed (counted as `streamapp.dropped`, what=index_lines), so ingestion never waits for it."
+    )
     rules_path: Path | None = Field(None, description="Rule signals file; empty = the shipped streamapp/rules.yml.")
     embedding_provider: Literal["semantic", "hashed", "openai", "ollama"] = Field(
         "semantic",
@@ -214,7 +230,15 @@ class Settings(BaseSettings):
     issue_emit: Literal["signal", "all"] = Field(
         "signal", description="`signal`: only issues with a warning+ line or a rule hit become candidates."
     )
-    issue_sweep_interval_sec: float = Field(1.0, gt=0, description="How often open issues are checked.")
+    issue_sweep_interval_sec: float = Field(
+        1.0, gt=0, description="How often every open issue is checked; in between, issues are closed within "
+        "0.1 s of their deadline."
+    )
+    issue_batch_records: int = Field(
+        16, ge=1, le=1000, description="`issue_events` records the aggregator applies together; a key they change "
+        "is written to the table (store and changelog) once per batch."
+    )
+    issue_batch_within_sec: float = Field(0.05, gt=0, description="Max wait to fill an aggregator batch, seconds.")
     issue_purge_grace_sec: float = Field(
         60.0, ge=0, description="Closed issues stay this long (so a replayed close re-emits) before purge."
     )
@@ -257,6 +281,11 @@ class Settings(BaseSettings):
         60.0, gt=0, description="Feedback a crashed improver left unacknowledged this long is taken over, seconds."
     )
 
+    source_deny_networks: str = Field(
+        "", description="Comma-separated networks (CIDR) no data source may reach, e.g. `169.254.0.0/16,"
+        "127.0.0.0/8,::1/128` (cloud metadata, the host's own services); a source's URL or host is checked when it "
+        "is configured, a name by the addresses it resolves to then. Empty = none.",
+    )
     filetail_allowed_dirs: str = Field(
         "/var/log", description="Comma-separated folders below which `filetail` sources may read (symlinks resolved; "
         "regular files only): a source naming another path is refused, so no admin can tail `/proc` or secrets.",
@@ -319,6 +348,11 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _deny_networks(self) -> Settings:
+        self.denied_networks()  # a bad entry fails at start, named
+        return self
+
+    @model_validator(mode="after")
     def _sasl_credentials(self) -> Settings:
         if self.kafka_security_protocol.startswith("SASL") and not (
             self.kafka_sasl_username and self.kafka_sasl_password.get_secret_value()
@@ -330,6 +364,14 @@ class Settings(BaseSettings):
     def secret_keys(self) -> tuple[str, ...]:
         """SECRETS_KEY as its list of keys (empty when unset)."""
         return tuple(k.strip() for k in self.secrets_key.get_secret_value().split(",") if k.strip())
+
+    def denied_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """SOURCE_DENY_NETWORKS, parsed (ConfigError naming the bad entry)."""
+        try:
+            return tuple(ipaddress.ip_network(n.strip(), strict=False)
+                         for n in self.source_deny_networks.split(",") if n.strip())
+        except ValueError as exc:
+            raise ConfigError(f"SOURCE_DENY_NETWORKS: {exc}") from None
 
     def filetail_dirs(self) -> tuple[Path, ...]:
         """FILETAIL_ALLOWED_DIRS, resolved."""

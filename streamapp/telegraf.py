@@ -293,12 +293,19 @@ def host_of(m: TelegrafMetric) -> str:
     return m.tags.get("host", "")
 
 
+def hosts_of(m: TelegrafMetric) -> list[str]:
+    """The hosts a metric speaks for: the agent's (`host` tag), and the device of a syslog event
+    (`hostname` tag), which becomes the host of its line, of its issue and of the alert."""
+    return [host_of(m), *([m.tags["hostname"]] if "hostname" in m.tags else [])]
+
+
 def disallowed_host(metrics: list[TelegrafMetric], allowed: list[str]) -> str | None:
-    """The first `host` tag outside `allowed` (an empty list allows every host); `""` = no host tag."""
+    """The first host (`host` or `hostname` tag) outside `allowed` (an empty list allows every
+    host); `""` = no host tag."""
     if not allowed:
         return None
     permitted = set(allowed)
-    return next((host_of(m) for m in metrics if host_of(m) not in permitted), None)
+    return next((h for m in metrics for h in hosts_of(m) if h not in permitted), None)
 
 
 def log_line(m: TelegrafMetric, fallback_host: str) -> tuple[str, str]:

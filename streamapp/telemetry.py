@@ -23,6 +23,7 @@ from streamapp.records import Metric
 HEALTH: dict[str, tuple[str, str, str]] = {
     "streamapp.lines.in": ("counter", "{line}", "Lines the consumer read from `logs`"),
     "streamapp.deadletters": ("counter", "{entry}", "Input parked on the dead-letter stream"),
+    "streamapp.dropped": ("counter", "{item}", "Best-effort work dropped at a full bound, by `what`"),
     "streamapp.stage_errors": ("counter", "{error}", "Timer ticks that failed, by stage (the next tick runs)"),
     "streamapp.alerts": ("counter", "{alert}", "Alerts raised"),
     "streamapp.issues.open": ("gauge", "{issue}", "Issues open in this worker"),

@@ -13,8 +13,8 @@ from streamapp.records import (
     DeadLetter,
     IssueCandidate,
     IssueEvents,
+    LineBatch,
     LineCandidate,
-    LogLine,
     Metric,
     PatternCounts,
     PrototypeCommand,
@@ -44,8 +44,9 @@ class Topics:
 
 
 # topic attribute -> value type; the Kafka name is the attribute name plus TOPIC_PREFIX.
-VALUE_TYPES: dict[str, type[StreamRecord]] = {
-    "logs": LogLine,
+VALUE_TYPES: dict[str, type] = {
+    # internal, batched: the inbound bridge -> consumer (one record per partition per Redis read)
+    "logs": LineBatch,
     "metrics": Metric,
     "issues_candidates": IssueCandidate,
     "line_candidates": LineCandidate,
@@ -63,9 +64,13 @@ VALUE_TYPES: dict[str, type[StreamRecord]] = {
 
 
 def declare_topics(app: faust.App, settings: Settings) -> Topics:
+    """Faust records travel as models; the batched hot-path records (dataclasses with their own
+    `dumps`/`loads`) as raw bytes the agents decode once per record."""
+    raw = {"value_type": bytes, "value_serializer": "raw"}
     return Topics(**{
         name: app.topic(
-            settings.topic_name(name), key_type=str, value_type=vt, partitions=settings.topic_partitions,
+            settings.topic_name(name), key_type=str, partitions=settings.topic_partitions,
+            **({"value_type": vt} if issubclass(vt, faust.Record) else raw),
         )
         for name, vt in VALUE_TYPES.items()
     })
@@ -82,7 +87,8 @@ def outbound_routes(settings: Settings) -> dict[str, tuple[str, type[StreamRecor
         "deadletter": (settings.stream_deadletter, ""),
         "closed_issues": (settings.stream_issues_closed, ""),
     }
+    records: dict[str, type[StreamRecord]] = {t: VALUE_TYPES[t] for t in routes}
     return {
-        settings.topic_name(topic): (stream, VALUE_TYPES[topic], prefix)
+        settings.topic_name(topic): (stream, records[topic], prefix)
         for topic, (stream, prefix) in routes.items()
     }

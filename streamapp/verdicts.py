@@ -9,7 +9,7 @@ from typing import Any
 
 from streamapp.taxonomy import FailureType, Severity
 
-PROMPT_VERSION = "v1"
+PROMPT_VERSION = "v2"
 
 VERDICT_SCHEMA: dict[str, Any] = {
     "type": "object",

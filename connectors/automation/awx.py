@@ -2,7 +2,9 @@
 
 Before launching, the template's launch endpoint says what it accepts: AWX silently ignores extra
 vars or a limit the template does not prompt for (a dropped `limit` would run the playbook on the
-whole inventory), so such a launch is refused instead. The correlation id travels as the extra var
+whole inventory), so such a launch is refused instead. A limit must name exactly one host of the
+template's inventory, and no group of it: a host name from an alert that happens to be a group's
+name (`webservers`) would run the playbook on every host of that group. The correlation id travels as the extra var
 `streamapp_correlation_id`; a launch with an unknown outcome looks for the template's job carrying
 it (`extra_vars__contains` list filter) before launching again.
 """
@@ -68,6 +70,8 @@ class AWX:
             return self._summary(found, recovered=True)
         launch = f"job_templates/{template}/launch/"
         await self._check_prompts(launch, "limit" in action)
+        if "limit" in action:
+            await self._check_one_host(template, action["limit"])
         body: dict[str, Any] = {"extra_vars": {**action.get("extra_vars", {}), CORRELATION_VAR: correlation_id}}
         if "limit" in action:
             body["limit"] = action["limit"]
@@ -87,6 +91,19 @@ class AWX:
             missing.append("limit (enable 'prompt on launch' for the limit)")
         if missing:
             raise ActionRefused(f"awx: the job template would ignore {' and '.join(missing)}; not launched")
+
+    async def _check_one_host(self, template: int, limit: str) -> None:
+        spec = await self.http.get(f"job_templates/{template}/")
+        inventory = spec.get("inventory") if isinstance(spec, dict) else None
+        if isinstance(inventory, bool) or not isinstance(inventory, int):
+            raise ActionRefused(f"awx: job template {template} has no inventory to check the limit against")
+        counts = []
+        for kind in ("hosts", "groups"):
+            page = await self.http.get(f"inventories/{inventory}/{kind}/", params={"name": limit})
+            counts.append(page.get("count") if isinstance(page, dict) else None)
+        if counts != [1, 0]:
+            raise ActionRefused(f"awx: the limit {limit[:80]!r} is not exactly one host of inventory {inventory} "
+                                f"({counts[0]} hosts, {counts[1]} groups of that name); not launched")
 
     async def find(self, template: int, correlation_id: str) -> dict[str, Any] | None:
         """The newest job of the template launched with this correlation id."""

@@ -8,12 +8,15 @@ chose), and return the lines plus the cursor to store once they are written.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import random
+import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 from mode import Service
@@ -119,7 +122,14 @@ class Producer(Service):
     @classmethod
     def check(cls, config: dict[str, Any], settings: Settings) -> None:
         """The deployment's policy on a validated config (folders a file tail may read, addresses
-        a poller may reach): ConfigError naming the field. Asked by the admin API and the manager."""
+        a poller may reach): ConfigError naming the field. Asked by the admin API and the manager
+        (in a thread: a host name is resolved)."""
+        denied = settings.denied_networks()
+        for key in ("base_url", "url", "host"):
+            if denied and isinstance(config.get(key), str) and config[key]:
+                host = urlsplit(config[key]).hostname if "://" in config[key] else config[key]
+                if bad := denied_address(host or "", denied):
+                    raise ConfigError(f"{key}: {host} ({bad}) is in SOURCE_DENY_NETWORKS")
 
     def __init__(self, source: SourceConfig, emitter: Emitter, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -187,3 +197,15 @@ def require(config: dict[str, Any], keys: Sequence[str], where: str) -> None:
     for key in keys:
         if config.get(key) in (None, ""):
             raise ConfigError(f"{where}: missing {key!r}")
+
+
+def denied_address(host: str, denied: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> str:
+    """The first address of `host` (a literal, or what the name resolves to now) inside `denied`."""
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        try:
+            addresses = [ipaddress.ip_address(info[4][0]) for info in socket.getaddrinfo(host, None)]
+        except (OSError, ValueError):
+            return ""  # unresolvable now: the poller will fail on its own
+    return next((str(a) for a in addresses if any(a in n for n in denied)), "")

@@ -65,6 +65,7 @@ class FileTail(Producer):
 
     @classmethod
     def check(cls, config: dict[str, Any], settings: Settings) -> None:
+        super().check(config, settings)
         allowed = settings.filetail_dirs()
         for pattern in config["paths"]:
             if not below(fixed_part(pattern), allowed):

@@ -124,7 +124,7 @@ class ProducerManager(Service):
         assert self.redis is not None
         try:
             cls = self._registry(cfg.type, cfg.config)
-            cls.check(cls.validate(cfg.config), self.settings)
+            await asyncio.to_thread(cls.check, cls.validate(cfg.config), self.settings)
         except ConfigError as exc:
             log.warning("sources: %s not started: %s", cfg.name, exc)
             return

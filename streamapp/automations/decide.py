@@ -10,14 +10,18 @@ Mode = Literal["execute", "dry_run"]
 Verdict = Literal["act", "skip", "replay", "resume"]
 
 
-def mode_for(enabled: bool, rule_execute: bool, toggle_on: bool, keyed: bool) -> tuple[Mode, str]:
-    """`execute` only when all allow it; otherwise `dry_run` and which of them did not."""
+def mode_for(
+    enabled: bool, rule_execute: bool, toggle_on: bool, keyed: bool, supported: bool
+) -> tuple[Mode, str]:
+    """`execute` only when all allow it; otherwise `dry_run` and which of them did not. `supported`:
+    the verdict rests on more than an LLM, or the rule accepts one that does not."""
     off = [
         why for ok, why in (
             (enabled, "ENABLE_AUTOMATIONS is off"),
             (rule_execute, "the rule says execute: false"),
             (toggle_on, "the runtime toggle `automations` is off"),
             (keyed, "AUTOMATION_TASK_KEY is not set (tasks cannot be authenticated)"),
+            (supported, "only the LLM supports this verdict (the rule does not say llm_only: true)"),
         ) if not ok
     ]
     return ("dry_run", "; ".join(off)) if off else ("execute", "")

@@ -138,7 +138,7 @@ def _book(doc: Any, text: str) -> RuleBook:
     defaults = doc.get("defaults") or _Map()
     if not isinstance(defaults, _Map):
         raise _Invalid(doc.key_lines["defaults"], "defaults: expected a mapping")
-    _keys(defaults, {"cooldown", "execute"}, "defaults")
+    _keys(defaults, {"cooldown", "execute", "llm_only"}, "defaults")
     rules = doc.get("rules")
     if not isinstance(rules, _Seq):
         raise _Invalid(doc.key_lines.get("rules", doc.line), "expected a `rules:` list")
@@ -173,7 +173,8 @@ def _get(m: _Map, key: str, where: str, check: Callable[[Any], T]) -> T:
 
 
 def _rule(m: _Map, defaults: _Map, where: str) -> AutomationRule:
-    _keys(m, {"id", "description", "match", "action", "cooldown", "execute"}, where, ("id", "match", "action"))
+    _keys(m, {"id", "description", "match", "action", "cooldown", "execute", "llm_only"}, where,
+          ("id", "match", "action"))
     rule_id = _get(m, "id", where, _rule_id)
     where = f"rule {rule_id!r}"
     cooldown = m.get("cooldown", defaults.get("cooldown"))
@@ -181,15 +182,20 @@ def _rule(m: _Map, defaults: _Map, where: str) -> AutomationRule:
         raise _Invalid(m.line, f"{where}: missing 'cooldown' (and no defaults.cooldown)")
     holder = m if "cooldown" in m else defaults
     seconds, scope = _get(holder, "cooldown", where, _cooldown)
-    execute = m.get("execute", defaults.get("execute", False))
-    if not isinstance(execute, bool):
-        raise _Invalid(m.key_lines.get("execute", defaults.key_lines.get("execute", m.line)),
-                       f"{where}.execute: true or false")
+    execute, llm_only = (_flag(m, defaults, key, where) for key in ("execute", "llm_only"))
     return AutomationRule(
         id=rule_id, match=_match(_mapping(m, "match", where), f"{where}.match"),
         action=_action(_mapping(m, "action", where), f"{where}.action"), cooldown_sec=seconds, scope=scope,
-        execute=execute, description=str(m.get("description", "")), line=m.line,
+        execute=execute, llm_only=llm_only, description=str(m.get("description", "")), line=m.line,
     )
+
+
+def _flag(m: _Map, defaults: _Map, key: str, where: str) -> bool:
+    """A true/false key of the rule, else of the defaults, else false."""
+    value = m.get(key, defaults.get(key, False))
+    if not isinstance(value, bool):
+        raise _Invalid(m.key_lines.get(key, defaults.key_lines.get(key, m.line)), f"{where}.{key}: true or false")
+    return value
 
 
 def _rule_id(value: Any) -> str:

@@ -161,6 +161,7 @@ class AutomationRule:
     cooldown_sec: float
     scope: Scope = "rule"
     execute: bool = False
+    llm_only: bool = False  # may act on a verdict only an LLM supports
     description: str = ""
     line: int = 0
 

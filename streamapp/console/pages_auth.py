@@ -16,6 +16,7 @@ from streamapp.console import session as sessions
 from streamapp.console.web import (
     base_path,
     codec_of,
+    end_session,
     is_https,
     page,
     read_form,
@@ -39,7 +40,7 @@ async def login_form(request: Request) -> Response:
     nxt = safe_next(request, request.query_params.get("next"))
     if codec is None:
         return render(request, "login.html", status=403, next=nxt, error="Login is disabled: ADMIN_TOKEN is empty.")
-    current = session_of(request)
+    current = await session_of(request)
     if current is not None and current.authenticated:
         return redirect(nxt)
     anonymous = current or codec.new(authenticated=False)
@@ -53,7 +54,7 @@ async def login(request: Request) -> Response:
     codec = codec_of(request)
     if codec is None:
         return render(request, "login.html", status=403, next="", error="Login is disabled: ADMIN_TOKEN is empty.")
-    current = session_of(request)
+    current = await session_of(request)
     form = await read_form(request)
     if form is None or current is None or not same_origin(request) or not sessions.csrf_ok(current, form.get("csrf")):
         # No valid pre-login session: start one, and ask again.
@@ -81,6 +82,9 @@ async def login(request: Request) -> Response:
 
 @page
 async def logout(request: Request) -> Response:
+    codec = codec_of(request)
+    assert codec is not None  # @page let a logged-in session through
+    await end_session(request, request.state.session, codec.max_age_sec)
     response = redirect(f"{base_path(request)}/login")
     sessions.clear_cookie(response, path=base_path(request), secure=is_https(request))
     return response

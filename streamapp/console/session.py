@@ -1,8 +1,10 @@
-"""The console's session: a signed cookie, no server-side state.
+"""The console's session: a signed cookie, and the list of sessions logged out.
 
 The cookie holds `{"a": logged in, "c": CSRF token, "t": issued at}` as base64url JSON and an
 HMAC-SHA256 over it. The key derives from the admin token, so sessions survive restarts and work
-across API processes, and changing ADMIN_TOKEN ends every session at once. The cookie is HttpOnly
+across API processes, and changing ADMIN_TOKEN ends every session at once. Logging out ends the
+session on the server too (`session_id` kept in Redis until the cookie would have expired): a
+copy of the cookie is worth nothing after it. The cookie is HttpOnly
 (no script reads it), SameSite=Lax (a cross-site form post carries no session; a link from a pager
 or a chat still opens the page) and Secure when the console is served over https. Every POST form
 also carries the session's CSRF token, checked in constant time (`csrf_ok`).
@@ -84,6 +86,11 @@ class SessionCodec:
 
     def _sign(self, payload: str) -> bytes:
         return hmac.new(self._key, payload.encode(), hashlib.sha256).digest()
+
+
+def session_id(session: Session) -> str:
+    """Names a session on the server (its random CSRF token is its own; a digest of it is stored)."""
+    return hashlib.sha256(session.csrf.encode()).hexdigest()[:32]
 
 
 def csrf_ok(session: Session | None, presented: str | None) -> bool:

@@ -12,11 +12,12 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 import jinja2
+from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from streamapp.bodies import BodyTooLarge, capped_body
-from streamapp.console.session import COOKIE, Session, SessionCodec, csrf_ok
+from streamapp.console.session import COOKIE, Session, SessionCodec, csrf_ok, session_id
 from streamapp.errors import TransientError
 from streamapp.settings import Settings
 
@@ -85,9 +86,31 @@ def is_https(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def session_of(request: Request) -> Session | None:
+def _ended_key(request: Request, session: Session) -> str:
+    return settings_of(request).redis_key(f"console:ended:{session_id(session)}")
+
+
+async def session_of(request: Request) -> Session | None:
+    """The request's session; None without a valid cookie or when that session was logged out
+    (Redis away: TransientError, never a session taken for valid unchecked)."""
     codec = codec_of(request)
-    return codec.loads(request.cookies.get(COOKIE)) if codec else None
+    session = codec.loads(request.cookies.get(COOKIE)) if codec else None
+    if session is None or not session.authenticated:
+        return session
+    try:
+        ended = await request.app.state.alerts.client.exists(_ended_key(request, session))
+    except (RedisError, OSError) as exc:
+        raise TransientError(f"console sessions: Redis unavailable ({type(exc).__name__})") from exc
+    return None if ended else session
+
+
+async def end_session(request: Request, session: Session, max_age_sec: int) -> None:
+    """Logged out: the session is refused from now on, everywhere, until its cookie would expire."""
+    remaining = max(1, int(session.issued_at + max_age_sec - time.time()) + 1)
+    try:
+        await request.app.state.alerts.client.set(_ended_key(request, session), b"1", ex=remaining)
+    except (RedisError, OSError) as exc:
+        raise TransientError(f"console sessions: Redis unavailable ({type(exc).__name__})") from exc
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -133,7 +156,10 @@ def page(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     async def guarded(request: Request) -> Response:
-        session = session_of(request)
+        try:
+            session = await session_of(request)
+        except TransientError as exc:
+            return render(request, "error.html", status=503, message=f"A dependency is unavailable: {exc}"[:400])
         if session is None or not session.authenticated:
             if request.method == "GET":
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")

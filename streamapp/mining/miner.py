@@ -20,17 +20,18 @@ from streamapp.mining import state
 from streamapp.mining.groups import Groups
 from streamapp.mining.inputs import clean
 from streamapp.mining.masking import WILDCARD, Masker
-from streamapp.mining.refine import Template, token_key
+from streamapp.mining.refine import EVIDENCE_CAP, Template, token_key
 from streamapp.mining.results import MineResult, TemplateChange, TemplateInfo
-from streamapp.mining.units import ALL, COARSE, SUB, Unit
+from streamapp.mining.tuning import DEFAULT, Tuning
+from streamapp.mining.units import ALL, COARSE, SUB, Pattern, Unit
 
-# The one configuration, for every log.
-SIM_TH = 0.5  # share of a template's words a line must repeat to join its cluster
+# The one configuration, for every log (the tuned parameters are in `tuning`).
 DEPTH = 3  # drain3 tree depth 3: a line's candidates are all units of its token count (a first
 # token can be a value as well as any other, so it does not pick the branch)
 CACHE_SIZE = 100_000  # lines (and shapes) remembered with their unit; a full cache is emptied
 
-_Seen = tuple[Template, Unit, Template, int]  # signature, unit, split key, generation
+# signature, unit, split key, generation, and the pattern itself (replaced only with a generation)
+_Seen = tuple[Template, Unit, Template, int, Pattern]
 
 
 class _Tree(Drain):
@@ -62,9 +63,10 @@ class _Tree(Drain):
 class TemplateMiner:
     """Mines templates from messages, one at a time or in batches; pure, no I/O."""
 
-    def __init__(self) -> None:
+    def __init__(self, tuning: Tuning = DEFAULT) -> None:
+        self._tuning = tuning
         self._masker = Masker()
-        self._tree = _Tree(depth=DEPTH, sim_th=SIM_TH)
+        self._tree = _Tree(depth=DEPTH, sim_th=tuning.sim_th)
         self._groups = Groups()
         # Lines and masked shapes seen, with their unit: valid while no unit of that token count
         # changed (then tree search would answer the same), so caching never changes an answer.
@@ -84,8 +86,10 @@ class TemplateMiner:
             if seen is None:
                 return self._learn(message, shape)
             self._remember(self._lines, message, seen)
-        signature, unit, key, _ = seen
-        unit.patterns[signature].count += 1
+        signature, unit, key, _, pattern = seen
+        pattern.count = count = pattern.count + 1
+        if count <= EVIDENCE_CAP and not count & (count - 1):  # a power of two: an evidence step
+            return self._reconsider(unit, signature, message)
         return self._answer(unit, key, message)
 
     def add_many(self, messages: Iterable[str]) -> list[MineResult]:
@@ -128,10 +132,10 @@ class TemplateMiner:
         return state.dump(self._tree.clusters_counter, units, self._tree.root_node)
 
     @classmethod
-    def from_state(cls, data: bytes) -> TemplateMiner:
+    def from_state(cls, data: bytes, tuning: Tuning = DEFAULT) -> TemplateMiner:
         """A miner restored from `to_state`; raises `InvalidState` for anything else."""
-        counter, units, root = state.load(data)
-        miner = cls()
+        counter, units, root = state.load(data, tuning)
+        miner = cls(tuning)
         tree = miner._tree
         tree.clusters_counter = counter
         tree.root_node = root
@@ -148,7 +152,7 @@ class TemplateMiner:
     def _learn(self, message: str, shape: Template) -> MineResult:
         """A line whose pattern is new or whose cluster may have changed: the full path."""
         tree = self._tree
-        unit = tree.tree_search(tree.root_node, tuple(map(token_key, shape)), SIM_TH, False)
+        unit = tree.tree_search(tree.root_node, tuple(map(token_key, shape)), self._tuning.sim_th, False)
         if unit is None:
             unit = self._create(shape)
         flags = unit.absorb(shape)
@@ -157,15 +161,22 @@ class TemplateMiner:
         changes: tuple[TemplateChange, ...] = ()
         if flags:
             changes = self._replace(unit, flags, key, len(shape))
-        seen = (signature, unit, key, self._generation.get(len(shape), 0))
+        seen = (signature, unit, key, self._generation.get(len(shape), 0), unit.patterns[signature])
         self._remember(self._shapes, shape, seen)
         self._remember(self._lines, message, seen)
         return self._answer(unit, key, message, changes)
 
+    def _reconsider(self, unit: Unit, signature: Template, message: str) -> MineResult:
+        """A line whose pattern's count crossed an evidence step: the split may change."""
+        old_key = unit.key(signature)
+        flags = unit.reconsider()
+        changes = self._replace(unit, flags, old_key, len(unit.log_template_tokens)) if flags else ()
+        return self._answer(unit, unit.key(signature), message, changes)
+
     def _create(self, shape: Template) -> Unit:
         tree = self._tree
         tree.clusters_counter += 1
-        unit = Unit(shape, tree.clusters_counter)
+        unit = Unit(shape, tree.clusters_counter, self._tuning)
         tree.id_to_cluster[unit.cluster_id] = unit
         tree.add_seq_to_prefix_tree(tree.root_node, unit)
         self._bump(len(shape))
@@ -198,7 +209,7 @@ class TemplateMiner:
     def _home(self, shape: Template) -> Unit | None:
         """The unit holding `shape`'s pattern, else the one tree search would pick."""
         tree = self._tree
-        unit = tree.tree_search(tree.root_node, tuple(map(token_key, shape)), SIM_TH, False)
+        unit = tree.tree_search(tree.root_node, tuple(map(token_key, shape)), self._tuning.sim_th, False)
         if unit is not None and unit.signature(shape) in unit.patterns:
             return unit
         for uid in tree.get_clusters_ids_for_seq_len(len(shape)):

@@ -3,10 +3,12 @@
 Drain groups lines by similarity, which happily merges `VM Started` with `VM Stopped`. These rules
 decide, for one generic configuration, what is template text and what is a value:
 
-* tokens are matched by their key, so `force=a` meets `force=b` (`token_key`);
-* a position that takes only a few distinct word-like keys splits its cluster (`splittable`);
-* templates are re-derived position by position, keeping a shared `key=` or bracket (`generalise`,
-  and `shell` for values no longer remembered one by one);
+* tokens are matched by their key, so `force=a` meets `force=b` (`token_key`), and id-shaped
+  tokens (`59U8898`) as values;
+* a position splits its cluster only on evidence that its few values are the program's words, not
+  names or fresh values (`splittable`: naming words before it, how often values repeat);
+* templates are re-derived position by position, keeping a shared `key=` or bracket, and the
+  parts of tokens built alike (`root(uid=0)`, `alice(uid=1000)`: `<*>(uid=<*>)`) (`generalise`);
 * templates whose words agree are one template even when values made their lengths differ
   (`skeleton`, `align`): `0 bytes sent` and `1190 bytes (1.16 KB) sent` are both `<*> sent`.
 """
@@ -15,33 +17,64 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from functools import lru_cache
 
 from streamapp.mining.masking import WILDCARD
 
 Template = tuple[str, ...]
 
-# A position is split when it takes at most this many distinct word-like values.
-SPLIT_MAX = 8
+# From this many distinct values on (from two after a place word), a position splits only when
+# few of its lines bring a value seen once: fewer than this share of them.
+SPLIT_OPEN = 3
+SPLIT_NEW_RATE = 0.25
+# Pattern counts weigh as evidence up to this many lines (in powers of two, see `evidence`).
+EVIDENCE_CAP = 64
 
-# Words that are values, not template text: booleans, calendar names, short units.
+# Words that are values, not template text: booleans, calendar names, short units. Among other
+# words they are words again: `Failed none` sits with `Failed password` as a method name.
 _BOOLEANS = ("true", "false", "yes", "no", "on", "off", "null", "none", "nil", "enabled", "disabled")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _SHORT_UNITS = ("b", "kb", "mb", "gb", "tb", "ms", "us", "ns", "s", "sec", "min")
 _VALUE_WORDS = frozenset((*_BOOLEANS, *_DAYS, *_MONTHS, *_SHORT_UNITS))
-# The word after these names something (`user alice`): a value, however few the names are.
-_NAMING_WORDS = frozenset(("user", "username", "account", "host", "hostname"))
+# After these words comes who or what: a user, a host, a file, a table (`for root`, `user alice`,
+# `by bob`, `host web1`, `table orders`). They name things of the world the program serves, not of
+# the program itself, so what follows is a value however few names were seen so far: a small
+# system has few users, a bigger one more, and the message is the same.
+_NAMING_NOUNS = frozenset(
+    (
+        *("user", "username", "login", "account", "owner", "group", "host", "hostname", "domain"),
+        *("file", "filename", "directory", "dir", "path", "table", "database", "db", "bucket", "variable"),
+    )
+)
+_NAMING_WORDS = frozenset((*_NAMING_NOUNS, "for", "by", "from"))
+# After these words comes a place or a name as often as a verb or a state (`to alice`, `to spawn`,
+# `from RUNNING`, `on en0`): the value splits only on evidence that it is a word of the program's
+# vocabulary: every value seen more than once, or symbols written in capitals (enum names).
+_PLACE_WORDS = frozenset(("to", "on", "at", "in", "as", "via", "into", "name", "named", "client", "server"))
 # Units right after a value belong to it (`12 bytes (1.2 KB) sent`).
 _LONG_UNITS = ("kib", "mib", "gib", "byte", "bytes", "secs", "second", "seconds", "mins", "minutes", "hours")
 _UNIT_WORDS = frozenset((*_SHORT_UNITS, *_LONG_UNITS, "h", "days"))
 _LETTER = re.compile(r"[A-Za-z]")
+_WORD_CHARS = re.compile(r"\w+")
+# The qualifier of a qualified constant: dotted identifiers (`android.intent.action`, `Level`).
+_QUALIFIER = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+# Letters and digits mixed the way generated ids are (`59U8898`, `a1b2`, `tc23407`, `core.2275`),
+# unlike names with a number (`eth0`, `HttpServer2`, `IPv6`) or message codes (`AH01630`): a digit
+# before a letter, letters on both sides of digits, a long number after a lower-case letter or a
+# separator, or a decimal number (a version, a size: `TLSv1.2`).
+_ID_SHAPE = re.compile(r"\d[A-Za-z]|[A-Za-z]\d+[A-Za-z]|[a-z._-]\d{4}|\d\.\d")
 # `com.apple.foo`, `a.b`: dotted identifiers name things (packages, hosts, keys); they are values.
 _DOTTED = re.compile(r"\w\.[A-Za-z_]")
 _PUNCT = ".,;:()[]{}'\"<>!?*"
 # A value keeps the text that opens and closes it: `uid=<*>`, `(<*>)`, `tag="<*>",`.
 _OPENERS = "=:([{<\"'/#@|,"
+# A token's parts: runs of brackets, `=`, `,` and `;` (its structure), and runs of the rest.
+_STRUCTURE_CHARS = "()[]{}=,;"
+_PARTS = re.compile(r"[()\[\]{}=,;]+|[^()\[\]{}=,;]+")
+_STRUCTURE = re.compile(r"[()\[\]{}=]")
+_RUNS = re.compile(r"\0+")
 _CLOSERS = ")]}>\"',;:."
 
 # `key=value`, `key:value`, `call(arg)`: the key, with at least one letter, names the token
@@ -57,37 +90,86 @@ def token_key(token: str) -> str:
     fields still finds its cluster.
     """
     m = _KEY.match(token)
-    return m.group() if m is not None else token
-
-
-def shell(token: str) -> str:
-    """A value reduced to what encloses it: `uid=5` -> `uid=<*>`, `(abc),` -> `(<*>),`, `abc` -> `<*>`."""
-    key = token_key(token)
-    bare = token.replace(WILDCARD, "\0")
-    lead = len(key) if key != token else len(bare) - len(bare.lstrip(_OPENERS))
-    rest = bare[lead:]
-    trail = len(rest) - len(rest.rstrip(_CLOSERS))
-    if trail == len(rest):
-        return token  # nothing but punctuation
-    closing = rest[len(rest) - trail :] if trail else ""
-    return (bare[:lead] + "\0" + closing).replace("\0", WILDCARD)
+    if m is not None:
+        # `action:android.intent.action.SCREEN_ON`: a field holding a qualified constant names a
+        # constant of the program, not data: the whole token is the key.
+        return token if "." in token and symbol(token) else m.group()
+    # An id-shaped token (`59U8898`, `tc23407`) is a value wherever it stands: lines meet whatever
+    # their ids, as they do when a mask took the id.
+    return WILDCARD if _ID_SHAPE.search(token) is not None else token
 
 
 def constlike(token: str) -> bool:
-    """Does `token` read as template text (a word), rather than a value?"""
+    """Does `token` read as template text (a word or a symbol), rather than a value?"""
+    return (_wordlike(token) or symbol(token)) and token.replace(WILDCARD, "").strip(_PUNCT).lower() not in _VALUE_WORDS
+
+
+@lru_cache(maxsize=1 << 16)
+def _wordlike(token: str) -> bool:
+    """A token that could be template text: letters, not a dotted name nor an id-shaped mix."""
     core = token.replace(WILDCARD, "").strip(_PUNCT)
-    return _LETTER.search(core) is not None and core.lower() not in _VALUE_WORDS and _DOTTED.search(core) is None
+    return _LETTER.search(core) is not None and _DOTTED.search(core) is None and _ID_SHAPE.search(core) is None
 
 
-def splittable(values: set[str], previous: str) -> bool:
-    """A few distinct word-like values at one position: distinct templates, not a variable."""
-    if not 1 < len(values) <= SPLIT_MAX or not all(map(constlike, values)):
+@lru_cache(maxsize=1 << 16)
+def symbol(token: str) -> bool:
+    """An enum-style symbol: capitals (with `_` or `-`) only, `RUNNING`, `FAIL_TASK_CLEANUP`, also
+    qualified (`android.intent.action.SCREEN_ON`) or held by a field (`action:Intent.SCREEN_ON`);
+    not a numbered thing (`CPU1`)."""
+    m = _KEY.match(token)
+    core = token[m.end() :] if m is not None else token
+    core = core.strip(_PUNCT)
+    if "." in core:
+        qualifier, core = core.rsplit(".", 1)
+        if _QUALIFIER.fullmatch(qualifier) is None:
+            return False
+    return len(core) > 1 and core.isupper() and core.replace("_", "").replace("-", "").isalpha()
+
+
+def splittable(keys: Collection[str], previous: str, following: str, counts: Callable[[], Mapping[str, int]]) -> bool:
+    """Do these values at one position make distinct templates, rather than one variable?
+
+    A few word-like values (a unit keeps them while they are few: `Tuning.split_max`), in a place
+    where words are expected, that do not keep coming.
+    `previous` and `following` are the neighbouring tokens; `counts` gives each value's evidence
+    (its lines, see `evidence`), asked for only when the decision depends on it.
+    """
+    if len(keys) < 2 or not all(_wordlike(v) or symbol(v) for v in keys):
         return False
-    if previous.lower() in _NAMING_WORDS:
+    # Values that are all booleans, calendar names or units are values whatever their number.
+    if all(v.replace(WILDCARD, "").strip(_PUNCT).lower() in _VALUE_WORDS for v in keys):
         return False
+    # Enum-style symbols (`RUNNING`, `FAILED`, `action:Intent.SCREEN_ON`) are the program's own
+    # words, wherever they stand.
+    if all(map(symbol, keys)):
+        return True
     # `key=a` / `key=b`: the same key with different values is one template.
-    prefix = os.path.commonprefix(list(values))
-    return "=" not in prefix and ":" not in prefix
+    prefix = os.path.commonprefix(list(keys))
+    if "=" in prefix or ":" in prefix:
+        return False
+    # Fields and calls built differently (`(uid=<*>)`, `LOGIN(`) are told apart by their shape,
+    # whatever precedes them.
+    if any("(" in v or "=" in v for v in keys) and len({_WORD_CHARS.sub("", v) for v in keys}) > 1:
+        return True
+    context = previous.strip(_PUNCT).lower()
+    # `for invalid user x`: the name comes after the naming noun, not after the preposition.
+    if context in _NAMING_WORDS and following.strip(_PUNCT).lower() not in _NAMING_NOUNS:
+        return False
+    placed = context in _PLACE_WORDS or previous.endswith("=")
+    if not placed and len(keys) < SPLIT_OPEN:
+        return True
+    # A variable keeps bringing values seen once; a program's words repeat. Good-Turing: the
+    # share of lines whose value was seen only once estimates how often the next line brings
+    # a new value.
+    seen = counts()
+    once = sum(1 for c in seen.values() if c == 1)
+    return once < SPLIT_NEW_RATE * sum(seen.values())
+
+
+def evidence(count: int) -> int:
+    """What a pattern's line count weighs as evidence: its largest power of two up to
+    `EVIDENCE_CAP`, so a decision changes only when a count crosses one of a few steps."""
+    return min(1 << (count.bit_length() - 1), EVIDENCE_CAP) if count > 0 else 0
 
 
 def merge_token(a: str, b: str) -> str:
@@ -98,6 +180,18 @@ def merge_token(a: str, b: str) -> str:
         return WILDCARD
     # Wildcards already in the tokens count as one opaque character.
     a, b = a.replace(WILDCARD, "\0"), b.replace(WILDCARD, "\0")
+    # Built alike (`root(uid=0)`, `alice(uid=1000)`): each differing part is a value of its own.
+    parts_a, parts_b = _PARTS.findall(a), _PARTS.findall(b)
+    if len(parts_a) == len(parts_b) and _STRUCTURE.search(a) is not None:
+        parts = list(zip(parts_a, parts_b, strict=True))
+        if all(x == y or (x[0] not in _STRUCTURE_CHARS and y[0] not in _STRUCTURE_CHARS) for x, y in parts):
+            merged = "".join(x if x == y else _merge_chars(x, y) for x, y in parts)
+            return _RUNS.sub("\0", merged).replace("\0", WILDCARD)
+    return _merge_chars(a, b).replace("\0", WILDCARD)
+
+
+def _merge_chars(a: str, b: str) -> str:
+    """`\0` for where two texts differ, widened to the enclosing opener and closer they share."""
     n = min(len(a), len(b))
     i = 0
     while i < n and a[i] == b[i]:
@@ -109,7 +203,7 @@ def merge_token(a: str, b: str) -> str:
         j += 1
     while j > 0 and a[-j] not in _CLOSERS:
         j -= 1
-    return (a[:i] + "\0" + a[len(a) - j :]).replace("\0", WILDCARD)
+    return a[:i] + "\0" + a[len(a) - j :]
 
 
 def generalise(templates: Iterable[Sequence[str]]) -> Template:

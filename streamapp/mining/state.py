@@ -13,10 +13,15 @@ from typing import Any
 from drain3.drain import Node
 
 from streamapp.errors import StreamAppError
+from streamapp.mining.tuning import Tuning
 from streamapp.mining.units import Pattern, Unit
 
 FORMAT = "streamapp-template-miner"
-VERSION = 1
+# 2: a unit keeps distinct values per position under `Tuning.split_max` (6, enum symbols up to
+# `units.SYMBOLS_MAX`), and its split depends on its pattern counts. A version 1 state (values kept
+# up to 8) is refused: the miner starts fresh, and as ids are content hashes, known templates keep
+# their ids.
+VERSION = 2
 MAX_TREE_DEPTH = 16  # drain3's tree is a few levels deep; anything deeper is not ours
 
 
@@ -45,7 +50,7 @@ def dump(counter: int, units: list[Unit], root: Node) -> bytes:
     return json.dumps(doc, separators=(",", ":")).encode("utf-8")
 
 
-def load(data: bytes) -> tuple[int, list[Unit], Node]:
+def load(data: bytes, tuning: Tuning) -> tuple[int, list[Unit], Node]:
     """The counter, units and tree of a state made by `dump`; `InvalidState` otherwise."""
     try:
         doc = json.loads(data)
@@ -53,7 +58,7 @@ def load(data: bytes) -> tuple[int, list[Unit], Node]:
             raise InvalidState("not a template miner state")
         if doc.get("version") != VERSION:
             raise InvalidState(f"unsupported state version {doc.get('version')!r}")
-        units = [_unit_in(u) for u in _list(doc["units"])]
+        units = [_unit_in(u, tuning) for u in _list(doc["units"])]
         root = _node_in(doc["tree"], depth=0)
         return _int(doc["counter"]), units, root
     except InvalidState:
@@ -79,11 +84,11 @@ def _node_in(obj: Any, depth: int) -> Node:
     return node
 
 
-def _unit_in(obj: Any) -> Unit:
+def _unit_in(obj: Any, tuning: Tuning) -> Unit:
     if not isinstance(obj, dict):
         raise InvalidState("malformed unit")
     tokens = _strings(obj["tokens"])
-    unit = Unit(tokens, _int(obj["id"]))
+    unit = Unit(tokens, _int(obj["id"]), tuning)
     unit.keys = [None if k is None else set(_strings(k)) for k in _list(obj["keys"])]
     unit.dropped = {_int(i) for i in _list(obj["dropped"])}
     if len(unit.keys) != len(tokens) or not unit.dropped <= set(range(len(tokens))):

@@ -10,9 +10,16 @@ patterns into sub-templates: `VM Started` and `VM Stopped` are two templates, ho
 
 from __future__ import annotations
 
-from streamapp.mining.masking import WILDCARD
-from streamapp.mining.refine import SPLIT_MAX, Template, generalise, splittable, token_key
+from functools import partial
 
+from streamapp.mining.masking import WILDCARD
+from streamapp.mining.refine import Template, evidence, generalise, splittable, symbol, token_key
+from streamapp.mining.tuning import DEFAULT, Tuning
+
+# Enum-style symbols (`RUNNING`, `DHCPACK`, `ESTABLISHED`) are kept as distinct values up to this
+# many, whatever `Tuning.split_max` says: a state machine or a protocol has a dozen states or
+# commands (TCP has eleven), and their number says nothing about being a variable.
+SYMBOLS_MAX = 16
 # Patterns kept per unit; past this the signature position with the most keys is dropped.
 MAX_PATTERNS = 256
 
@@ -20,6 +27,7 @@ MAX_PATTERNS = 256
 SUB = 1  # the sub-template of the line was re-derived
 ALL = 2  # patterns or split positions changed: every sub-template was re-derived
 COARSE = 4  # what drain matches against changed
+EVIDENCE = 8  # a pattern's count crossed an evidence step (`refine.evidence`)
 
 
 class Pattern:
@@ -37,6 +45,7 @@ class Unit:
 
     __slots__ = (
         "cluster_id",
+        "counted",
         "dropped",
         "keys",
         "log_template_tokens",
@@ -45,19 +54,22 @@ class Unit:
         "signed",
         "split",
         "subs",
+        "tuning",
         "wilds",
         "words",
     )
 
-    def __init__(self, tokens: Template, cluster_id: int) -> None:
+    def __init__(self, tokens: Template, cluster_id: int, tuning: Tuning = DEFAULT) -> None:
         self.cluster_id = cluster_id
+        self.tuning = tuning
         self.log_template_tokens = tokens
-        # Per position, the distinct keys of its values; None once there are more than SPLIT_MAX.
+        # Per position, the distinct keys of its values; None once there are more than split_max.
         self.keys: list[set[str] | None] = [{token_key(t)} for t in tokens]
         self.dropped: set[int] = set()  # positions left out of signatures to bound the patterns
         self.signed: tuple[int, ...] = tuple(range(len(tokens)))  # positions in the signature
         self.patterns: dict[Template, Pattern] = {}
         self.split: tuple[int, ...] = ()  # indexes into the signature
+        self.counted = False  # whether the split depends on counts (then evidence steps matter)
         self.subs: dict[Template, Template] = {}
         # (old key, new key) of every pattern, after an absorb that re-derived everything.
         self.moves: set[tuple[Template, Template]] = set()
@@ -90,14 +102,17 @@ class Unit:
         pattern = self.patterns.get(signature)
         if pattern is None:
             self.patterns[signature] = Pattern(shape, n)
-            flags |= SUB
+            flags |= SUB | EVIDENCE
         else:
+            if evidence(pattern.count + n) != evidence(pattern.count):
+                flags |= EVIDENCE
             pattern.count += n
             merged = generalise((pattern.template, shape))
             if merged != pattern.template:
                 pattern.template = merged
                 flags |= SUB
-        split = self._split_positions() if flags & (ALL | COARSE) else old_split
+        recount = flags & (ALL | COARSE) or (flags & EVIDENCE and self.counted)
+        split = self._split_positions() if recount else old_split
         if split != old_split or resigned is not None:
             if resigned is None:
                 resigned = [(tuple([sig[j] for j in old_split]), sig) for sig in self.patterns]
@@ -139,7 +154,7 @@ class Unit:
             if key not in keys:
                 keys.add(key)
                 flags |= COARSE
-                if len(keys) > SPLIT_MAX:
+                if len(keys) > self.tuning.split_max and (len(keys) > SYMBOLS_MAX or not all(map(symbol, keys))):
                     self.keys[i] = None
                     flags |= ALL
         if flags & COARSE:
@@ -169,16 +184,47 @@ class Unit:
         return resigned
 
     def _split_positions(self) -> tuple[int, ...]:
+        self.counted = False
         coarse = self.log_template_tokens
+        last = len(coarse) - 1
         out = []
         for j, i in enumerate(self.signed):
             keys = self.keys[i]
-            if keys is not None and splittable(keys, coarse[i - 1] if i else ""):
+            if keys is not None and len(keys) > 1 and splittable(
+                keys, coarse[i - 1] if i else "", coarse[i + 1] if i < last else "", partial(self._counts, j)
+            ):
                 out.append(j)
         return tuple(out)
+
+    def _counts(self, j: int) -> dict[str, int]:
+        """The evidence for each value at signature index `j`: its patterns' weighed counts."""
+        self.counted = True
+        counts: dict[str, int] = {}
+        for sig, pattern in self.patterns.items():
+            counts[sig[j]] = counts.get(sig[j], 0) + evidence(pattern.count)
+        return counts
+
+    def reconsider(self) -> int:
+        """Re-decide the split positions after a pattern's count crossed an evidence step;
+        returns ALL (with `moves`) if they changed, else 0."""
+        if not self.counted:
+            return 0
+        old_split, split = self.split, self._split_positions()
+        if split == old_split:
+            return 0
+        self.moves = {(tuple([sig[j] for j in old_split]), tuple([sig[j] for j in split])) for sig in self.patterns}
+        self.split = split
+        self._rebuild_subs()
+        return ALL
 
     def _derive_match(self) -> None:
         self.words = tuple(
             next(iter(k)) if k is not None and len(k) == 1 and WILDCARD not in k else None for k in self.keys
         )
-        self.wilds = tuple([WILDCARD if t == WILDCARD else None for t in self.log_template_tokens])
+        # Positions whose value is masked, or id-shaped (keyed `<*>`), are left out of the share.
+        self.wilds = tuple(
+            [
+                WILDCARD if t == WILDCARD or (k is not None and WILDCARD in k) else None
+                for t, k in zip(self.log_template_tokens, self.keys, strict=True)
+            ]
+        )

@@ -94,6 +94,7 @@ AWX_SCRIPTS = {
 @dataclass
 class AWXTemplate:
     id: int
+    inventory: int = 1
     ask_variables_on_launch: bool = True
     ask_limit_on_launch: bool = True
     survey_enabled: bool = False
@@ -141,6 +142,11 @@ class AWXDouble(HTTPDouble):
         super().__init__(**kw)
         self.token = token
         self.templates: dict[int, AWXTemplate] = {42: AWXTemplate(42)}
+        # Inventory 1: hosts web-01..web-20 and db-01..db-05, grouped as webservers and databases.
+        self.inventories: dict[int, dict[str, set[str]]] = {1: {
+            "hosts": {f"web-{i:02d}" for i in range(1, 21)} | {f"db-{i:02d}" for i in range(1, 6)},
+            "groups": {"webservers", "databases"},
+        }}
         self.jobs: dict[int, AWXJob] = {}
         self._ids = itertools.count(1000)
 
@@ -161,6 +167,9 @@ class AWXDouble(HTTPDouble):
         for p in self.PREFIXES:
             out += [
                 self.route(p + "/job_templates/{tid:int}/launch/", self._launch, ["GET", "POST"]),
+                self.route(p + "/job_templates/{tid:int}/", self._template, ["GET"]),
+                self.route(p + "/inventories/{iid:int}/hosts/", self._inventory_list, ["GET"]),
+                self.route(p + "/inventories/{iid:int}/groups/", self._inventory_list, ["GET"]),
                 self.route(p + "/jobs/", self._list_jobs, ["GET"]),
                 self.route(p + "/jobs/{jid:int}/", self._job, ["GET"]),
                 self.route(p + "/jobs/{jid:int}/stdout/", self._stdout, ["GET"]),
@@ -210,6 +219,23 @@ class AWXDouble(HTTPDouble):
             await stall(request, self.slow_sec)
         return JSONResponse({**job.as_json(), "job": job.id, "ignored_fields": ignored}, 201,
                             headers={"Location": f"/api/v2/jobs/{job.id}/"})
+
+    async def _template(self, request: Request, call: Call) -> Response:
+        template = self.templates.get(request.path_params["tid"])
+        if template is None:
+            return JSONResponse({"detail": "Not found."}, 404)
+        return JSONResponse({"id": template.id, "type": "job_template", "inventory": template.inventory,
+                             "ask_limit_on_launch": template.ask_limit_on_launch})
+
+    async def _inventory_list(self, request: Request, call: Call) -> Response:
+        """An inventory's hosts or groups; `name` filters by exact name, as AWX's list filters do."""
+        inventory = self.inventories.get(request.path_params["iid"])
+        if inventory is None:
+            return JSONResponse({"detail": "Not found."}, 404)
+        kind = "hosts" if request.url.path.endswith("/hosts/") else "groups"
+        names = sorted(n for n in inventory[kind] if "name" not in call.query or n == call.query["name"])
+        return JSONResponse({"count": len(names), "next": None, "previous": None,
+                             "results": [{"name": n, "type": kind[:-1]} for n in names]})
 
     async def _list_jobs(self, request: Request, call: Call) -> Response:
         q = call.query

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 import redis.asyncio as aioredis
 
 from streamapp.processes import start_worker
-from streamapp.records import ClosedIssue, DeadLetter, IssueEvents
+from streamapp.records import ClosedIssue, DeadLetter
 from streamapp.settings import Settings
 from tests.support.kafka import produce
 from tests.support.streams import accounted_lines, eventually, xadd_lines
@@ -24,12 +25,15 @@ async def test_failing_records_are_parked_with_reason_and_stage(
     env = {**env, "ISSUE_INACTIVITY_SEC": "2"}
     worker = start_worker(env, tmp_path / "worker.log")
     try:
-        bad_group = IssueEvents(kind="lines", key="lines:0", groups={"linux|h|c|1": [{"id": "1-0"}]})
+        # a group of lines that carry nothing but their id
+        bad_group = orjson.dumps(
+            {"kind": "lines", "key": "lines:0", "fields": ["id"], "groups": {"linux|h|c|1": [["1-0"]]}}
+        )
         bad_issue = ClosedIssue(id="poison-issue", os="linux", issue_key="linux|c|1", key="linux|h|c|1", host="h",
                                 component="c", pid="1", line_count=0, emitted=True, severity="error",
                                 close_reason="inactivity", first_ts=1.0, last_ts=1.0, issue={"os": "linux"})
         poison = {
-            "issue_events": bad_group.dumps(),  # a group of lines without their fields
+            "issue_events": bad_group,  # a group of lines without their fields
             "closed_issues": bad_issue.dumps(),  # an emitted issue without its content
             "alerts": b"{not json",  # undecodable
         }

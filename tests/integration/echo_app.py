@@ -7,7 +7,7 @@ import hashlib
 import time
 
 from streamapp.application import create_app
-from streamapp.records import Alert, IssueCandidate, LogLine
+from streamapp.records import Alert, IssueCandidate, LineBatch, RawLine
 
 app = create_app()
 topics = app.pipeline_topics
@@ -16,7 +16,7 @@ topics = app.pipeline_topics
 @app.agent(topics.logs, name="tests.echo")
 async def echo(stream):
     async for batch in stream.take(50, within=0.5):
-        lines: list[LogLine] = list(batch)
+        lines: list[RawLine] = [x for value in batch for x in LineBatch.loads(value).lines]
         cid = hashlib.blake2b("|".join(x.id for x in lines).encode(), digest_size=8).hexdigest()
         items = [
             {"id": x.id, "templated": x.line, "raw": x.line, "component": "echo", "pid": "", "time": 0} for x in lines

@@ -247,6 +247,21 @@ async def test_a_task_is_matched_again_against_the_rules_in_force(
     assert fresh.calls() == 0 and await harness.decisions("m1") == each("rejected")
 
 
+async def test_an_awx_limit_is_one_host_of_the_inventory_never_a_group(
+    settings: Settings, redis: aioredis.Redis, fresh: Doubles, rules_file: Path
+) -> None:
+    """A host name from an alert that is a group's name would run the playbook on the whole group."""
+    rules_file.write_text(RULES.replace('host: "web-*"', 'host: "web*"'))
+    h = Harness(settings, redis, fresh.config(), rules_file)
+    try:
+        await h.feed(alert("g1", host="webservers"), alert("g2", host="web-77"))
+    finally:
+        await h.providers.on_stop()
+    failed = {(e.alert_id, e.rule_id): e.error for e in await h.events() if e.decision == "failed"}
+    assert "groups of that name" in failed[("g1", "restart")] and "0 hosts" in failed[("g2", "restart")]
+    assert not fresh.awx.calls_to("POST", "/launch/"), "nothing launched"
+
+
 # ------------------------------------------------------------------------------------- dry runs
 @pytest.mark.parametrize("off", ["flag", "rule", "toggle"])
 async def test_dry_run_reaches_no_double(
@@ -282,8 +297,9 @@ async def test_default_settings_are_dry_run(settings: Settings, redis: aioredis.
 async def test_timed_out_create_is_found_not_repeated(harness: Harness, fresh: Doubles, system: str) -> None:
     double = getattr(fresh, system)
     # The create answers 1.5 s late (the object exists by then); the client gives up after 0.5 s.
-    # AWX and Terraform first read the template's prompts / the workspace id.
-    double.enqueue(*{"sn": ["slow"], "awx": ["ok", "slow"], "tfc": ["ok", "slow"]}[system])
+    # AWX first reads the template's prompts and inventory and looks the limit up (4 GETs);
+    # Terraform the workspace id.
+    double.enqueue(*{"sn": ["slow"], "awx": ["ok"] * 4 + ["slow"], "tfc": ["ok", "slow"]}[system])
     await harness.feed(alert("t1"))
     assert fresh.created() == (1, 1, 1), "exactly one object each"
     rule, create = {

@@ -14,7 +14,7 @@ from redis.exceptions import ResponseError
 
 from connectors.bridge_in import InboundBridge
 from streamapp.processes import start_cli
-from streamapp.records import DeadLetter, LogLine
+from streamapp.records import DeadLetter, LineBatch
 from streamapp.settings import Settings
 from tests.support.kafka import read_topic
 
@@ -32,7 +32,7 @@ async def xadd_lines(redis: aioredis.Redis, stream: str, n: int, source: str = "
 
 
 def line_ids(values: list[bytes]) -> list[str]:
-    return [LogLine.loads(v).id for v in values]
+    return [x.id for v in values for x in LineBatch.loads(v).lines]
 
 
 async def wait_for(predicate, timeout: float = 60, interval: float = 0.1):
@@ -51,13 +51,14 @@ async def test_10k_entries_arrive_on_kafka_exactly_once(settings: Settings, redi
     bridge = InboundBridge(settings)
     await bridge.start()
     try:
-        values = await read_topic(settings, topic, lambda v: len(v) >= 10_000, timeout=90)
+        values = await read_topic(settings, topic, lambda v: len(line_ids(v)) >= 10_000, timeout=90)
     finally:
         await bridge.stop()
     got = Counter(line_ids(values))
     assert set(got) == set(ids)
     assert max(got.values()) == 1, "a run without failures must not duplicate"
-    sample = LogLine.loads(values[0])
+    assert len(values) < len(ids) / 50, "lines travel in batches, not one record each"
+    sample = LineBatch.loads(values[0]).lines[0]
     assert sample.source == "app.log" and sample.source_id == "7" and sample.line.startswith("line ")
     pending = await redis.xpending(stream, settings.bridge_group)
     assert pending["pending"] == 0

@@ -6,6 +6,7 @@ call, then checks that everything is still there from a new process after a rest
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import subprocess
@@ -18,10 +19,11 @@ import pytest
 from chromadb.api.types import DefaultEmbeddingFunction
 from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
 
-from connectors.vectorstore import AsyncVectorStore, ChromaVectorStore, collection_name, open_client
+from connectors.vectorstore import AsyncVectorStore, ChromaVectorStore, Stored, collection_name, open_client
 from streamapp.embedding import HashedTfidfEmbedder, Vectors
 from streamapp.errors import ConfigError, TransientError
 from streamapp.processes import free_port
+from streamapp.settings import Settings
 from tests.conftest import REPO
 from tests.integration.chroma_server import ChromaServer
 
@@ -220,6 +222,30 @@ async def test_async_facade_and_cosine_space(tmp_path: Path) -> None:
     assert {s.id: s.metadata for s in stored} == {"t-a": {"n": 1, "c": "x"}, "t-b": {"c": "x"}}
     assert await store.count("templates", "Cisco IOS-XE") == 2
     await store.close()
+
+
+async def test_child_process_store_answers_and_leaves_the_event_loop_running(tmp_path: Path) -> None:
+    store = AsyncVectorStore.in_child_process(Settings(chroma_path=tmp_path / "chroma"))
+    await store.upsert("templates", OS, ["t-a"], np.eye(1, 8, dtype=np.float32), [{"n": 1}], ["doc a"])
+    assert await store.get("templates", OS, ids=["t-a"]) == [Stored(id="t-a", metadata={"n": 1}, document="doc a")]
+    with pytest.raises(ValueError, match="2 ids but 1 embeddings"):  # the child's refusal, as the caller knows it
+        await store.upsert("templates", OS, ["x", "y"], np.eye(1, 8, dtype=np.float32))
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    vectors = np.random.default_rng(1).random((3000, 64), dtype=np.float32)
+    await store.add_new("logs", OS, [f"{i}-0" for i in range(3000)], vectors)  # seconds of work in Chroma
+    ticker.cancel()
+    assert ticks >= 10, "the loop kept running while the child worked"
+    assert await store.count("logs", OS) == 3000
+    await store.close()
+    assert store.child is not None and store.child._proc is None
 
 
 def test_upsert_replaces_whole_items_keeps_the_last_repeat_and_checks_lengths(tmp_path: Path) -> None:

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
-from connectors.kafka_admin import client_options
+from connectors.kafka_admin import client_options, ensure_topics
 from streamapp.processes import start_worker
 from streamapp.records import Alert, IssueCandidate
 from streamapp.settings import Settings
@@ -69,3 +70,10 @@ async def test_agent_outputs_reach_redis_streams_and_alert_hashes(
             assert 0 < await redis.ttl(key) <= settings.alerts_ttl_sec
     finally:
         assert worker.terminate() == 0
+
+
+async def test_topics_are_created_with_the_replication_factor(settings: Settings) -> None:
+    """TOPIC_REPLICATION_FACTOR reaches the broker: two replicas on a one-broker cluster are refused."""
+    with pytest.raises(KafkaError, match="cannot create topic"):
+        await ensure_topics(settings.model_copy(update={"topic_replication_factor": 2}),
+                            {settings.topic_name("replicated"): 1})

@@ -1,7 +1,8 @@
 """Accuracy on the 12 Loghub-2k systems, with one generic configuration, scored by the shared scorer.
 
 Batch: the `streamapp mine` CLI on each raw log. Streaming: the same lines fed one at a time
-through the online miner. Both must reach the issue's targets (accuracy is deterministic).
+through the online miner. Both give each line the same template and reach the targets (accuracy
+is deterministic; `bench/mine_accuracy.py` measures it leave-one-system-out and at scale).
 The samples are read in place (research licence: never copied).
 """
 
@@ -35,8 +36,8 @@ SYSTEMS = (
     "Zookeeper",
 )
 # Averages over the 12 systems, and the floor for any one system (drain3 defaults: GA 0.695).
-TARGET = {"GA": 0.93, "FGA": 0.90, "PA": 0.65}
-MIN_GA = 0.80
+TARGET = {"GA": 0.97, "FGA": 0.94, "PA": 0.83}
+MIN_GA = 0.88
 
 
 def loghub_messages(loghub_dir: Path, system: str) -> list[str]:
@@ -64,7 +65,9 @@ def _assert_targets(scores: dict[str, dict[str, float]]) -> None:
 
 
 @pytest.mark.slow
-def test_cli_reaches_the_targets_on_all_12_systems(loghub_dir, scorer, tmp_path) -> None:
+def test_cli_and_streaming_agree_and_reach_the_targets(loghub_dir, scorer, tmp_path) -> None:
+    """The `streamapp mine` CLI (batches) and the online miner fed one line at a time give every
+    line the same template, so the same figures."""
     scores = {}
     for system in SYSTEMS:
         spec = json.loads((loghub_dir / "formats.json").read_text(encoding="utf-8"))[system]
@@ -73,22 +76,17 @@ def test_cli_reaches_the_targets_on_all_12_systems(loghub_dir, scorer, tmp_path)
         with out.open(newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
         assert [r["LineId"] for r in rows] == [str(i) for i in range(1, 2001)]
-        scores[system] = scorer.score_files(str(loghub_dir / system / f"{system}_2k.log_structured.csv"), str(out))
-    _assert_targets(scores)
+        batch = {r["LineId"]: r["EventTemplate"] for r in rows}
 
-
-@pytest.mark.slow
-def test_streaming_one_line_at_a_time_reaches_the_targets(loghub_dir, scorer) -> None:
-    scores = {}
-    for system in SYSTEMS:
         lines = loghub_messages(loghub_dir, system)
         miner = TemplateMiner()
         for line in lines:
             miner.add(line)
-        predicted = {}
+        streamed = {}
         for i, line in enumerate(lines, start=1):
             result = miner.match(line)
-            predicted[str(i)] = result.template if result else ""
+            streamed[str(i)] = result.template if result else ""
+        assert streamed == batch, system
         truth = scorer.load_ground_truth(str(loghub_dir / system / f"{system}_2k.log_structured.csv"))
-        scores[system] = scorer.score(truth, None, predicted)
+        scores[system] = scorer.score(truth, None, batch)
     _assert_targets(scores)

@@ -246,13 +246,11 @@ def test_correlation_ids_are_safe_and_stable() -> None:
 
 
 # -------------------------------------------------------------------------------------- decisions
-@pytest.mark.parametrize(("flag", "rule", "toggle", "keyed", "mode"), [
-    (True, True, True, True, "execute"), (False, True, True, True, "dry_run"), (True, False, True, True, "dry_run"),
-    (True, True, False, True, "dry_run"), (True, True, True, False, "dry_run"), (False, False, False, False, "dry_run"),
-])
-def test_execute_only_when_all_allow(flag: bool, rule: bool, toggle: bool, keyed: bool, mode: str) -> None:
-    got, why = mode_for(flag, rule, toggle, keyed)
-    assert got == mode and (why == "") is (mode == "execute")
+@pytest.mark.parametrize("off", [None, 0, 1, 2, 3, 4])
+def test_execute_only_when_all_allow(off: int | None) -> None:
+    conditions = [i != off for i in range(5)]  # flag, rule, toggle, key, a verdict not the LLM's alone
+    got, why = mode_for(*conditions)
+    assert got == ("execute" if off is None else "dry_run") and (why == "") is (off is None)
 
 
 def test_cooldown_verdicts() -> None:
@@ -383,6 +381,18 @@ async def test_flow_dry_run_sends_nothing(enabled: bool, toggle: bool, key: str,
     assert events.decisions() == ["dry_run", "skipped"]
     dry = events.events[1]
     assert reason in dry.reason and dry.action["limit"] == "web-01" and dry.action["extra_vars"]["target"] == "web-01"
+
+
+async def test_a_verdict_only_the_llm_supports_is_a_dry_run_unless_the_rule_allows_it() -> None:
+    """Log text reaches the LLM's prompt; a line written to talk it into a verdict must not start a job."""
+    auto, provider, events = make(ManualClock())
+    await run(auto, alert(id="a1", llm_only=True, classifier="llm:gpt"))
+    assert provider.executed == [] and events.decisions() == ["dry_run"]
+    assert "only the LLM supports this verdict" in events.events[1].reason
+    auto, provider, events = make(ManualClock(), text=RULES.replace("    execute: true", "    execute: true\n"
+                                                                                          "    llm_only: true"))
+    await run(auto, alert(id="a2", llm_only=True, classifier="llm:gpt"))
+    assert events.decisions() == ["executed"] and len(provider.executed) == 1
 
 
 async def test_flow_replay_and_resume() -> None:

@@ -46,3 +46,9 @@ def test_improver_and_bridges_follow_their_flags() -> None:
     off = create_app(Settings(table_store="memory://", enable_prototype_improver=False, enable_bridge=False))
     assert "prototype_improver" in timers(on) and "prototype_improver" not in timers(off)
     assert len(on._extra_services) > len(off._extra_services)
+
+
+def test_the_replication_factor_reaches_faust() -> None:
+    """Faust declares table changelogs and its internal topics with `topic_replication_factor`."""
+    app = create_app(Settings(table_store="memory://", topic_replication_factor=3))
+    assert app.conf.topic_replication_factor == 3

@@ -35,7 +35,7 @@ def test_preview_is_printable_and_bounded() -> None:
 def test_partition_key_keeps_a_source_together() -> None:
     a = decode_entry("1-0", {b"source": b"web-01.log", b"line": b"a"}, 100)
     b = decode_entry("2-0", {b"source": b"web-01.log", b"line": b"b"}, 100)
-    assert partition_key(a) == partition_key(b) == b"web-01.log"
+    assert partition_key(a) == partition_key(b) == "web-01.log"
 
 
 def group(last: str, pending: int = 0, lowest: str | None = None) -> GroupState:

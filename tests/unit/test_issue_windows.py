@@ -15,7 +15,7 @@ from streamapp.deps import Deps
 from streamapp.embedding import HashedTfidfEmbedder
 from streamapp.issues import OpenIssue, partition_key
 from streamapp.lines import LineProcessor
-from streamapp.records import IssueEvents, LogLine, ParsedEvent
+from streamapp.records import IssueEvents, ParsedEvent, RawLine
 from streamapp.rules import RuleSet
 from streamapp.settings import Settings
 from streamapp.sources import SourceProfiles
@@ -67,7 +67,7 @@ async def run(agg: Aggregator, now: float) -> None:
 
 async def feed(agg: Aggregator, events: list[ParsedEvent]) -> None:
     key = partition_key(events[0])
-    await agg.apply(IssueEvents(kind="lines", key="lines:0", groups={key: [e.asdict() for e in events]}))
+    await agg.apply(IssueEvents(kind="lines", key="lines:0", groups={key: events}))
 
 
 async def test_closes_exactly_after_inactivity_not_before() -> None:
@@ -158,9 +158,9 @@ async def test_200k_generated_lines_stay_within_caps(shared_tools_dir: Path, log
     keys_seen: set[str] = set()
     max_open = 0
     with out.open() as fh:
-        batch: list[LogLine] = []
+        batch: list[RawLine] = []
         for n, raw in enumerate(fh):
-            batch.append(LogLine(id=f"{n + 1}-0", source="gen", line=raw.rstrip("\n")))
+            batch.append(RawLine(f"{n + 1}-0", "gen", raw.rstrip("\n")))
             if len(batch) == 1000:
                 await replay_batch(agg, processor, batch, clock, keys_seen)
                 batch = []
@@ -186,5 +186,27 @@ async def replay_batch(agg, processor, batch, clock, keys_seen) -> None:  # type
         ev.src, ev.off = 0, int(ev.id.split("-")[0])
         groups.setdefault(partition_key(ev), []).append(ev)
     keys_seen.update(groups)
-    as_dicts = {k: [e.asdict() for e in v] for k, v in groups.items()}
-    await agg.apply(IssueEvents(kind="lines", key="lines:0", groups=as_dicts))
+    await agg.apply(IssueEvents(kind="lines", key="lines:0", groups=groups))
+
+
+async def test_between_full_scans_an_issue_is_still_closed_at_its_deadline() -> None:
+    clock = ManualClock()
+    agg, _ = make(clock)
+    await feed(agg, [event(0, clock.now())])
+    assert agg.due(clock.now(), full=False) == {}  # scanned: the earliest deadline is 30 s away
+    clock.advance(5)
+    await feed(agg, [event(1, clock.now(), component="sshd")])  # a new issue, due at 35
+    clock.advance(24.9)
+    assert agg.due(clock.now(), full=False) == {}
+    clock.advance(0.1)
+    assert [a[3] for a in due_lazily(agg, clock.now())] == ["inactivity"]
+    clock.advance(5)
+    assert [a[1] for a in due_lazily(agg, clock.now())] == ["linux|h1|sshd|nopid"]
+
+
+def due_lazily(agg: Aggregator, now: float) -> list[list]:
+    commands = agg.due(now, full=False)
+    for cmd in commands.values():  # as the timer does: commands sent are not asked again
+        for _, key, version, _ in cmd.actions:
+            agg._asked[key] = version
+    return [a for cmd in commands.values() for a in cmd.actions]

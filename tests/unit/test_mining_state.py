@@ -49,10 +49,12 @@ def test_state_is_plain_json() -> None:
         b"[]",
         b'{"format": "other"}',
         b'{"format": "streamapp-template-miner", "version": 99}',
-        b'{"format": "streamapp-template-miner", "version": 1, "counter": 1, "units": '
+        # made by the miner before values were kept under the tuned bound: refused, not misread
+        b'{"format": "streamapp-template-miner", "version": 1, "counter": 0, "units": [], "tree": {"c": [], "k": {}}}',
+        b'{"format": "streamapp-template-miner", "version": 2, "counter": 1, "units": '
         b'[{"py/object": "os.system", "py/reduce": ["touch /tmp/pwned"]}], "tree": {"c": [], "k": {}}}',
-        b'{"format": "streamapp-template-miner", "version": 1, "counter": "1", "units": [], "tree": {}}',
-        b'{"format": "streamapp-template-miner", "version": 1, "counter": 1, "units": '
+        b'{"format": "streamapp-template-miner", "version": 2, "counter": "1", "units": [], "tree": {}}',
+        b'{"format": "streamapp-template-miner", "version": 2, "counter": 1, "units": '
         b'[{"id": 1, "size": 1, "values": [["a"]], "patterns": [[["a", "b"], 1]]}], "tree": {"c": [], "k": {}}}',
     ],
 )

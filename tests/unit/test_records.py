@@ -45,7 +45,7 @@ PINNED = {
     ClusterCandidate: LEGACY[ClusterCandidate] | {"id", "member_count", "template_ids", "label"},
     Alert: LEGACY[Alert] | {
         "id", "host", "component", "severity", "summary", "template_ids", "prototype_id", "classifier", "created_at",
-        "group_key", "hosts", "host_count", "hosts_unlisted", "occurrences", "first_seen", "last_seen",
+        "group_key", "hosts", "host_count", "hosts_unlisted", "occurrences", "first_seen", "last_seen", "llm_only",
     },
     DeadLetter: {"id", "reason", "stream", "original_id", "payload", "failed_at", "stage"},
     ClosedIssue: {

@@ -118,6 +118,16 @@ def test_allowed_hosts_and_the_batch_digest() -> None:
     assert accept(JSON_BATCH, NOW, [], "a").digest != accept(LINE_PROTOCOL, NOW, [], "a").digest
 
 
+def test_a_syslog_device_is_a_host_the_token_must_allow() -> None:
+    """The `hostname` tag becomes the host of the line, the issue and the alert (and of an AWX limit):
+    an agent allowed for web-01 must not speak for db-01 through it."""
+    body = b'syslog,appname=sshd,host=web-01,hostname=db-01 message="Failed password",severity_code=3i 1'
+    with pytest.raises(HostNotAllowed) as err:
+        accept(body, NOW, ["web-01"], "agents")
+    assert err.value.host == "db-01"
+    assert accept(body, NOW, ["web-01", "db-01"], "agents").log_lines
+
+
 def test_log_events_become_syslog_lines_the_linux_format_reads() -> None:
     (syslog,) = parse_body(
         b"syslog,appname=sshd,facility=auth,host=collector,hostname=db-01,severity=err "
