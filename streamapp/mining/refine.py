@@ -25,10 +25,15 @@ from streamapp.mining.masking import WILDCARD
 Template = tuple[str, ...]
 
 # From this many distinct values on (from two after a place word), a position splits only when
-# few of its lines bring a value seen once: fewer than this share of them.
+# few of its lines bring a value seen once. Two values alone say nothing about growth (`begin`
+# and `end`, each seen once, are two messages as often as two names).
 SPLIT_OPEN = 3
+# "Few": under a quarter of the lines. A variable drawn from an open pool keeps bringing values
+# seen once, in a steady share of its lines; a program's words stop doing so after a few lines.
+# A quarter still lets a message's rare alternative be seen once among four lines.
 SPLIT_NEW_RATE = 0.25
-# Pattern counts weigh as evidence up to this many lines (in powers of two, see `evidence`).
+# Pattern counts weigh as evidence up to this many lines, in powers of two (see `evidence`): past
+# a few dozen lines one more changes no decision, and a pattern is reconsidered at 7 steps at most.
 EVIDENCE_CAP = 64
 
 # Words that are values, not template text: booleans, calendar names, short units. Among other
@@ -50,8 +55,9 @@ _NAMING_NOUNS = frozenset(
 )
 _NAMING_WORDS = frozenset((*_NAMING_NOUNS, "for", "by", "from"))
 # After these words comes a place or a name as often as a verb or a state (`to alice`, `to spawn`,
-# `from RUNNING`, `on en0`): the value splits only on evidence that it is a word of the program's
-# vocabulary: every value seen more than once, or symbols written in capitals (enum names).
+# `on en0`, `reason = AuthFail`): the value splits only on evidence that it is a word of the
+# program's vocabulary: values that repeat (the Good-Turing test of `splittable`, from two values
+# on), or symbols written in capitals (enum names).
 _PLACE_WORDS = frozenset(("to", "on", "at", "in", "as", "via", "into", "name", "named", "client", "server"))
 # Units right after a value belong to it (`12 bytes (1.2 KB) sent`).
 _LONG_UNITS = ("kib", "mib", "gib", "byte", "bytes", "secs", "second", "seconds", "mins", "minutes", "hours")
@@ -70,12 +76,13 @@ _DOTTED = re.compile(r"\w\.[A-Za-z_]")
 _PUNCT = ".,;:()[]{}'\"<>!?*"
 # A value keeps the text that opens and closes it: `uid=<*>`, `(<*>)`, `tag="<*>",`.
 _OPENERS = "=:([{<\"'/#@|,"
-# A token's parts: runs of brackets, `=`, `,` and `;` (its structure), and runs of the rest.
+_CLOSERS = ")]}>\"',;:."
+# A token's parts: runs of brackets, `=`, `,` and `;` (its structure), and runs of the rest;
+# tokens with brackets or `=` that have the same structure merge part by part.
 _STRUCTURE_CHARS = "()[]{}=,;"
 _PARTS = re.compile(r"[()\[\]{}=,;]+|[^()\[\]{}=,;]+")
 _STRUCTURE = re.compile(r"[()\[\]{}=]")
 _RUNS = re.compile(r"\0+")
-_CLOSERS = ")]}>\"',;:."
 
 # `key=value`, `key:value`, `call(arg)`: the key, with at least one letter, names the token
 # (an opening quote or bracket right after it belongs to the key: `tag="`); `a::b` is a name.
