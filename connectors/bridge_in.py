@@ -20,7 +20,16 @@ from connectors.redis_streams import connect, ensure_group
 from streamapp import telemetry
 from streamapp.batches import line_records
 from streamapp.errors import PoisonInput
-from streamapp.intake import GroupState, decode_entry, format_id, parse_id, partition_key, preview, trim_point
+from streamapp.intake import (
+    GroupState,
+    Stalls,
+    decode_entry,
+    format_id,
+    parse_id,
+    partition_key,
+    preview,
+    trim_point,
+)
 from streamapp.records import DeadLetter, RawLine
 from streamapp.settings import Settings
 
@@ -28,13 +37,14 @@ log = logging.getLogger(__name__)
 
 Entry = tuple[bytes, dict[bytes, bytes]]
 
-# KEYS: logs, dead-letter stream. ARGV: group, number of letters, each letter as its field count
-# and fields, then the entry ids to acknowledge (in chunks: Lua's unpack has a limit).
+# KEYS: logs, dead-letter stream. ARGV: group, the dead-letter stream's cap, number of letters, each
+# letter as its field count and fields, then the entry ids to acknowledge (in chunks: Lua's unpack
+# has a limit).
 _ACKNOWLEDGE = """
-local i = 4
-for _ = 1, tonumber(ARGV[3]) do
+local i = 5
+for _ = 1, tonumber(ARGV[4]) do
   local n = tonumber(ARGV[i])
-  redis.call('XADD', KEYS[3], '*', unpack(ARGV, i + 1, i + n))
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', unpack(ARGV, i + 1, i + n))
   i = i + n + 1
 end
 local acked = 0
@@ -45,6 +55,14 @@ while i <= #ARGV do
 end
 return acked
 """
+# KEYS: logs, the count of entries trimmed so far. ARGV: MINID. Trimmed and counted in one step, so
+# what the caps removed is exact: entries added - length - trimmed.
+_TRIM = """
+local n = redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1])
+redis.call('INCRBY', KEYS[2], n)
+return n
+"""
+NEAR_CAP = 0.9  # past this share of LOGS_MAXLEN, acknowledged entries are trimmed whatever their age
 
 
 class InboundBridge(Service):
@@ -67,6 +85,9 @@ class InboundBridge(Service):
         self.dead_lettered = 0
         self.lease: Lease | None = None
         self._acknowledge: FencedScript | None = None
+        self.stalls = Stalls(settings.bridge_group_stall_sec)
+        self._stalled: set[str] = set()
+        self._trimmed_key = settings.redis_key("bridge:in:trimmed")
 
     async def on_start(self) -> None:
         s = self.settings
@@ -135,6 +156,8 @@ class InboundBridge(Service):
             await self.sleep(self.settings.bridge_trim_interval_sec)
             try:
                 await self.trim_once()
+                if self.lease is not None and self.lease.held:  # one bridge watches, not every standby
+                    await self.watch_once(time.time())
             except (RedisError, OSError) as exc:
                 if not self.should_stop:
                     log.warning("bridge trim skipped: %s", exc)
@@ -185,7 +208,7 @@ class InboundBridge(Service):
             letters += [len(pairs), *pairs]
         assert self._acknowledge is not None
         await self._acknowledge([self.stream, s.redis_key(s.stream_deadletter)],
-                                [s.bridge_group, *letters, *(raw_id for raw_id, _ in entries)])
+                                [s.bridge_group, s.deadletter_maxlen, *letters, *(raw_id for raw_id, _ in entries)])
         self.forwarded += len(good) - len(too_big)
         self.dead_lettered += len(poison)
         telemetry.count("streamapp.deadletters", len(poison), stage="bridge")
@@ -196,7 +219,55 @@ class InboundBridge(Service):
                           original_id=entry_id, payload=payload, failed_at=time.time(), stage="bridge_in")
 
     async def trim_once(self) -> str | None:
-        """Trim `logs` below what every group has acknowledged (and older than the retention)."""
+        """Trim `logs` below what every group has acknowledged and older than the retention (near
+        LOGS_MAXLEN, whatever its age: then the cap has only unacknowledged entries left to take)."""
+        s = self.settings
+        assert self.redis is not None
+        retain_sec = s.bridge_trim_retain_sec
+        if await self.redis.xlen(self.stream) >= s.logs_maxlen * NEAR_CAP:
+            retain_sec = 0
+        point = trim_point(await self._groups(), int(time.time() * 1000), retain_sec * 1000)
+        if point is None:
+            return None
+        minid = format_id(point)
+        await self.redis.eval(_TRIM, 2, self.stream, self._trimmed_key, minid)
+        return minid
+
+    async def watch_once(self, now: float) -> dict[str, float]:
+        """Count what the caps removed from `logs` and the dead-letter stream since the last look
+        (`streamapp.dropped`, what=logs / deadletter), and warn of the consumer groups of `logs` that
+        stalled; returns them, each with how long it has not moved (seconds)."""
+        s = self.settings
+        assert self.redis is not None
+        info = await self.redis.xinfo_stream(self.stream)
+        await self._count_capped("logs", info, int(await self.redis.get(self._trimmed_key) or 0))
+        deadletter = s.redis_key(s.stream_deadletter)
+        if await self.redis.exists(deadletter):
+            await self._count_capped("deadletter", await self.redis.xinfo_stream(deadletter), 0)
+        groups = await self._groups()
+        stalled = self.stalls.update(groups, parse_id(info["last-generated-id"]), now)
+        for g in groups:
+            if g.name in stalled and g.name not in self._stalled:
+                log.warning("bridge: consumer group %r of %s has not moved for %.0fs with entries to read "
+                            "(%d pending); past LOGS_MAXLEN its oldest entries are dropped",
+                            g.name, self.stream, stalled[g.name], g.pending)
+        self._stalled = set(stalled)
+        telemetry.gauge("streamapp.logs.stalled_groups", len(stalled))
+        return stalled
+
+    async def _count_capped(self, what: str, info: dict[str, Any], trimmed: int) -> None:
+        """Count the entries a cap removed since the last look (whoever looked: the total is shared)."""
+        assert self.redis is not None
+        if info.get("entries-added") is None:  # Redis before 7.0 does not say
+            return
+        total = max(0, int(info["entries-added"]) - int(info["length"]) - trimmed)
+        before = await self.redis.set(self.settings.redis_key(f"bridge:in:capped:{what}"), total, get=True)
+        if (dropped := total - int(before or 0)) > 0:
+            telemetry.count("streamapp.dropped", dropped, what=what)
+            log.warning("bridge: %d entries of %s removed by its cap before they were acknowledged", dropped, what)
+
+    async def _groups(self) -> list[GroupState]:
+        """What XINFO GROUPS and XPENDING say about each consumer group of `logs`."""
         assert self.redis is not None
         groups = []
         for info in await self.redis.xinfo_groups(self.stream):
@@ -210,9 +281,4 @@ class InboundBridge(Service):
                 name=name.decode() if isinstance(name, bytes) else name,
                 last_delivered=parse_id(info["last-delivered-id"]), pending=pending, lowest_pending=lowest,
             ))
-        point = trim_point(groups, int(time.time() * 1000), self.settings.bridge_trim_retain_sec * 1000)
-        if point is None:
-            return None
-        minid = format_id(point)
-        await self.redis.xtrim(self.stream, minid=minid, approximate=False)
-        return minid
+        return groups

@@ -12,10 +12,11 @@ from tqdm import tqdm
 
 
 def feed(
-    client: redis.Redis, stream: str, items: Iterator[tuple[float, str, str]], total: int, on_tick: Callable[[], None]
+    client: redis.Redis, stream: str, items: Iterator[tuple[float, str, str]], total: int, on_tick: Callable[[], None],
+    maxlen: int,
 ) -> dict[int, str]:
-    """XADD (at, source, line) items in real time, calling `on_tick` while waiting; returns
-    index -> line id."""
+    """XADD (at, source, line) items in real time (`stream` capped near `maxlen`), calling `on_tick`
+    while waiting; returns index -> line id."""
     ids: dict[int, str] = {}
     start = time.monotonic()
     with tqdm(total=total, unit="line", desc="feeding logs", file=sys.stderr, mininterval=1.0) as bar:
@@ -29,7 +30,7 @@ def feed(
                 pending = []
                 on_tick()
                 time.sleep(min(wait, 1.0))
-            pipe.xadd(stream, {"source": source, "line": line})
+            pipe.xadd(stream, {"source": source, "line": line}, maxlen=maxlen, approximate=True)
             pending.append(i)
         for k, eid in zip(pending, pipe.execute(), strict=True):
             ids[k] = eid.decode()
