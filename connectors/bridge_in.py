@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
@@ -14,7 +15,7 @@ from mode import Service
 from redis.exceptions import RedisError
 
 from connectors.kafka_admin import client_options, ensure_topics, partition_for
-from connectors.lease import Lease
+from connectors.lease import FencedScript, Lease, LeaseLost
 from connectors.redis_streams import connect, ensure_group
 from streamapp import telemetry
 from streamapp.batches import line_records
@@ -27,13 +28,32 @@ log = logging.getLogger(__name__)
 
 Entry = tuple[bytes, dict[bytes, bytes]]
 
+# KEYS: logs, dead-letter stream. ARGV: group, number of letters, each letter as its field count
+# and fields, then the entry ids to acknowledge (in chunks: Lua's unpack has a limit).
+_ACKNOWLEDGE = """
+local i = 4
+for _ = 1, tonumber(ARGV[3]) do
+  local n = tonumber(ARGV[i])
+  redis.call('XADD', KEYS[3], '*', unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+end
+local acked = 0
+while i <= #ARGV do
+  local last = math.min(i + 999, #ARGV)
+  acked = acked + redis.call('XACK', KEYS[2], ARGV[2], unpack(ARGV, i, last))
+  i = last + 1
+end
+return acked
+"""
+
 
 class InboundBridge(Service):
     """Moves entries of the Redis stream `logs` to the Kafka topic `logs` through a consumer group.
 
     Order per batch: produce every entry, wait for the broker's acks, then XACK (and dead-letter
-    poison in the same transaction). A crash anywhere before XACK leaves entries pending; they
-    are re-read (own pending list) or reclaimed from dead consumers (XAUTOCLAIM) and sent again.
+    poison in the same transaction, which also checks that this bridge still holds the lease). A
+    crash anywhere before XACK leaves entries pending; they are re-read (own pending list) or
+    reclaimed from dead consumers (XAUTOCLAIM) and sent again.
     """
 
     def __init__(self, settings: Settings, **kwargs) -> None:
@@ -46,6 +66,7 @@ class InboundBridge(Service):
         self.forwarded = 0
         self.dead_lettered = 0
         self.lease: Lease | None = None
+        self._acknowledge: FencedScript | None = None
 
     async def on_start(self) -> None:
         s = self.settings
@@ -53,6 +74,7 @@ class InboundBridge(Service):
         # One bridge forwards at a time, so Kafka keeps the order lines had in Redis (per-key
         # state downstream depends on it); the others stand by and take over when it dies.
         self.lease = Lease(self.redis, s.redis_key("bridge:in:leader"), s.bridge_consumer, s.bridge_lease_sec)
+        self._acknowledge = FencedScript(self.redis, _ACKNOWLEDGE, self.lease)
         await ensure_group(self.redis, self.stream, s.bridge_group)
         await ensure_topics(s, {self.topic: s.topic_partitions})
         self.producer = AIOKafkaProducer(
@@ -95,6 +117,10 @@ class InboundBridge(Service):
                 if entries:
                     await self._forward(entries)
                 delay = 0.5
+            except LeaseLost:
+                # Stalled past the lease: another bridge forwards now, and claims what we left pending.
+                log.warning("bridge: lease lost while forwarding; standing by")
+                backlog = True
             except (TimeoutError, RedisError, KafkaError, OSError) as exc:
                 if self.should_stop:
                     break
@@ -153,11 +179,13 @@ class InboundBridge(Service):
             for part, _, data in records
         ]
         await asyncio.gather(*futures)  # the broker has every line (acks=all) ...
-        async with self.redis.pipeline(transaction=True) as pipe:  # ... so now acknowledge
-            for dl in poison:
-                pipe.xadd(s.redis_key(s.stream_deadletter), dl.to_redis())
-            pipe.xack(self.stream, s.bridge_group, *(raw_id for raw_id, _ in entries))
-            await pipe.execute()
+        letters: list[Any] = [len(poison)]  # ... so now acknowledge, if still the holder
+        for dl in poison:
+            pairs = [x for kv in dl.to_redis().items() for x in kv]
+            letters += [len(pairs), *pairs]
+        assert self._acknowledge is not None
+        await self._acknowledge([self.stream, s.redis_key(s.stream_deadletter)],
+                                [s.bridge_group, *letters, *(raw_id for raw_id, _ in entries)])
         self.forwarded += len(good) - len(too_big)
         self.dead_lettered += len(poison)
         telemetry.count("streamapp.deadletters", len(poison), stage="bridge")

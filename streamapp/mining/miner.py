@@ -5,16 +5,21 @@ count the line's pattern in it (`units`), and answer the final template of its s
 (`groups`). Only what changed is re-derived. The answer for a line depends only on the lines seen
 so far, in order, so batch and streaming give the same templates, and a restored state goes on
 exactly as the original would have.
+
+Bounded: with `max_clusters`, a new unit past the bound drops the least recently used tenth of the
+units (`evicted` counts them; their templates leave the groups they were in). A line of a dropped
+unit later founds it again, and as ids are content hashes, its template keeps its id.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Iterable
 from operator import eq
 from typing import Any
 
-from drain3.drain import Drain
+from drain3.drain import Drain, Node
 
 from streamapp.mining import state
 from streamapp.mining.groups import Groups
@@ -117,8 +122,15 @@ class _Tree(Drain):
 class TemplateMiner:
     """Mines templates from messages, one at a time or in batches; pure, no I/O."""
 
-    def __init__(self, tuning: Tuning = DEFAULT) -> None:
+    def __init__(self, tuning: Tuning = DEFAULT, max_clusters: int | None = None) -> None:
+        """`max_clusters`: units kept (None = all, for a finite input such as a file)."""
+        if max_clusters is not None and max_clusters < 10:
+            raise ValueError("max_clusters must be at least 10")
         self._tuning = tuning
+        self.max_clusters = max_clusters
+        self.evicted = 0  # units dropped at the bound, ever
+        self._used: dict[int, int] = {}  # unit id -> when a line last reached it (a line count)
+        self._tick = 0
         self._masker = Masker()
         self._tree = _Tree(depth=DEPTH, sim_th=tuning.sim_th)
         self._groups = Groups()
@@ -141,6 +153,8 @@ class TemplateMiner:
                 return self._learn(message, shape)
             self._remember(self._lines, message, seen)
         pattern = seen.pattern
+        self._tick = tick = self._tick + 1
+        self._used[seen.unit.cluster_id] = tick
         pattern.count = count = pattern.count + 1
         if count <= EVIDENCE_CAP and not count & (count - 1):  # a power of two: an evidence step
             return self._reconsider(seen.unit, seen.signature, message)
@@ -187,10 +201,10 @@ class TemplateMiner:
         return state.dump(self._tree.clusters_counter, units, self._tree.root_node)
 
     @classmethod
-    def from_state(cls, data: bytes, tuning: Tuning = DEFAULT) -> TemplateMiner:
+    def from_state(cls, data: bytes, tuning: Tuning = DEFAULT, max_clusters: int | None = None) -> TemplateMiner:
         """A miner restored from `to_state`; raises `InvalidState` for anything else."""
         counter, units, root = state.load(data, tuning)
-        miner = cls(tuning)
+        miner = cls(tuning, max_clusters)
         tree = miner._tree
         tree.clusters_counter = counter
         tree.root_node = root
@@ -209,14 +223,19 @@ class TemplateMiner:
         tree = self._tree
         keys = tuple(map(token_key, shape))
         unit = tree.tree_search(tree.root_node, keys, self._tuning.sim_th, False)
+        evicted: list[tuple[str, str]] = []
         if unit is None:
             unit = self._create(shape)
+            if self.max_clusters is not None and len(tree.id_to_cluster) > self.max_clusters:
+                evicted = self._evict(unit)
+        self._tick += 1
+        self._used[unit.cluster_id] = self._tick
         flags = unit.absorb(shape, keys)
         signature = unit.signature(keys)
         key = unit.key(signature)
-        changes: tuple[TemplateChange, ...] = ()
+        changes: tuple[TemplateChange, ...] = tuple(TemplateChange(a, b) for a, b in sorted(set(evicted)))
         if flags:
-            changes = self._replace(unit, flags, key, len(shape))
+            changes += self._replace(unit, flags, key, len(shape))
         seen = _Seen(keys, unit, signature, key, self._log(len(shape)).generation)
         self._remember(self._shapes, shape, seen)
         self._remember(self._lines, message, seen)
@@ -274,6 +293,25 @@ class TemplateMiner:
                 return other
         return unit
 
+    def _evict(self, keep: Unit) -> list[tuple[str, str]]:
+        """Drop the least recently used units down to nine tenths of the bound (one pass per tenth
+        of it, not one per new unit); returns the final templates whose text changed."""
+        units = self._tree.id_to_cluster
+        used = self._used
+        n = len(units) - self.max_clusters * 9 // 10  # type: ignore[operator]  # only called with a bound
+        victims = heapq.nsmallest(
+            n, (u for u in units.values() if u is not keep), key=lambda u: used.get(u.cluster_id, 0)
+        )
+        pairs = []
+        for unit in victims:
+            del units[unit.cluster_id]
+            used.pop(unit.cluster_id, None)
+            pairs += self._groups.place(unit.cluster_id, {})
+            self._log(len(unit.log_template_tokens)).add(unit.cluster_id)  # its cached lines are stale
+        _prune(self._tree.root_node, units)
+        self.evicted += len(victims)
+        return pairs
+
     def _log(self, length: int) -> _Changes:
         log = self._changes.get(length)
         if log is None:
@@ -298,8 +336,8 @@ class TemplateMiner:
         units = self._tree.id_to_cluster
         for uid in set(since):
             other = units.get(uid)
-            if other is None:
-                return None
+            if other is None:  # dropped at the bound: it answers nothing any more
+                continue
             sim = _similarity(other, seen.keys)
             if sim > seen.similarity or (sim == seen.similarity and other.nwild >= unit.nwild):
                 return None
@@ -311,3 +349,10 @@ class TemplateMiner:
         if len(cache) >= CACHE_SIZE:
             cache.clear()
         cache[key] = seen
+
+
+def _prune(node: Node, units: dict[int, Unit]) -> None:
+    """Forget the ids of dropped units in the prefix tree (drain3 only tidies a leaf it adds to)."""
+    node.cluster_ids = [cid for cid in node.cluster_ids if cid in units]
+    for child in node.key_to_child_node.values():
+        _prune(child, units)

@@ -189,7 +189,8 @@ def test_batches_and_single_lines_agree() -> None:
     assert [one.add(x) for x in lines] == many.add_many(lines)
 
 
-def test_caches_never_change_an_answer() -> None:
+@pytest.mark.parametrize("bound", [None, 10])
+def test_caches_never_change_an_answer(bound: int | None) -> None:
     class Uncached(TemplateMiner):
         def _fresh(self, seen):  # type: ignore[no-untyped-def]
             return None  # every line takes the full path: tree search, counting, refinement
@@ -201,9 +202,9 @@ def test_caches_never_change_an_answer() -> None:
     for i in range(3000):
         a, b, c, d = forms[int(rnd.paretovariate(1.0)) % len(forms)]
         lines.append(f"{a} {b} {rnd.choice(['disk', 'fan', f'user{i % 97}'])} {c} {i % 13} {d}")
-    cached, uncached = TemplateMiner(), Uncached()
+    cached, uncached = TemplateMiner(max_clusters=bound), Uncached(max_clusters=bound)
     assert cached.add_many(lines) == uncached.add_many(lines)
-    assert cached.to_state() == uncached.to_state()
+    assert cached.to_state() == uncached.to_state() and cached.evicted == uncached.evicted
 
 
 def test_memory_stays_bounded_and_cached_lines_survive_rekeying() -> None:
