@@ -178,7 +178,10 @@ class Settings(BaseSettings):
         "moved for this long is reported stalled (a warning, and the gauge `streamapp.logs.stalled_groups`)."
     )
     outbound_dedupe_ttl_sec: int = Field(
-        7 * 86400, ge=60, description="How long a record id is remembered to drop replays, seconds."
+        600, ge=60, description="How long the outbound bridge remembers a record id, to drop a record an upstream "
+        "stage sent again (a worker replaying after a crash or rebalance does within minutes), seconds. Its own "
+        "replays are dropped by a per-partition offset watermark, however late. Memory: rate x this x ~100 bytes "
+        "(`bench/outbound_dedupe_bench.py`)."
     )
     outbound_stream_maxlen: int = Field(
         1_000_000, ge=1000, description="Outbound streams are capped near this many entries (MAXLEN ~)."
