@@ -29,7 +29,8 @@ import logging
 import sys
 from pathlib import Path
 
-from bench.detect_bench import REPO, Label, Truth, evaluate, header_facts, mined_system, print_table
+from detect_bench import REPO, Label, Truth, evaluate, header_facts, mined_system, print_table
+
 from streamapp.classify import OfflineClassifier
 from streamapp.classify.prior import SHIPPED
 from streamapp.classify.reference import shipped_index
