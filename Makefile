@@ -4,18 +4,24 @@
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+# `make install` installs exactly requirements-dev.lock (hashes checked), then the project itself.
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements-dev.lock | sha1sum | cut -c1-12)
 export PIP_CACHE_DIR ?= $(CURDIR)/.cache/pip
 
-.PHONY: install services test demo down lint status
+.PHONY: install lock services test demo down lint status
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(BIN)/pip install -q -U pip setuptools wheel
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install -q --no-deps -e .
 	rm -f $(VENV)/.installed-* && touch $@
+
+# After a change to pyproject.toml's dependencies: re-resolve both locks (uv, from the dev tools).
+lock:
+	$(BIN)/python scripts/lock.py
 
 services:
 	scripts/services up $(SERVICES_ARGS)

@@ -9,16 +9,22 @@ The mirror is written in batches: a timer flushes the prototypes changed since t
 one upsert per OS (`PROTO_MIRROR_SEC`), instead of a Chroma delete and add per clustered issue,
 which cost more than everything else per issue. Operators' and classifiers' labels are flushed at
 once; a worker that takes over partitions re-mirrors the prototypes it now owns.
+
+An OS keeps at most CLUSTER_MAX_PROTOTYPES: past it the least recently used prototype (operators'
+last, `streamapp.clustering.victim`) leaves the table and, at the next flush, `proto_<os>`; counted as
+`streamapp.dropped`, what=prototypes.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 
 import faust
 import numpy as np
 
 from agents.guard import guarded_agent, guarded_timer
+from streamapp import telemetry
 from streamapp.clustering import (
     ClusterPolicy,
     Prototype,
@@ -28,8 +34,11 @@ from streamapp.clustering import (
     is_member,
     issue_vector,
     join,
+    last_used,
     nearest,
+    taught,
     to_cluster_candidate,
+    victim,
 )
 from streamapp.deps import Deps
 from streamapp.errors import StreamAppError
@@ -48,8 +57,13 @@ class Clusterer:
         s = deps.settings
         self.deps = deps
         self.table = table
-        self.policy = ClusterPolicy(sim_threshold=s.cluster_sim_threshold, min_size=s.cluster_min_size)
+        self.policy = ClusterPolicy(sim_threshold=s.cluster_sim_threshold, min_size=s.cluster_min_size,
+                                    max_prototypes=s.cluster_max_prototypes)
         self._centroids: dict[str, dict[str, Vector]] | None = None
+        # Per OS: prototype id -> taught by an operator, least recently used first (the bound's order).
+        self._recency: dict[str, OrderedDict[str, bool]] = {}
+        self._dropped: dict[str, set[str]] = {}  # per OS: prototypes to delete from the mirror
+        self.evicted = 0
         self._indexed_for: frozenset | None = None
         self._dirty: dict[str, Prototype] = {}  # prototype id -> latest state, not yet mirrored
         self._members: list[tuple[str, OpenIssue]] = []  # (prototype id, issue) whose lines to tag
@@ -57,12 +71,30 @@ class Clusterer:
     def centroids(self, os_name: str) -> dict[str, Vector]:
         actives = frozenset(self.deps.app.assignor.assigned_actives())
         if self._centroids is None or actives != self._indexed_for:
-            self._centroids = {}
-            for pid, proto in self.table.items():
+            self._centroids, self._recency = {}, {}
+            for pid, proto in sorted(self.table.items(), key=lambda kv: last_used(kv[1])):
                 self._centroids.setdefault(proto.os, {})[pid] = np.asarray(proto.centroid, np.float32)
+                self._recency.setdefault(proto.os, OrderedDict())[pid] = taught(proto)
                 self._dirty[pid] = proto  # the mirror may lag the table the changelog restored
             self._indexed_for = actives
         return self._centroids.setdefault(os_name, {})
+
+    def _used(self, proto: Prototype) -> None:
+        """A prototype was joined or labelled: the most recently used of its OS, then the bound."""
+        recency = self._recency.setdefault(proto.os, OrderedDict())
+        recency[proto.id] = taught(proto)
+        self._dropped.get(proto.os, set()).discard(proto.id)  # founded again (a replay): keep its mirror
+        recency.move_to_end(proto.id)
+        index = self.centroids(proto.os)
+        while len(recency) > self.policy.max_prototypes:
+            pid = victim(recency.items())
+            del recency[pid]
+            index.pop(pid, None)
+            self.table.pop(pid, None)
+            self._dirty.pop(pid, None)
+            self._dropped.setdefault(proto.os, set()).add(pid)
+            self.evicted += 1
+            telemetry.count("streamapp.dropped", 1, what="prototypes")
 
     async def apply(self, closed: ClosedIssue) -> Prototype | None:
         if not closed.emitted:
@@ -82,6 +114,7 @@ class Clusterer:
             proto.last_emitted_count = proto.member_count
         self.table[proto.id] = proto
         index[proto.id] = np.asarray(proto.centroid, np.float32)
+        self._used(proto)
         if candidate is not None:
             await self.deps.topics.clusters_candidates.send(key=candidate.id, value=candidate)
         self._dirty[proto.id] = proto
@@ -105,6 +138,7 @@ class Clusterer:
         for proto in changed:
             self.table[proto.id] = proto
             self._dirty[proto.id] = proto
+            self._used(proto)
         if changed:
             await self.flush()  # a label decides the next verdicts: no waiting for the timer
         return [p.id for p in changed]
@@ -113,14 +147,17 @@ class Clusterer:
         """Mirror the prototypes changed since the last flush to `proto_<os>` (with their labels,
         which the enrichers read), one upsert per OS, then tag the new members' lines (best
         effort: what fails stays due for the next flush)."""
-        dirty, members = self._dirty, self._members
-        self._dirty, self._members = {}, []
+        dirty, members, dropped = self._dirty, self._members, self._dropped
+        self._dirty, self._members, self._dropped = {}, [], {}
         by_os: dict[str, list[Prototype]] = {}
         for proto in dirty.values():
             by_os.setdefault(proto.os, []).append(proto)
         tagged = 0
         try:
             store = await self.deps.vectors()
+            for os_name in list(dropped):
+                await store.delete("proto", os_name, sorted(dropped[os_name]))
+                del dropped[os_name]
             for os_name, protos in by_os.items():
                 await store.upsert(
                     "proto", os_name, [p.id for p in protos], np.asarray([p.centroid for p in protos], np.float32),
@@ -138,6 +175,8 @@ class Clusterer:
         except (StreamAppError, OSError, ValueError) as exc:
             log.warning("clustering: vector store unavailable (%s); %d prototypes not mirrored yet", exc, len(dirty))
         self._dirty = {**dirty, **self._dirty}
+        for os_name, gone in dropped.items():  # not deleted yet: due at the next flush
+            self._dropped.setdefault(os_name, set()).update(gone)
         self._members = (members[tagged:] + self._members)[-MAX_PENDING_TAGS:]
 
 

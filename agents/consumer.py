@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 
 INDEX_TICK_SEC = 0.2  # how often the index queue is drained
 NEAREST_CACHE = 50_000  # (os, template id) -> nearest prototype; cleared when full (counted)
+# (os, template id) known to be in `templates_<os>`; the least recently seen are forgotten (counted),
+# which costs one more upsert of the same vector if the template comes back.
+INDEXED_TEMPLATES = 50_000
 
 
 class LineConsumer:
@@ -51,11 +54,12 @@ class LineConsumer:
         s = deps.settings
         self.deps = deps
         self.processor = LineProcessor(
-            SourceProfiles(s.source_formats), deps.rules, headlines=Headlines(s.issue_continuation_gap_sec)
+            SourceProfiles(s.source_formats), deps.rules, headlines=Headlines(s.issue_continuation_gap_sec),
+            max_clusters=s.miner_max_clusters,
         )
         self.key_fields = tuple(f.strip() for f in s.issue_key_fields.split(",") if f.strip())
         self.snapshot_dir = Path(s.data_dir) / "miners"
-        self._indexed_templates: set[str] = set()
+        self.indexed_templates: OrderedDict[tuple[str, str], None] = OrderedDict()
         self.sampler = IndexSampler(window_sec=s.index_window_sec, per_window=s.index_per_window)
         self.seen = RecentIds()
         self.vector_errors = 0
@@ -71,7 +75,9 @@ class LineConsumer:
         ids are content hashes, so a fresh miner still gives known templates their old ids)."""
         for path in sorted(self.snapshot_dir.glob("*.state")):
             try:
-                self.processor.miners[path.stem] = TemplateMiner.from_state(path.read_bytes())
+                self.processor.miners[path.stem] = TemplateMiner.from_state(
+                    path.read_bytes(), max_clusters=self.processor.max_clusters
+                )
             except (OSError, InvalidState) as exc:
                 log.warning("miner snapshot %s not loaded: %s", path, exc)
 
@@ -146,6 +152,8 @@ class LineConsumer:
             for counts in pattern_counts(processed.events, self.key_fields, processed.changes, now):
                 await topics.pattern_counts.send(key=counts.os, value=counts)
         telemetry.count("streamapp.lines.in", len(lines))
+        if processed.evicted:
+            telemetry.count("streamapp.dropped", processed.evicted, what="miner_clusters")
         telemetry.count("streamapp.deadletters", len(processed.dead), stage="consumer")
         for dl in processed.dead:
             await topics.deadletter.send(key=dl.id, value=dl)
@@ -212,14 +220,24 @@ class LineConsumer:
             metadatas=[line_metadata(ev, partition_key(ev, self.key_fields)) for ev in evs],
             documents=[ev.raw[:2000] for ev in evs],
         )
-        new = [tid for tid in templates if tid not in self._indexed_templates]
+        indexed = self.indexed_templates
+        new = []
+        for tid in templates:
+            if (os_name, tid) in indexed:
+                indexed.move_to_end((os_name, tid))
+            else:
+                new.append(tid)
         if new:
             await store.upsert(
                 "templates", os_name, new, np.stack([vecs[t] for t in new]),
                 metadatas=[{"template_id": t, "source": "stream"} for t in new],
                 documents=[templates[t] for t in new],
             )
-            self._indexed_templates.update(new)
+            indexed.update(((os_name, t), None) for t in new)
+            if (over := len(indexed) - INDEXED_TEMPLATES) > 0:
+                for _ in range(over):
+                    indexed.popitem(last=False)
+                telemetry.count("streamapp.dropped", over, what="indexed_templates")
         loud = sorted({ev.template_id for ev in evs if Severity(ev.severity).rank >= Severity.WARNING.rank})
         if loud and await store.count("proto", os_name):
             hits = await store.query("proto", os_name, np.stack([vecs[t] for t in loud]), n_results=1)

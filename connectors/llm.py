@@ -14,7 +14,7 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,7 +95,8 @@ class _FormatRefused(Exception):
 
 
 class LLMConnector:
-    """One model behind an OpenAI-compatible endpoint. ``totals`` counts what it spent."""
+    """One model behind an OpenAI-compatible endpoint. ``totals`` counts what it spent; ``sleep``
+    waits between tries (injected, so tests see the waits without taking them)."""
 
     def __init__(
         self,
@@ -104,9 +105,11 @@ class LLMConnector:
         model: str,
         policy: RetryPolicy | None = None,
         health_timeout_sec: float = 3.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.model = model
         self.policy = policy or RetryPolicy()
+        self.sleep = sleep
         self.totals = UsageTotals()
         self._client = client
         self._health_timeout = health_timeout_sec
@@ -114,7 +117,10 @@ class LLMConnector:
         self._in_prompt: set[str] = set()
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, policy: RetryPolicy | None = None) -> LLMConnector | None:
+    def from_settings(
+        cls, settings: Settings, *, policy: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> LLMConnector | None:
         """The configured connector, or None when `LLM_PROVIDER=none`. Each request is bounded by
         `LLM_TIMEOUT_SEC` (connecting by at most 5 s of it)."""
         if settings.llm_provider == "none":
@@ -130,7 +136,7 @@ class LLMConnector:
             timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
             max_retries=0,
         )
-        return cls(client, model=settings.llm_model, policy=policy)
+        return cls(client, model=settings.llm_model, policy=policy, sleep=sleep)
 
     async def chat_json(
         self,
@@ -222,7 +228,7 @@ class LLMConnector:
                     raise error from exc
                 wait = self.policy.wait(tried, error)
                 log.warning("llm: %s; try %d of %d in %.2fs", error, tried + 1, self.policy.tries, wait)
-                await asyncio.sleep(wait)
+                await self.sleep(wait)
                 continue
             if completion.usage is not None:
                 spent["prompt_tokens"] += completion.usage.prompt_tokens

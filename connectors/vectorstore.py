@@ -109,6 +109,8 @@ class VectorStore(Protocol):
 
     def count(self, kind: Kind, os: str) -> int: ...
 
+    def delete(self, kind: Kind, os: str, ids: Sequence[str]) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -291,6 +293,13 @@ class ChromaVectorStore:
         with _transport_errors():
             return self._collection(kind, os).count()
 
+    def delete(self, kind: Kind, os: str, ids: Sequence[str]) -> None:
+        """Remove items by id (unknown ids are ignored)."""
+        collection = self._collection(kind, os)
+        for start in range(0, len(ids), self._max_batch):
+            with _transport_errors():
+                collection.delete(ids=list(ids[start : start + self._max_batch]))
+
     def close(self) -> None:
         """Release the client (for the embedded store: its files, so another process may open them)."""
         if self._client.get_settings().chroma_api_impl == "chromadb.api.fastapi.FastAPI":
@@ -391,6 +400,9 @@ class AsyncVectorStore:
     async def count(self, kind: Kind, os: str) -> int:
         n: int = await self._run("count", kind, os)
         return n
+
+    async def delete(self, kind: Kind, os: str, ids: Sequence[str]) -> None:
+        await self._run("delete", kind, os, ids)
 
     async def close(self) -> None:
         if self.child is not None:

@@ -7,17 +7,21 @@ a running centroid, a member count, a bounded template histogram and a few exemp
 Cluster candidate policy: a prototype is sent on when its member count reaches `min_size`, and
 again each time the count doubles (2x, 4x, 8x ... `min_size`), so a growing cluster is re-assessed
 with more evidence while a stable one stays quiet.
+
+Bounded: an OS keeps at most `max_prototypes`; past it the least recently used one goes (joined or
+labelled), those an operator taught last, since their labels are human work.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from streamapp.improver import OPERATOR, PROPAGATED
 from streamapp.issues import OpenIssue, issue_id, to_candidate
 from streamapp.records import ClusterCandidate, Record
 
@@ -32,6 +36,7 @@ class ClusterPolicy:
     max_exemplars: int = 5
     sample_lines: int = 20
     recent_members: int = 500
+    max_prototypes: int = 2000  # per OS
 
 
 class Prototype(Record):
@@ -117,6 +122,28 @@ def join(proto: Prototype, issue: OpenIssue, vector: Vector, now: float, policy:
     proto.exemplars = [*proto.exemplars, exemplar][-policy.max_exemplars :]
     proto.updated_at = now
     return proto
+
+
+def last_used(proto: Prototype) -> float:
+    """When a prototype was last joined or labelled: what the bound's recency is measured by."""
+    return max(proto.updated_at, proto.last_classified)
+
+
+def taught(proto: Prototype) -> bool:
+    """Whether an operator's feedback labelled it (directly or propagated)."""
+    return proto.labelled_by in (OPERATOR, PROPAGATED)
+
+
+def victim(least_recent_first: Iterable[tuple[str, bool]]) -> str:
+    """Which prototype goes at the bound: the least recently used one no operator taught, else the
+    least recently used. `least_recent_first` is (id, taught) pairs, oldest first, not empty."""
+    first = None
+    for pid, was_taught in least_recent_first:
+        if not was_taught:
+            return pid
+        first = first or pid
+    assert first is not None, "no prototype to drop"
+    return first
 
 
 def due_for_candidate(proto: Prototype, policy: ClusterPolicy) -> bool:

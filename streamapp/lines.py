@@ -27,6 +27,7 @@ class Processed:
     dead: list[DeadLetter] = field(default_factory=list)
     changes: dict[str, list[TemplateChange]] = field(default_factory=dict)  # per OS
     unmatched: int = 0  # lines no header fit (mined whole)
+    evicted: int = 0  # miner clusters dropped at their bound
 
 
 @dataclass
@@ -35,10 +36,11 @@ class LineProcessor:
     rules: RuleSet
     miners: dict[str, TemplateMiner] = field(default_factory=dict)
     headlines: Headlines = field(default_factory=Headlines)
+    max_clusters: int | None = None  # per miner (None: unbounded, for a finite input)
 
     def miner(self, os: str) -> TemplateMiner:
         if os not in self.miners:
-            self.miners[os] = TemplateMiner()
+            self.miners[os] = TemplateMiner(max_clusters=self.max_clusters)
         return self.miners[os]
 
     def process(self, lines: Sequence[RawLine], now: float) -> Processed:
@@ -53,7 +55,10 @@ class LineProcessor:
                 parsed = unmatched(line.line)  # what a loose format string took for a header is the line itself
             by_os[profile.os].append((line, parsed, head))
         for os, items in by_os.items():
-            results = self.miner(os).add_many([p.message for _, p, _ in items])
+            miner = self.miner(os)
+            evicted = miner.evicted
+            results = miner.add_many([p.message for _, p, _ in items])
+            out.evicted += miner.evicted - evicted
             for (line, parsed, head), result in zip(items, results, strict=True):
                 if result.template_id is None:
                     out.dead.append(dead_letter(line, f"rejected by miner: {result.rejected}", now))

@@ -192,6 +192,12 @@ class Settings(BaseSettings):
         32, ge=1, description="Consumer batches waiting for the vector store; a batch that finds the queue full is "
         "not indexed (counted as `streamapp.dropped`, what=index_lines), so ingestion never waits for it."
     )
+    miner_max_clusters: int = Field(
+        5000, ge=10, description="Drain clusters the template miner keeps per OS (a system has hundreds of message "
+        "formats, rarely thousands; a new line is compared with every cluster of its length): past it the least "
+        "recently used tenth is dropped (counted as `streamapp.dropped`, what=miner_clusters). A line of a dropped "
+        "cluster founds it again, and its template keeps its id."
+    )
     rules_path: Path | None = Field(None, description="Rule signals file; empty = the shipped streamapp/rules.yml.")
     embedding_provider: Literal["semantic", "hashed", "openai", "ollama"] = Field(
         "semantic",
@@ -246,6 +252,11 @@ class Settings(BaseSettings):
         0.8, gt=0, le=1, description="Cosine similarity for an issue to join a prototype (else a new one)."
     )
     cluster_min_size: int = Field(3, ge=1, description="Members before a prototype is a cluster candidate.")
+    cluster_max_prototypes: int = Field(
+        2000, ge=1, description="Prototypes kept per OS; past it the least recently joined or labelled one is dropped "
+        "from the table and `proto_<os>`, those an operator labelled last (counted as `streamapp.dropped`, "
+        "what=prototypes)."
+    )
     proto_mirror_sec: float = Field(
         1.0, gt=0, description="How often changed prototypes are written to `proto_<os>` (one batch per OS)."
     )

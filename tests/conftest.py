@@ -1,4 +1,4 @@
-"""Shared fixtures: where the shared data lives (one setting), and skip rules for it."""
+"""Shared fixtures: where the shared data lives (one setting), skip rules for it, and the Hypothesis profile."""
 
 from __future__ import annotations
 
@@ -6,6 +6,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Hypothesis fails an example slower than 200 ms by default: a wall-clock bound that a loaded
+# machine breaks. Property tests check what they state, never how fast.
+settings.register_profile("streamapp", deadline=None)
+settings.load_profile("streamapp")
 
 # Real-service fixtures (services, env, settings, redis) for tests/integration and tests/e2e.
 pytest_plugins = ["tests.support.fixtures"]

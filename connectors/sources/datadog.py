@@ -99,7 +99,7 @@ class DatadogProducer(HttpProducer):
                 body = {"filter": query, "sort": "timestamp", "page": page_spec}
                 call = functools.partial(self._search, http, body)
                 # A failed first page is the poll loop's to report and back off; later pages are resumed.
-                data = await (resume(call) if page else call())
+                data = await (resume(call, sleep=self.sleep) if page else call())
                 for event in data.get("data") or []:
                     ms, key = iso_ms(str((event.get("attributes") or {}).get("timestamp"))), str(event.get("id"))
                     if ms is not None and old.is_new(ms, key):

@@ -142,10 +142,14 @@ def header_number(headers: httpx.Headers, name: str) -> float | None:
         return None
 
 
-async def resume(call: Callable[[], Awaitable[T]], *, attempts: int = 4, max_wait_sec: float = 30.0) -> T:
+async def resume(
+    call: Callable[[], Awaitable[T]], *, attempts: int = 4, max_wait_sec: float = 30.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> T:
     """Retry one page of a paged read in place: a throttle asking at most ``max_wait_sec``, a 5xx or
-    a transport failure, with backoff and jitter. Failing back to the poll loop would throw the pages
-    already read away, and read them again from the same throttled budget."""
+    a transport failure, with backoff and jitter, waiting with ``sleep`` (a producer passes its own).
+    Failing back to the poll loop would throw the pages already read away, and read them again from
+    the same throttled budget."""
     attempt, delay = 1, 1.0
     while True:
         try:
@@ -155,7 +159,7 @@ async def resume(call: Callable[[], Awaitable[T]], *, attempts: int = 4, max_wai
             if wait is None or wait > max_wait_sec or attempt >= attempts:
                 raise
             log.info("%s; retrying this page in %.1f s", exc, wait)
-        await asyncio.sleep(wait)
+        await sleep(wait)
         attempt, delay = attempt + 1, delay * 2
 
 

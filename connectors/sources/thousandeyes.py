@@ -104,7 +104,7 @@ class ThousandEyesProducer(HttpProducer):
         first = True
         while url:
             call = functools.partial(self._get, http, url, params if first else None)
-            data = await (call() if first else resume(call))  # a later page is resumed, not read again
+            data = await (call() if first else resume(call, sleep=self.sleep))  # resumed, not read again
             first = False
             for alert in data.get("alerts") or []:
                 ms, key = alert_ms(alert, state), str(alert.get("id"))

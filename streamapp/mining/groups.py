@@ -39,14 +39,15 @@ class Groups:
         return self._of.get(member)
 
     def place(self, uid: int, subs: Mapping[Template, Template]) -> list[tuple[str, str]]:
-        """Replace all sub-templates of a unit by `subs` (split key -> template); returns
-        (old id, new id) of every final template whose text changed."""
+        """Replace all sub-templates of a unit by `subs` (split key -> template; empty: the unit is
+        gone); returns (old id, new id) of every final template whose text changed."""
         touched: dict[int, tuple[Group, str]] = {}
         for key in self._keys.pop(uid, ()):
             self._take((uid, key), touched)
         for key, template in subs.items():
             self._put((uid, key), template, touched)
-        self._keys[uid] = list(subs)
+        if subs:
+            self._keys[uid] = list(subs)
         return self._settle(touched)
 
     def place_one(self, member: Member, template: Template) -> list[tuple[str, str]]:

@@ -5,21 +5,26 @@ count the line's pattern in it (`units`), and answer the final template of its s
 (`groups`). Only what changed is re-derived. The answer for a line depends only on the lines seen
 so far, in order, so batch and streaming give the same templates, and a restored state goes on
 exactly as the original would have.
+
+Bounded: with `max_clusters`, a new unit past the bound drops the least recently used tenth of the
+units (`evicted` counts them; their templates leave the groups they were in). A line of a dropped
+unit later founds it again, and as ids are content hashes, its template keeps its id.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Iterable
 from operator import eq
 from typing import Any
 
-from drain3.drain import Drain
+from drain3.drain import Drain, Node
 
 from streamapp.mining import state
 from streamapp.mining.groups import Groups
 from streamapp.mining.inputs import clean
-from streamapp.mining.masking import WILDCARD, Masker
+from streamapp.mining.masking import Masker
 from streamapp.mining.refine import EVIDENCE_CAP, Template, token_key
 from streamapp.mining.results import MineResult, TemplateChange, TemplateInfo
 from streamapp.mining.tuning import DEFAULT, Tuning
@@ -54,7 +59,7 @@ class _Tree(Drain):
             both = sum(map(eq, unit.wilds, tokens))
             rest = len(tokens) - both
             sim = sum(map(eq, unit.words, tokens)) / rest if rest else 1.0
-            params = unit.wilds.count(WILDCARD)
+            params = unit.nwild
             if sim > best_sim or (sim == best_sim and params > best_params):
                 best, best_sim, best_params = unit, sim, params
         return best if best_sim >= sim_th else None
@@ -63,8 +68,15 @@ class _Tree(Drain):
 class TemplateMiner:
     """Mines templates from messages, one at a time or in batches; pure, no I/O."""
 
-    def __init__(self, tuning: Tuning = DEFAULT) -> None:
+    def __init__(self, tuning: Tuning = DEFAULT, max_clusters: int | None = None) -> None:
+        """`max_clusters`: units kept (None = all, for a finite input such as a file)."""
+        if max_clusters is not None and max_clusters < 10:
+            raise ValueError("max_clusters must be at least 10")
         self._tuning = tuning
+        self.max_clusters = max_clusters
+        self.evicted = 0  # units dropped at the bound, ever
+        self._used: dict[int, int] = {}  # unit id -> when a line last reached it (a line count)
+        self._tick = 0
         self._masker = Masker()
         self._tree = _Tree(depth=DEPTH, sim_th=tuning.sim_th)
         self._groups = Groups()
@@ -87,6 +99,8 @@ class TemplateMiner:
                 return self._learn(message, shape)
             self._remember(self._lines, message, seen)
         signature, unit, key, _, pattern = seen
+        self._tick = tick = self._tick + 1
+        self._used[unit.cluster_id] = tick
         pattern.count = count = pattern.count + 1
         if count <= EVIDENCE_CAP and not count & (count - 1):  # a power of two: an evidence step
             return self._reconsider(unit, signature, message)
@@ -107,8 +121,9 @@ class TemplateMiner:
             shape = self._masker.tokens(text)
             seen = self._fresh(self._shapes.get(shape))
             if seen is None:
-                unit = self._home(shape)
-                key = unit.key(unit.signature(shape)) if unit is not None else ()
+                keys = tuple(map(token_key, shape))
+                unit = self._home(keys)
+                key = unit.key(unit.signature(keys)) if unit is not None else ()
                 if unit is None or self._groups.of((unit.cluster_id, key)) is None:
                     return None
                 return self._answer(unit, key, message)
@@ -132,10 +147,10 @@ class TemplateMiner:
         return state.dump(self._tree.clusters_counter, units, self._tree.root_node)
 
     @classmethod
-    def from_state(cls, data: bytes, tuning: Tuning = DEFAULT) -> TemplateMiner:
+    def from_state(cls, data: bytes, tuning: Tuning = DEFAULT, max_clusters: int | None = None) -> TemplateMiner:
         """A miner restored from `to_state`; raises `InvalidState` for anything else."""
         counter, units, root = state.load(data, tuning)
-        miner = cls(tuning)
+        miner = cls(tuning, max_clusters)
         tree = miner._tree
         tree.clusters_counter = counter
         tree.root_node = root
@@ -152,15 +167,21 @@ class TemplateMiner:
     def _learn(self, message: str, shape: Template) -> MineResult:
         """A line whose pattern is new or whose cluster may have changed: the full path."""
         tree = self._tree
-        unit = tree.tree_search(tree.root_node, tuple(map(token_key, shape)), self._tuning.sim_th, False)
+        keys = tuple(map(token_key, shape))
+        unit = tree.tree_search(tree.root_node, keys, self._tuning.sim_th, False)
+        evicted: list[tuple[str, str]] = []
         if unit is None:
             unit = self._create(shape)
-        flags = unit.absorb(shape)
-        signature = unit.signature(shape)
+            if self.max_clusters is not None and len(tree.id_to_cluster) > self.max_clusters:
+                evicted = self._evict(unit)
+        self._tick += 1
+        self._used[unit.cluster_id] = self._tick
+        flags = unit.absorb(shape, keys)
+        signature = unit.signature(keys)
         key = unit.key(signature)
-        changes: tuple[TemplateChange, ...] = ()
+        changes: tuple[TemplateChange, ...] = tuple(TemplateChange(a, b) for a, b in sorted(set(evicted)))
         if flags:
-            changes = self._replace(unit, flags, key, len(shape))
+            changes += self._replace(unit, flags, key, len(shape))
         seen = (signature, unit, key, self._generation.get(len(shape), 0), unit.patterns[signature])
         self._remember(self._shapes, shape, seen)
         self._remember(self._lines, message, seen)
@@ -206,17 +227,36 @@ class TemplateMiner:
                 pairs.append((before[old], g.tid))
         return tuple(TemplateChange(a, b) for a, b in sorted(set(pairs)))
 
-    def _home(self, shape: Template) -> Unit | None:
-        """The unit holding `shape`'s pattern, else the one tree search would pick."""
+    def _home(self, keys: Template) -> Unit | None:
+        """The unit holding the pattern of a line with these keys, else the one tree search would pick."""
         tree = self._tree
-        unit = tree.tree_search(tree.root_node, tuple(map(token_key, shape)), self._tuning.sim_th, False)
-        if unit is not None and unit.signature(shape) in unit.patterns:
+        unit = tree.tree_search(tree.root_node, keys, self._tuning.sim_th, False)
+        if unit is not None and unit.signature(keys) in unit.patterns:
             return unit
-        for uid in tree.get_clusters_ids_for_seq_len(len(shape)):
+        for uid in tree.get_clusters_ids_for_seq_len(len(keys)):
             other = tree.id_to_cluster.get(uid)
-            if other is not None and other.signature(shape) in other.patterns:
+            if other is not None and other.signature(keys) in other.patterns:
                 return other
         return unit
+
+    def _evict(self, keep: Unit) -> list[tuple[str, str]]:
+        """Drop the least recently used units down to nine tenths of the bound (one pass per tenth
+        of it, not one per new unit); returns the final templates whose text changed."""
+        units = self._tree.id_to_cluster
+        used = self._used
+        n = len(units) - self.max_clusters * 9 // 10  # type: ignore[operator]  # only called with a bound
+        victims = heapq.nsmallest(
+            n, (u for u in units.values() if u is not keep), key=lambda u: used.get(u.cluster_id, 0)
+        )
+        pairs = []
+        for unit in victims:
+            del units[unit.cluster_id]
+            used.pop(unit.cluster_id, None)
+            pairs += self._groups.place(unit.cluster_id, {})
+            self._bump(len(unit.log_template_tokens))  # cached lines of the unit are stale now
+        _prune(self._tree.root_node, units)
+        self.evicted += len(victims)
+        return pairs
 
     def _bump(self, length: int) -> None:
         self._generation[length] = self._generation.get(length, 0) + 1
@@ -232,3 +272,10 @@ class TemplateMiner:
         if len(cache) >= CACHE_SIZE:
             cache.clear()
         cache[key] = seen
+
+
+def _prune(node: Node, units: dict[int, Unit]) -> None:
+    """Forget the ids of dropped units in the prefix tree (drain3 only tidies a leaf it adds to)."""
+    node.cluster_ids = [cid for cid in node.cluster_ids if cid in units]
+    for child in node.key_to_child_node.values():
+        _prune(child, units)

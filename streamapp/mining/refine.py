@@ -3,10 +3,12 @@
 Drain groups lines by similarity, which happily merges `VM Started` with `VM Stopped`. These rules
 decide, for one generic configuration, what is template text and what is a value:
 
-* tokens are matched by their key, so `force=a` meets `force=b` (`token_key`);
-* a position that takes only a few distinct word-like keys splits its cluster (`splittable`);
-* templates are re-derived position by position, keeping a shared `key=` or bracket (`generalise`,
-  and `shell` for values no longer remembered one by one);
+* tokens are matched by their key, so `force=a` meets `force=b` (`token_key`), and id-shaped
+  tokens (`59U8898`) as values;
+* a position splits its cluster only on evidence that its few values are the program's words, not
+  names or fresh values (`splittable`: naming words before it, how often values repeat);
+* templates are re-derived position by position, keeping a shared `key=` or bracket, and the
+  parts of tokens built alike (`root(uid=0)`, `alice(uid=1000)`: `<*>(uid=<*>)`) (`generalise`);
 * templates whose words agree are one template even when values made their lengths differ
   (`skeleton`, `align`): `0 bytes sent` and `1190 bytes (1.16 KB) sent` are both `<*> sent`.
 """
@@ -23,10 +25,15 @@ from streamapp.mining.masking import WILDCARD
 Template = tuple[str, ...]
 
 # From this many distinct values on (from two after a place word), a position splits only when
-# few of its lines bring a value seen once: fewer than this share of them.
+# few of its lines bring a value seen once. Two values alone say nothing about growth (`begin`
+# and `end`, each seen once, are two messages as often as two names).
 SPLIT_OPEN = 3
+# "Few": under a quarter of the lines. A variable drawn from an open pool keeps bringing values
+# seen once, in a steady share of its lines; a program's words stop doing so after a few lines.
+# A quarter still lets a message's rare alternative be seen once among four lines.
 SPLIT_NEW_RATE = 0.25
-# Pattern counts weigh as evidence up to this many lines (in powers of two, see `evidence`).
+# Pattern counts weigh as evidence up to this many lines, in powers of two (see `evidence`): past
+# a few dozen lines one more changes no decision, and a pattern is reconsidered at 7 steps at most.
 EVIDENCE_CAP = 64
 
 # Words that are values, not template text: booleans, calendar names, short units. Among other
@@ -48,8 +55,9 @@ _NAMING_NOUNS = frozenset(
 )
 _NAMING_WORDS = frozenset((*_NAMING_NOUNS, "for", "by", "from"))
 # After these words comes a place or a name as often as a verb or a state (`to alice`, `to spawn`,
-# `from RUNNING`, `on en0`): the value splits only on evidence that it is a word of the program's
-# vocabulary: every value seen more than once, or symbols written in capitals (enum names).
+# `on en0`, `reason = AuthFail`): the value splits only on evidence that it is a word of the
+# program's vocabulary: values that repeat (the Good-Turing test of `splittable`, from two values
+# on), or symbols written in capitals (enum names).
 _PLACE_WORDS = frozenset(("to", "on", "at", "in", "as", "via", "into", "name", "named", "client", "server"))
 # Units right after a value belong to it (`12 bytes (1.2 KB) sent`).
 _LONG_UNITS = ("kib", "mib", "gib", "byte", "bytes", "secs", "second", "seconds", "mins", "minutes", "hours")
@@ -69,6 +77,12 @@ _PUNCT = ".,;:()[]{}'\"<>!?*"
 # A value keeps the text that opens and closes it: `uid=<*>`, `(<*>)`, `tag="<*>",`.
 _OPENERS = "=:([{<\"'/#@|,"
 _CLOSERS = ")]}>\"',;:."
+# A token's parts: runs of brackets, `=`, `,` and `;` (its structure), and runs of the rest;
+# tokens with brackets or `=` that have the same structure merge part by part.
+_STRUCTURE_CHARS = "()[]{}=,;"
+_PARTS = re.compile(r"[()\[\]{}=,;]+|[^()\[\]{}=,;]+")
+_STRUCTURE = re.compile(r"[()\[\]{}=]")
+_RUNS = re.compile(r"\0+")
 
 # `key=value`, `key:value`, `call(arg)`: the key, with at least one letter, names the token
 # (an opening quote or bracket right after it belongs to the key: `tag="`); `a::b` is a name.
@@ -90,19 +104,6 @@ def token_key(token: str) -> str:
     # An id-shaped token (`59U8898`, `tc23407`) is a value wherever it stands: lines meet whatever
     # their ids, as they do when a mask took the id.
     return WILDCARD if _ID_SHAPE.search(token) is not None else token
-
-
-def shell(token: str) -> str:
-    """A value reduced to what encloses it: `uid=5` -> `uid=<*>`, `(abc),` -> `(<*>),`, `abc` -> `<*>`."""
-    key = token_key(token)
-    bare = token.replace(WILDCARD, "\0")
-    lead = len(key) if key != token else len(bare) - len(bare.lstrip(_OPENERS))
-    rest = bare[lead:]
-    trail = len(rest) - len(rest.rstrip(_CLOSERS))
-    if trail == len(rest):
-        return token  # nothing but punctuation
-    closing = rest[len(rest) - trail :] if trail else ""
-    return (bare[:lead] + "\0" + closing).replace("\0", WILDCARD)
 
 
 def constlike(token: str) -> bool:
@@ -186,6 +187,18 @@ def merge_token(a: str, b: str) -> str:
         return WILDCARD
     # Wildcards already in the tokens count as one opaque character.
     a, b = a.replace(WILDCARD, "\0"), b.replace(WILDCARD, "\0")
+    # Built alike (`root(uid=0)`, `alice(uid=1000)`): each differing part is a value of its own.
+    parts_a, parts_b = _PARTS.findall(a), _PARTS.findall(b)
+    if len(parts_a) == len(parts_b) and _STRUCTURE.search(a) is not None:
+        parts = list(zip(parts_a, parts_b, strict=True))
+        if all(x == y or (x[0] not in _STRUCTURE_CHARS and y[0] not in _STRUCTURE_CHARS) for x, y in parts):
+            merged = "".join(x if x == y else _merge_chars(x, y) for x, y in parts)
+            return _RUNS.sub("\0", merged).replace("\0", WILDCARD)
+    return _merge_chars(a, b).replace("\0", WILDCARD)
+
+
+def _merge_chars(a: str, b: str) -> str:
+    """`\0` for where two texts differ, widened to the enclosing opener and closer they share."""
     n = min(len(a), len(b))
     i = 0
     while i < n and a[i] == b[i]:
@@ -197,7 +210,7 @@ def merge_token(a: str, b: str) -> str:
         j += 1
     while j > 0 and a[-j] not in _CLOSERS:
         j -= 1
-    return (a[:i] + "\0" + a[len(a) - j :]).replace("\0", WILDCARD)
+    return a[:i] + "\0" + a[len(a) - j :]
 
 
 def generalise(templates: Iterable[Sequence[str]]) -> Template:

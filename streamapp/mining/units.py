@@ -4,8 +4,11 @@ The coarse template of a unit (`log_template_tokens`: a token where every line a
 is what drain matches new lines against. Per position the unit also keeps the distinct *keys*
 (`token_key`) of its values, while there are few of them. Lines are grouped into patterns by
 their keys at those positions (the *signature*); each pattern keeps the template of its lines,
-re-derived position by position. The *split positions* (a few distinct word-like keys) divide the
-patterns into sub-templates: `VM Started` and `VM Stopped` are two templates, however similar.
+re-derived position by position, and how many lines it had. The *split positions* (few word-like
+keys, with the evidence of `refine.splittable`: the words around them, how often their values
+repeat) divide the patterns into sub-templates: `VM Started` and `VM Stopped` are two templates,
+however similar. A split is re-decided when the keys change and when a pattern's count crosses an
+evidence step, so one that turns out to be a variable merges back.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ class Unit:
         "keys",
         "log_template_tokens",
         "moves",
+        "nwild",
         "patterns",
         "signed",
         "split",
@@ -77,28 +81,31 @@ class Unit:
         # the wildcards of the coarse template.
         self.words: tuple[str | None, ...] = ()
         self.wilds: tuple[str | None, ...] = ()
+        self.nwild = 0  # positions left out of matching (ties go to the unit with more)
         self._derive_match()
 
-    def signature(self, shape: Template) -> Template:
-        """The keys of a line at the signature positions."""
-        return tuple([token_key(shape[i]) for i in self.signed])
+    def signature(self, keys: Template) -> Template:
+        """A line's keys (`token_key` of each token) at the signature positions."""
+        return tuple([keys[i] for i in self.signed])
 
     def key(self, signature: Template) -> Template:
         """The sub-template a signature belongs to: its keys at the split positions."""
         return tuple([signature[j] for j in self.split])
 
-    def absorb(self, shape: Template, n: int = 1) -> int:
-        """Count `n` lines of `shape` (same token count); returns what changed (`SUB|ALL|COARSE`).
+    def absorb(self, shape: Template, keys: Template, n: int = 1) -> int:
+        """Count `n` lines of `shape` (same token count; `keys` its tokens' keys); returns what
+        changed (`SUB|ALL|COARSE|EVIDENCE`).
 
         After `ALL`, `moves` holds the (old key, new key) of every pattern."""
         old_split = self.split
-        flags = self._note(shape)
-        signature = self.signature(shape)
+        flags = self._note(shape, keys)
+        signature = self.signature(keys)
         if signature not in self.patterns and len(self.patterns) >= MAX_PATTERNS and self.signed:
             self.dropped.add(max(self.signed, key=lambda i: (len(self.keys[i] or ()), -i)))
             flags |= ALL
         resigned = self._resign() if flags & ALL else None
-        signature = self.signature(shape)
+        if resigned is not None:
+            signature = self.signature(keys)
         pattern = self.patterns.get(signature)
         if pattern is None:
             self.patterns[signature] = Pattern(shape, n)
@@ -139,7 +146,7 @@ class Unit:
         self._derive_match()
         self._rebuild_subs()
 
-    def _note(self, shape: Template) -> int:
+    def _note(self, shape: Template, line_keys: Template) -> int:
         """Record a line's values and keys: COARSE if what drain matches changed, ALL if a
         position left the signature."""
         flags = 0
@@ -150,7 +157,7 @@ class Unit:
         for i, keys in enumerate(self.keys):
             if keys is None:
                 continue
-            key = token_key(shape[i])
+            key = line_keys[i]
             if key not in keys:
                 keys.add(key)
                 flags |= COARSE
@@ -228,3 +235,4 @@ class Unit:
                 for t, k in zip(self.log_template_tokens, self.keys, strict=True)
             ]
         )
+        self.nwild = self.wilds.count(WILDCARD)

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from starlette.requests import Request
 
-from tests.doubles.serving import Call, Scenarios, ServedApp, stall
+from tests.doubles.serving import Call, Scenarios, ServedApp
 
 
 class Budget:
@@ -37,7 +37,8 @@ class Budget:
 
 class HttpDouble(Scenarios[Call], ServedApp):
     """A system's double; subclasses give `name`, `scenarios` and `routes()`, and restore their
-    corpus in `reset()`. Scenarios every double has: `ok` and `slow` (answers after `slow_sec`)."""
+    corpus in `reset()`. Scenarios every double has: `ok` and `slow` (answers after `slow_sec`,
+    unless the client hangs up first: then the call is in `abandoned`)."""
 
     # The system's own request budget (requests per period); tests lower it with `budget`.
     default_budget: ClassVar[tuple[int, float]]
@@ -59,5 +60,5 @@ class HttpDouble(Scenarios[Call], ServedApp):
         call = self._log(Call(request.method, request.url.path, dict(request.query_params), dict(request.headers),
                               await request.body(), scenario))
         if scenario == "slow":
-            await stall(request, self.slow_sec)
+            await self._stall(request, call, self.slow_sec)
         return call

@@ -5,6 +5,7 @@
         llm.scenario = "rate_limit"           # every request from now on
         llm.enqueue("server_error", "slow")   # the next two requests, then `scenario` again
         llm.calls                             # every request received, in order
+        llm.abandoned                         # `slow` ones the client hung up on before the answer
 
 Routes: `POST /v1/chat/completions`, `GET /v1/models`, `POST /v1/embeddings`. Answers are built
 from the request's JSON schema (`response_format` json_schema, or a schema quoted in the prompt when
@@ -20,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.doubles.serving import Scenarios, ServedApp, stall
+from tests.doubles.serving import Scenarios, ServedApp
 
 Flavor = Literal["openai", "ollama"]
 
@@ -103,14 +103,13 @@ _STRICT_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 @dataclass(frozen=True)
 class Call:
-    """One request as received, with the scenario picked for it; ``at`` is `time.monotonic()`."""
+    """One request as received, with the scenario picked for it."""
 
     method: str
     path: str
     headers: dict[str, str]
     body: Any
     scenario: str
-    at: float
 
 
 class LLMDouble(Scenarios[Call], ServedApp):
@@ -158,7 +157,7 @@ class LLMDouble(Scenarios[Call], ServedApp):
         """Log the call and pick its scenario; a response if auth or an error scenario settles it."""
         body = json.loads(await request.body() or b"null") if request.method == "POST" else None
         scenario = self._take()
-        self._log(Call(request.method, request.url.path, dict(request.headers), body, scenario, time.monotonic()))
+        call = self._log(Call(request.method, request.url.path, dict(request.headers), body, scenario))
         if self.flavor == "openai":
             refused = self._auth(request.headers.get("authorization", ""))
             if refused is not None:
@@ -173,7 +172,7 @@ class LLMDouble(Scenarios[Call], ServedApp):
         if scenario in _ERRORS[self.flavor] and (scenario != "bad_request" or request.method == "POST"):
             return scenario, body, self._scenario_error(scenario, model or self.model)
         if scenario == "slow":
-            await stall(request, self.slow_sec)
+            await self._stall(request, call, self.slow_sec)
         return scenario, body, None
 
     def _auth(self, header: str) -> JSONResponse | None:

@@ -4,6 +4,8 @@
 Scenario switch: `script` holds the answers to give next, in order (status, headers), e.g.
 `[(503, {"Retry-After": "1"})]`; when it is empty every request gets 200 and an empty
 `ExportMetricsServiceResponse`. Error answers carry a `google.rpc.Status` body as the spec asks.
+An answer naming a `Retry-After` holds, as a throttling server does: a request coming back before
+that wait is over gets the same answer again (and is recorded), whatever the script says.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 @dataclass
 class Received:
-    at: float  # monotonic
     status: int
     headers: dict[str, str]
     request: ExportMetricsServiceRequest | None
@@ -47,6 +48,7 @@ class OtlpReceiver:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.script: list[tuple[int, dict[str, str]]] = []
+        self._held: tuple[float, int, dict[str, str]] | None = None  # until (monotonic), status, headers
         self._lock = threading.Lock()
         receiver = self
 
@@ -77,7 +79,7 @@ class OtlpReceiver:
         headers = {k.lower(): v for k, v in http.headers.items()}
         request: ExportMetricsServiceRequest | None = None
         with self._lock:
-            status, extra = self.script.pop(0) if self.script else (200, {})
+            status, extra = self._next_answer(time.monotonic())
         if http.path != "/v1/metrics":
             status = 404
         else:
@@ -89,13 +91,22 @@ class OtlpReceiver:
         answer = (ExportMetricsServiceResponse() if status == 200
                   else Status(code=3 if status == 400 else 14, message=f"scripted {status}")).SerializeToString()
         with self._lock:
-            self.received.append(Received(time.monotonic(), status, headers, request))
+            self.received.append(Received(status, headers, request))
         http.send_response(status)
         for name, value in {"Content-Type": "application/x-protobuf", **extra}.items():
             http.send_header(name, value)
         http.send_header("Content-Length", str(len(answer)))
         http.end_headers()
         http.wfile.write(answer)
+
+    def _next_answer(self, now: float) -> tuple[int, dict[str, str]]:
+        """The held answer while its Retry-After runs, else the next scripted one (else 200)."""
+        if self._held is not None and now < self._held[0]:
+            return self._held[1], self._held[2]
+        status, extra = self.script.pop(0) if self.script else (200, {})
+        wait = extra.get("Retry-After")
+        self._held = (now + float(wait), status, extra) if wait is not None else None
+        return status, extra
 
     def accepted(self) -> list[ExportMetricsServiceRequest]:
         with self._lock:

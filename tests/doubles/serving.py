@@ -12,6 +12,7 @@ thread of its own (`ServedApp`), and the scenario controls tests drive it with (
         double.scenario = "slow"            # every request from now on
         double.enqueue("ok", "slow")        # the next two requests, then `scenario` again
         double.calls                        # every request received, in order
+        double.abandoned                    # those the client hung up on while they were held
         double.reset()                      # `ok`, nothing queued or logged
 """
 
@@ -23,7 +24,7 @@ import socket
 import threading
 import time
 from collections.abc import Sequence, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, Self, TypeVar
 
 import uvicorn
@@ -36,7 +37,7 @@ C = TypeVar("C")
 
 @dataclass(frozen=True)
 class Call:
-    """One request as received, with the scenario picked for it; ``at`` is `time.time()`."""
+    """One request as received, with the scenario picked for it."""
 
     method: str
     path: str
@@ -44,7 +45,6 @@ class Call:
     headers: dict[str, str]  # names in lower case
     body: Any  # the raw bytes, or what the double parsed them into
     scenario: str
-    at: float = field(default_factory=time.time)
 
 
 class ServedApp:
@@ -117,6 +117,7 @@ class Scenarios(Generic[C]):
         self._scenario = "ok"
         self._queue: collections.deque[str] = collections.deque()
         self._calls: list[C] = []
+        self._abandoned: list[C] = []
         self._lock = threading.Lock()  # the server thread logs while the test reads
 
     @property
@@ -137,12 +138,19 @@ class Scenarios(Generic[C]):
         with self._lock:
             return list(self._calls)
 
+    @property
+    def abandoned(self) -> list[C]:
+        """The requests whose client hung up while they were held (`_stall`), before any answer."""
+        with self._lock:
+            return list(self._abandoned)
+
     def reset(self) -> None:
         """Back to `ok`, with no queued scenarios and no calls logged."""
         self._scenario = "ok"
         self._queue.clear()
         with self._lock:
             self._calls.clear()
+            self._abandoned.clear()
 
     def _known(self, name: str) -> str:
         if name not in self.scenarios:
@@ -158,9 +166,19 @@ class Scenarios(Generic[C]):
             self._calls.append(call)
         return call
 
+    async def _stall(self, request: Request, call: C, seconds: float) -> None:
+        """Hold the answer to `call` for ``seconds``; a client giving up first goes to `abandoned`."""
+        if await stall(request, seconds):
+            with self._lock:
+                self._abandoned.append(call)
 
-async def stall(request: Request, seconds: float) -> None:
-    """Wait ``seconds``, or until the client hangs up (so a timed-out call does not hold the server)."""
+
+async def stall(request: Request, seconds: float) -> bool:
+    """Wait ``seconds``, or until the client hangs up (so a timed-out call does not hold the server);
+    True when the client hung up before the wait was over."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and not await request.is_disconnected():
+    while time.monotonic() < deadline:
+        if await request.is_disconnected():
+            return True
         await asyncio.sleep(0.05)
+    return False

@@ -6,6 +6,7 @@ quota, Retry-After and strict-schema refusals; Ollama's busy 503 and `:latest` t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -24,6 +25,8 @@ from streamapp.settings import load_settings
 from streamapp.taxonomy import FailureType
 from streamapp.verdicts import VERDICT_SCHEMA, InvalidVerdict, parse_verdict
 from tests.doubles.llm_double import LLMDouble
+from tests.support.streams import eventually
+from tests.support.waits import Sleep, Waits
 
 SYSTEM = "You triage log incidents. Classify the lines."
 DISK = "Dec  1 10:00:01 db1 kernel: sd 0:0:0:0: [sda] I/O error, dev sda, sector 2048\n"
@@ -58,13 +61,14 @@ async def connect(llm: LLMDouble) -> AsyncIterator[Connect]:
     """Connectors built from settings, as the app builds them; fast backoff so tests stay short."""
     made: list[LLMConnector] = []
 
-    def make(*, tries: int = 3, timeout: float = 2.0, cap: float = 2.0, **settings: Any) -> LLMConnector:
+    def make(*, tries: int = 3, timeout: float = 2.0, cap: float = 2.0, sleep: Sleep = asyncio.sleep,
+             **settings: Any) -> LLMConnector:
         values = {
             "llm_provider": llm.flavor, "llm_base_url": llm.url, "llm_model": llm.model,
             "llm_api_key": llm.api_key if llm.flavor == "openai" else "", "llm_timeout_sec": timeout, **settings,
         }
         connector = LLMConnector.from_settings(
-            load_settings(**values), policy=RetryPolicy(tries=tries, base_sec=0.05, cap_sec=cap)
+            load_settings(**values), policy=RetryPolicy(tries=tries, base_sec=0.05, cap_sec=cap), sleep=sleep
         )
         assert connector is not None
         made.append(connector)
@@ -133,22 +137,25 @@ async def test_schema_refused_by_strict_rules_falls_back_to_the_prompt(llm: LLMD
 
 @openai_only
 async def test_rate_limit_waits_at_least_retry_after(llm: LLMDouble, connect: Connect) -> None:
+    """The one wait between the 429 and the retry is the Retry-After (1 s), not the shorter backoff."""
     llm.enqueue("rate_limit")
-    answer, usage = await connect().chat_json(SYSTEM, DISK, VERDICT_SCHEMA, name="verdict")
+    waits = Waits(llm)
+    answer, usage = await connect(sleep=waits).chat_json(SYSTEM, DISK, VERDICT_SCHEMA, name="verdict")
     assert answer["failure_type"] == "hardware_disk"
-    limited, retried = llm.calls
-    assert retried.at - limited.at >= 1.0
+    assert [c.scenario for c in llm.calls] == ["rate_limit", "ok"]
+    assert waits.taken == [(1.0, 1)], "waited Retry-After after the 429, before the retry"
     assert usage.requests == 2
 
 
 @openai_only
 async def test_rate_limit_longer_than_the_cap_is_raised_at_once(llm: LLMDouble, connect: Connect) -> None:
+    """A Retry-After past the cap is the caller's to honour: raised without waiting or retrying."""
     llm.scenario, llm.retry_after_sec = "rate_limit", 30
-    started = time.monotonic()
+    waits = Waits(llm)
     with pytest.raises(RateLimited) as limited:
-        await connect(cap=2.0).chat_json(SYSTEM, DISK, VERDICT_SCHEMA)
+        await connect(cap=2.0, sleep=waits).chat_json(SYSTEM, DISK, VERDICT_SCHEMA)
     assert limited.value.retry_after == 30
-    assert len(llm.calls) == 1 and time.monotonic() - started < 1.0
+    assert len(llm.calls) == 1 and waits.taken == []
 
 
 @openai_only
@@ -180,11 +187,19 @@ async def test_persistent_server_errors_give_up_after_the_tries(llm: LLMDouble, 
 
 
 async def test_slow_server_times_out_after_the_tries(llm: LLMDouble, connect: Connect) -> None:
+    """Each try is given up at the client's timeout (0.3 s): the double, holding every answer for
+    `slow_sec`, sees the client hang up on both requests before answering either."""
     llm.scenario = "slow"
-    started = time.monotonic()
+    connector = connect(tries=2, timeout=0.3)
     with pytest.raises(TransientError, match="timed out"):
-        await connect(tries=2, timeout=0.3).chat_json(SYSTEM, DISK, VERDICT_SCHEMA)
-    assert len(llm.calls) == 2 and time.monotonic() - started < llm.slow_sec
+        await connector.chat_json(SYSTEM, DISK, VERDICT_SCHEMA)
+
+    async def both_abandoned() -> bool:
+        return len(llm.abandoned) == 2
+
+    await eventually(both_abandoned, timeout=10, interval=0.05)
+    assert llm.abandoned == llm.calls, "two tries, each hung up on before its answer"
+    assert (connector.totals.requests, connector.totals.failures) == (2, 1)
 
 
 async def test_client_errors_are_not_retried(llm: LLMDouble, connect: Connect) -> None:

@@ -5,7 +5,6 @@ endpoint reflects it. Secrets are never returned; a Telegraf token is shown once
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import ClassVar
@@ -16,7 +15,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from connectors.sources.base import Batch, Producer
-from connectors.sources.manager import ProducerManager
+from connectors.sources.manager import ProducerManager, Running
 from connectors.sources.registry import producer_class
 from streamapp.auth import token_hash
 from streamapp.settings import Settings
@@ -118,15 +117,22 @@ async def test_a_crashing_producer_is_restarted_with_backoff(
     assert r.status_code == 201, r.text
     sid = r.json()["source"]["id"]
 
+    runs: dict[int, Running] = {}  # each run the manager started, by its restart count
+
     async def restarted_twice() -> dict | None:
+        if (run := manager.running.get(sid)) is not None:
+            runs.setdefault(run.restarts, run)
         st = await status(api, sid)
         return st if st.get("restarts", 0) >= 2 else None
 
-    st = await eventually(restarted_twice, timeout=20, interval=0.2)
+    st = await eventually(restarted_twice, timeout=20, interval=0.1)
     assert "a bug in a producer" in st["last_error"]
-    run = manager.running[sid]
-    assert run.next_restart - time.monotonic() > 0, "the next restart waits (exponential backoff)"
-    assert run.next_restart - run.started >= 2.0 ** (run.restarts - 0), "backoff doubles with each restart"
+    for n, run in runs.items():
+        assert run.next_restart - run.started == pytest.approx(2.0**n), "backoff doubles with each restart"
+    pairs = [(runs[n], runs[n + 1]) for n in runs if n + 1 in runs]
+    assert pairs, f"saw no two consecutive runs (saw restarts {sorted(runs)})"
+    for crashed, restarted in pairs:
+        assert restarted.started >= crashed.next_restart, "a crash is restarted only once its backoff is over"
 
 
 async def test_validation_secrets_and_telegraf_tokens(api: httpx.AsyncClient, admin: Settings) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +32,7 @@ from tests.doubles.http_double import Budget, HttpDouble
 from tests.doubles.splunk import SplunkDouble
 from tests.doubles.thousandeyes import ThousandEyesDouble
 from tests.support.producers import until
+from tests.support.waits import Waits
 
 pytestmark = pytest.mark.integration
 
@@ -168,17 +168,25 @@ async def test_throttle_signal_names_the_wait(throttled: System, settings: Setti
     assert await logged(settings, redis) == []
 
 
-async def test_poll_loop_waits_as_told(throttled: System, settings: Settings, redis: aioredis.Redis) -> None:
+async def test_poll_loop_waits_as_told(
+    throttled: System, settings: Settings, redis: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a 429 the loop waits what the system named (5 s here), not its interval nor its backoff
+    (both about 1 s), then polls again."""
+    monkeypatch.setattr(throttled.double, "retry_after_sec", 5.0)
     throttled.double.enqueue("rate_limit")
     producer = make(throttled, settings, redis)
+    waits = Waits(throttled.double, real=producer.sleep, real_after=lambda: producer.status.lines > 0)
+    monkeypatch.setattr(producer, "sleep", waits)
     await producer.start()
     try:
         await until(lambda: producer.status.lines > 0)
     finally:
         await producer.stop()
     assert "429" in producer.status.last_error
-    calls = throttled.double.calls
-    assert calls[1].at - calls[0].at >= 0.9
+    (told, requests), *_ = waits.taken
+    assert requests == 1 and 4.5 <= told <= 6.5, f"waited {told} s after the 429 (the reset is 5 s away)"
+    assert [c.scenario for c in throttled.double.calls[:2]] == ["rate_limit", "ok"]
 
 
 async def test_refused_credentials_fail_auth(system: System, settings: Settings, redis: aioredis.Redis) -> None:
@@ -203,12 +211,14 @@ async def test_server_errors_show_in_the_status(system: System, settings: Settin
 
 
 async def test_slow_answers_time_out(system: System, settings: Settings, redis: aioredis.Redis) -> None:
+    """The client gives up at its timeout (0.3 s): the double, holding its answer for `slow_sec`,
+    sees it hang up before answering; nothing is stored."""
     system.double.scenario = "slow"
     producer = make(system, settings, redis, timeout_sec=0.3)
-    started = time.monotonic()
     with pytest.raises(TransientError, match="timed out"):
         await producer.poll_once()
-    assert time.monotonic() - started < 2
+    await until(lambda: system.double.abandoned)
+    assert system.double.abandoned == system.double.calls, "its one request, hung up on before the answer"
     assert await producer.emitter.cursor() is None
 
 
@@ -257,11 +267,16 @@ async def test_datadog_lines_and_requests(datadog: System, settings: Settings, r
     assert "cursor" not in bodies[0]["page"] and all("cursor" in b["page"] for b in bodies[1:])
 
 
-async def test_datadog_resumes_a_throttled_page(datadog: System, settings: Settings, redis: aioredis.Redis) -> None:
-    datadog.double.enqueue("ok", "rate_limit")  # the second page is throttled for ~1 s
-    assert await make(datadog, settings, redis).poll_once() == len(datadog.corpus())
+async def test_datadog_resumes_a_throttled_page(
+    datadog: System, settings: Settings, redis: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    datadog.double.enqueue("ok", "rate_limit")  # the second page is throttled for 1 s
+    producer = make(datadog, settings, redis)
+    waits = Waits(datadog.double)
+    monkeypatch.setattr(producer, "sleep", waits)
+    assert await producer.poll_once() == len(datadog.corpus())
     calls = datadog.double.calls
-    assert calls[2].at - calls[1].at >= 0.9
+    assert waits.taken == [(1.0, 2)], "the wait X-RateLimit-Reset named, after the throttled page"
     assert json.loads(calls[1].body) == json.loads(calls[2].body)  # the same page again, not the read again
 
 
@@ -333,13 +348,17 @@ async def test_splunk_error_message_fails_the_run(splunk: System, settings: Sett
     assert await logged(settings, redis) == []
 
 
-async def test_splunk_busy_is_backed_off(splunk: System, settings: Settings, redis: aioredis.Redis) -> None:
+async def test_splunk_busy_is_backed_off(
+    splunk: System, settings: Settings, redis: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
     splunk.double.enqueue("busy")
     producer = make(splunk, settings, redis)
     with pytest.raises(ExternalAPIError, match="maximum number of concurrent") as caught:
         await producer.poll_once()
     assert caught.value.status == 503 and not isinstance(caught.value, RateLimited)  # no wait named: backoff
     splunk.double.enqueue("busy")
+    waits = Waits(splunk.double, real=producer.sleep, real_after=lambda: producer.status.lines > 0)
+    monkeypatch.setattr(producer, "sleep", waits)
     await producer.start()
     try:
         await until(lambda: producer.status.lines > 0)
@@ -347,7 +366,9 @@ async def test_splunk_busy_is_backed_off(splunk: System, settings: Settings, red
         await producer.stop()
     calls = splunk.double.calls
     after_busy = calls.index([c for c in calls if c.scenario == "busy"][-1])
-    assert calls[after_busy + 1].at - calls[after_busy].at >= 0.9  # the poll loop's backoff (1 s, jittered)
+    (backoff, requests), *_ = waits.taken
+    assert requests == after_busy + 1, "the loop waited right after the busy answer, before asking again"
+    assert 1.0 <= backoff <= 1.25  # the poll loop's backoff (1 s, jittered)
 
 
 @pytest.mark.parametrize("auth", ["basic", "session"])

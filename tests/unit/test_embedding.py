@@ -149,19 +149,25 @@ async def test_embed_is_the_async_face_of_vectors() -> None:
 
 @dataclass
 class EmbeddingsDouble:
-    """Answers like the real endpoint: one vector per input, listed in reverse to test reordering."""
+    """Answers like the real endpoint: one vector per input, listed in reverse to test reordering.
+    With a `delay`, answers that late; a client hanging up meanwhile is counted in `abandoned`."""
 
     requests: list[dict[str, object]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     status: int = 200
     reply_headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    abandoned: int = 0
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.requests.append(body)
         self.headers.append(dict(request.headers))
-        await asyncio.sleep(self.delay)
+        try:
+            await asyncio.sleep(self.delay)
+        except asyncio.CancelledError:  # aiohttp cancels the handler of a request whose client hung up
+            self.abandoned += 1
+            raise
         if self.status != 200:
             error = {"error": {"message": "nope", "type": "test", "code": None, "param": None}}
             return web.json_response(error, status=self.status, headers=self.reply_headers)
@@ -227,9 +233,15 @@ async def test_openai_embedder_maps_failures_to_typed_errors(double: tuple[Embed
 
 
 async def test_openai_embedder_times_out(double: tuple[EmbeddingsDouble, str]) -> None:
+    """The client gives up at its timeout (0.3 s): the double, answering after 2 s, sees it hang up."""
     state, url = double
     state.delay = 2.0
     embedder = embedder_for(url, timeout=0.3)
     with pytest.raises(TransientError):
-        await asyncio.wait_for(embedder.embed(["x"]), timeout=1.5)
+        await embedder.embed(["x"])
     await embedder.aclose()
+    for _ in range(200):  # the double notices the hang-up within its next check
+        if state.abandoned:
+            break
+        await asyncio.sleep(0.05)
+    assert (len(state.requests), state.abandoned) == (1, 1), "its one request, hung up on before the answer"

@@ -108,6 +108,7 @@ def test_tokens_keep_the_text_around_a_value() -> None:
     assert merge_token('tag="RILJ",', 'tag="View Lock",') == 'tag="<*>",'
     assert merge_token("(<*>)", "()") == "(<*>)"
     assert merge_token("<*>", "localhost:80") == "<*>"
+    assert merge_token("root(uid=0)", "alice(uid=1000)") == "<*>(uid=<*>)"  # built alike: part by part
     assert generalise([("a", "b", "c"), ("a", "x", "c")]) == ("a", "<*>", "c")
 
 
