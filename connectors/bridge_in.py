@@ -1,11 +1,12 @@
-"""Inbound half of the stream connector layer: Redis stream `logs` -> Kafka topic `logs`, one
-record per partition per read (`LineBatch`), not one per line."""
+"""Inbound half of the stream connector layer: Redis stream `logs` (and its shards) -> Kafka topic
+`logs`, one record per partition per read (`LineBatch`), not one per line."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
@@ -22,84 +23,140 @@ from streamapp.errors import PoisonInput
 from streamapp.intake import GroupState, decode_entry, format_id, parse_id, partition_key, preview, trim_point
 from streamapp.records import DeadLetter, RawLine
 from streamapp.settings import Settings
+from streamapp.shards import entry_of, line_id, owned, stream_name
 
 log = logging.getLogger(__name__)
 
 Entry = tuple[bytes, dict[bytes, bytes]]
 
 
+@dataclass
+class Shard:
+    """One `logs` shard as a bridge sees it: its stream (Redis key), its leader lease."""
+
+    number: int
+    name: str  # the stream's name (`logs`, `logs:{k}`), as dead letters record it
+    stream: str  # its Redis key (prefix applied)
+    lease: Lease
+
+
 class InboundBridge(Service):
-    """Moves entries of the Redis stream `logs` to the Kafka topic `logs` through a consumer group.
+    """Moves entries of the Redis `logs` stream (or of its shards, `LOGS_SHARDS`) to the Kafka topic
+    `logs` through a consumer group per stream.
 
     Order per batch: produce every entry, wait for the broker's acks, then XACK (and dead-letter
-    poison in the same transaction). A crash anywhere before XACK leaves entries pending; they
-    are re-read (own pending list) or reclaimed from dead consumers (XAUTOCLAIM) and sent again.
+    poison in the same transaction). A crash anywhere before XACK leaves entries pending. One bridge
+    forwards a shard at a time (its lease), so Kafka keeps the order its lines had in Redis; whoever
+    takes a shard over first forwards everything still pending in its group, oldest first, then the
+    new entries. With several shards, the live bridges share them out (each takes the shards whose
+    number modulo the number of live bridges is its rank among them), and take over a dead one's.
     """
 
     def __init__(self, settings: Settings, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.settings = settings
-        self.stream = settings.redis_key(settings.stream_logs)
+        s = self.settings = settings
         self.topic = settings.topic_name("logs")
         self.redis: aioredis.Redis | None = None
         self.producer: AIOKafkaProducer | None = None
         self.forwarded = 0
         self.dead_lettered = 0
-        self.lease: Lease | None = None
+        self.shards: list[Shard] = []
+        # With one stream every bridge stands by for it; with shards, membership decides (below).
+        self.mine: set[int] = {0} if s.logs_shards == 1 else set()
+        self._members_key = s.redis_key("bridge:in:members")
+
+    @property
+    def stream(self) -> str:
+        """The Redis key of shard 0 (`logs`)."""
+        return self.settings.redis_key(self.settings.stream_logs)
 
     async def on_start(self) -> None:
         s = self.settings
         self.redis = connect(s)
-        # One bridge forwards at a time, so Kafka keeps the order lines had in Redis (per-key
-        # state downstream depends on it); the others stand by and take over when it dies.
-        self.lease = Lease(self.redis, s.redis_key("bridge:in:leader"), s.bridge_consumer, s.bridge_lease_sec)
-        await ensure_group(self.redis, self.stream, s.bridge_group)
+        for k in range(s.logs_shards):
+            name = stream_name(s.stream_logs, k)
+            lease_key = s.redis_key("bridge:in:leader" if k == 0 else f"bridge:in:leader:{{{k}}}")
+            lease = Lease(self.redis, lease_key, s.bridge_consumer, s.bridge_lease_sec)
+            shard = Shard(k, name, s.redis_key(name), lease)
+            await ensure_group(self.redis, shard.stream, s.bridge_group)
+            self.shards.append(shard)
         await ensure_topics(s, {self.topic: s.topic_partitions})
         self.producer = AIOKafkaProducer(
             **client_options(s), acks="all", enable_idempotence=True,
             linger_ms=5, max_batch_size=512 * 1024, request_timeout_ms=30_000,
         )
         await self.producer.start()
+        for shard in self.shards:
+            self.add_future(self._pump(shard))
 
     async def on_shutdown(self) -> None:
         # After the tasks stopped (mode runs on_shutdown last): a task must never meet a closed client.
         if self.producer is not None:
             await self.producer.stop()
         if self.redis is not None:
-            if self.lease is not None:
-                await self.lease.release()
+            for shard in self.shards:
+                await shard.lease.release()
+            if self.settings.logs_shards > 1:
+                await self.redis.zrem(self._members_key, self.settings.bridge_consumer)
             await self.redis.aclose()
 
     @Service.task
-    async def _pump(self) -> None:
+    async def _membership(self) -> None:
+        """With shards: a heartbeat in the members set, and this bridge's share of the shards."""
         s = self.settings
-        backlog = True  # first drain our own pending list (delivered to us, never acknowledged)
+        while not self.should_stop and s.logs_shards > 1:
+            try:
+                self.mine = await self._share()
+            except (RedisError, OSError) as exc:
+                log.warning("bridge: membership not refreshed (%s)", exc)
+            await self.sleep(s.bridge_lease_sec / 3)
+
+    async def _share(self) -> set[int]:
+        s = self.settings
+        assert self.redis is not None
+        now_ms = int(time.time() * 1000)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(self._members_key, {s.bridge_consumer: now_ms})
+            pipe.zremrangebyscore(self._members_key, 0, now_ms - int(s.bridge_lease_sec * 1000))
+            pipe.zrange(self._members_key, 0, -1)
+            *_, members = await pipe.execute()
+        return owned(s.logs_shards, [m.decode() for m in members], s.bridge_consumer)
+
+    async def _pump(self, shard: Shard) -> None:
+        s = self.settings
+        takeover = True  # on taking the shard (again): everything pending first, oldest first
         next_claim = 0.0
         delay = 0.5
         while not self.should_stop:
             try:
-                assert self.lease is not None
-                if not await self.lease.hold():
-                    backlog = True
+                if shard.number not in self.mine:
+                    await shard.lease.release()  # between batches: the shard's new owner goes on
+                    takeover = True
+                    await self.sleep(0.5)
+                    continue
+                if not await shard.lease.hold():
+                    takeover = True
                     await self.sleep(min(1.0, s.bridge_lease_sec / 3))
+                    continue
+                if takeover:
+                    while pending := await self._claim(shard, idle_ms=0):
+                        await self._forward(shard, pending)
+                    takeover = False
                     continue
                 entries: list[Entry] = []
                 if time.monotonic() >= next_claim:
-                    entries = await self._claim()
+                    entries = await self._claim(shard, idle_ms=s.bridge_claim_idle_ms)
                     next_claim = time.monotonic() + max(s.bridge_claim_idle_ms / 2000, 0.5)
                 if not entries:
-                    entries = await self._read("0" if backlog else ">")
-                    if backlog and not entries:
-                        backlog = False
-                        continue
+                    entries = await self._read(shard)
                 if entries:
-                    await self._forward(entries)
+                    await self._forward(shard, entries)
                 delay = 0.5
             except (TimeoutError, RedisError, KafkaError, OSError) as exc:
                 if self.should_stop:
                     break
-                log.warning("bridge: %s: %s; retrying in %.1fs", type(exc).__name__, exc, delay)
-                backlog = True
+                log.warning("bridge %s: %s: %s; retrying in %.1fs", shard.name, type(exc).__name__, exc, delay)
+                takeover = True
                 await self.sleep(delay)
                 delay = min(delay * 2, 10.0)
 
@@ -107,31 +164,33 @@ class InboundBridge(Service):
     async def _trim(self) -> None:
         while not self.should_stop:
             await self.sleep(self.settings.bridge_trim_interval_sec)
-            try:
-                await self.trim_once()
-            except (RedisError, OSError) as exc:
-                if not self.should_stop:
-                    log.warning("bridge trim skipped: %s", exc)
+            for shard in self.shards:
+                if not shard.lease.held:
+                    continue
+                try:
+                    await self.trim_once(shard.number)
+                except (RedisError, OSError) as exc:
+                    if not self.should_stop:
+                        log.warning("bridge trim of %s skipped: %s", shard.name, exc)
 
-    async def _read(self, from_id: str) -> list[Entry]:
+    async def _read(self, shard: Shard) -> list[Entry]:
         s = self.settings
         assert self.redis is not None
         reply = await self.redis.xreadgroup(
-            s.bridge_group, s.bridge_consumer, {self.stream: from_id},
-            count=s.bridge_batch_size, block=None if from_id == "0" else s.bridge_block_ms,
+            s.bridge_group, s.bridge_consumer, {shard.stream: ">"}, count=s.bridge_batch_size, block=s.bridge_block_ms,
         )
         return [e for _, entries in reply for e in entries] if reply else []
 
-    async def _claim(self) -> list[Entry]:
+    async def _claim(self, shard: Shard, idle_ms: int) -> list[Entry]:
+        """Pending entries of the group idle at least `idle_ms`, oldest first (one batch)."""
         s = self.settings
         assert self.redis is not None
         _, entries, *_ = await self.redis.xautoclaim(
-            self.stream, s.bridge_group, s.bridge_consumer, s.bridge_claim_idle_ms,
-            start_id="0-0", count=s.bridge_batch_size,
+            shard.stream, s.bridge_group, s.bridge_consumer, idle_ms, start_id="0-0", count=s.bridge_batch_size,
         )
         return [e for e in entries if e]
 
-    async def _forward(self, entries: list[Entry]) -> None:
+    async def _forward(self, shard: Shard, entries: list[Entry]) -> None:
         s = self.settings
         assert self.redis is not None and self.producer is not None
         good: list[RawLine] = []
@@ -141,13 +200,13 @@ class InboundBridge(Service):
             if not fields:  # deleted from the stream while pending: nothing left to forward
                 continue
             try:
-                good.append(decode_entry(entry_id, fields, s.bridge_max_entry_bytes))
+                good.append(decode_entry(line_id(entry_id, shard.number), fields, s.bridge_max_entry_bytes))
             except PoisonInput as exc:
-                poison.append(self._dead(entry_id, exc.reason, preview(fields)))
+                poison.append(self._dead(shard, entry_id, exc.reason, preview(fields)))
         # One record per partition (a line's partition is its source's), the lines in Redis order.
         records, too_big = line_records(good, lambda line: partition_for(partition_key(line), s.topic_partitions))
-        poison.extend(self._dead(x.id, "entry too large for a Kafka record once encoded", x.line[:2048])
-                      for x in too_big)
+        poison.extend(self._dead(shard, entry_of(x.id)[1], "entry too large for a Kafka record once encoded",
+                                 x.line[:2048]) for x in too_big)
         futures = [
             await self.producer.send(self.topic, value=data, key=str(part).encode(), partition=part)
             for part, _, data in records
@@ -156,27 +215,28 @@ class InboundBridge(Service):
         async with self.redis.pipeline(transaction=True) as pipe:  # ... so now acknowledge
             for dl in poison:
                 pipe.xadd(s.redis_key(s.stream_deadletter), dl.to_redis())
-            pipe.xack(self.stream, s.bridge_group, *(raw_id for raw_id, _ in entries))
+            pipe.xack(shard.stream, s.bridge_group, *(raw_id for raw_id, _ in entries))
             await pipe.execute()
         self.forwarded += len(good) - len(too_big)
         self.dead_lettered += len(poison)
         telemetry.count("streamapp.deadletters", len(poison), stage="bridge")
 
-    def _dead(self, entry_id: str, reason: str, payload: str) -> DeadLetter:
-        s = self.settings
-        return DeadLetter(id=f"{s.stream_logs}:{entry_id}", reason=reason, stream=s.stream_logs,
+    def _dead(self, shard: Shard, entry_id: str, reason: str, payload: str) -> DeadLetter:
+        return DeadLetter(id=f"{shard.name}:{entry_id}", reason=reason, stream=shard.name,
                           original_id=entry_id, payload=payload, failed_at=time.time(), stage="bridge_in")
 
-    async def trim_once(self) -> str | None:
-        """Trim `logs` below what every group has acknowledged (and older than the retention)."""
+    async def trim_once(self, shard: int = 0) -> str | None:
+        """Trim a shard's stream below what every group has acknowledged (and older than the
+        retention)."""
         assert self.redis is not None
+        stream = self.shards[shard].stream
         groups = []
-        for info in await self.redis.xinfo_groups(self.stream):
+        for info in await self.redis.xinfo_groups(stream):
             name = info["name"]
             pending = int(info["pending"])
             lowest = None
             if pending:
-                summary = await self.redis.xpending(self.stream, name)
+                summary = await self.redis.xpending(stream, name)
                 lowest = parse_id(summary["min"]) if summary.get("min") else None
             groups.append(GroupState(
                 name=name.decode() if isinstance(name, bytes) else name,
@@ -186,5 +246,5 @@ class InboundBridge(Service):
         if point is None:
             return None
         minid = format_id(point)
-        await self.redis.xtrim(self.stream, minid=minid, approximate=False)
+        await self.redis.xtrim(stream, minid=minid, approximate=False)
         return minid
