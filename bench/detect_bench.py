@@ -63,7 +63,8 @@ LABELS = REPO / "tests" / "data" / "loghub_labels"
 SYSTEMS = ("Android", "HDFS", "HPC", "Hadoop", "HealthApp", "Linux", "Mac", "OpenStack", "Proxifier", "Spark",
            "Windows", "Zookeeper")
 QUIET_SHARE = 0.01  # at most this share of lines flagged on a system with no alert line
-# The policies a fold chooses from (`evidence`, `infra_evidence` above 1 = never without a rule).
+# The policies a fold chooses from (`evidence`, `infra_evidence` above 1 = never without a rule;
+# `repeats` 0 = never persistent). Ties go to the earlier entry: lower evidence thresholds, no persistence.
 GRID = [Policy(e, i, r) for e in (0.7, 0.8, 0.9, 1.01) for i in (0.4, 0.5, 0.6, 0.7, 0.8, 1.01)
         for r in (0, 10, 30, 100)]
 QUIET_PENALTY = 10.0  # objective lost per unit of share flagged beyond QUIET_SHARE on a quiet system
@@ -254,7 +255,7 @@ def objective(results: Sequence[Result]) -> float:
 
 
 def choose(by_policy: dict[Policy, dict[str, Result]], systems: Sequence[str]) -> Policy:
-    """The grid's best policy on `systems`; ties go to the earlier (more demanding) entry."""
+    """The grid's best policy on `systems`; ties go to the earlier entry (see `GRID`)."""
     return max(GRID, key=lambda p: (round(objective([by_policy[p][s] for s in systems]), 9), -GRID.index(p)))
 
 

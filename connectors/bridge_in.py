@@ -7,6 +7,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
@@ -15,7 +16,7 @@ from mode import Service
 from redis.exceptions import RedisError
 
 from connectors.kafka_admin import client_options, ensure_topics, partition_for
-from connectors.lease import Lease
+from connectors.lease import FencedScript, Lease, LeaseLost
 from connectors.redis_streams import connect, ensure_group
 from streamapp import telemetry
 from streamapp.batches import line_records
@@ -29,6 +30,24 @@ log = logging.getLogger(__name__)
 
 Entry = tuple[bytes, dict[bytes, bytes]]
 
+# KEYS: logs, dead-letter stream. ARGV: group, number of letters, each letter as its field count
+# and fields, then the entry ids to acknowledge (in chunks: Lua's unpack has a limit).
+_ACKNOWLEDGE = """
+local i = 4
+for _ = 1, tonumber(ARGV[3]) do
+  local n = tonumber(ARGV[i])
+  redis.call('XADD', KEYS[3], '*', unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+end
+local acked = 0
+while i <= #ARGV do
+  local last = math.min(i + 999, #ARGV)
+  acked = acked + redis.call('XACK', KEYS[2], ARGV[2], unpack(ARGV, i, last))
+  i = last + 1
+end
+return acked
+"""
+
 
 @dataclass
 class Shard:
@@ -38,6 +57,7 @@ class Shard:
     name: str  # the stream's name (`logs`, `logs:{k}`), as dead letters record it
     stream: str  # its Redis key (prefix applied)
     lease: Lease
+    acknowledge: FencedScript  # dead letters and XACK, only while the lease is held
 
 
 class InboundBridge(Service):
@@ -45,11 +65,12 @@ class InboundBridge(Service):
     `logs` through a consumer group per stream.
 
     Order per batch: produce every entry, wait for the broker's acks, then XACK (and dead-letter
-    poison in the same transaction). A crash anywhere before XACK leaves entries pending. One bridge
-    forwards a shard at a time (its lease), so Kafka keeps the order its lines had in Redis; whoever
-    takes a shard over first forwards everything still pending in its group, oldest first, then the
-    new entries. With several shards, the live bridges share them out (each takes the shards whose
-    number modulo the number of live bridges is its rank among them), and take over a dead one's.
+    poison in the same step, a Lua script that first checks this bridge still holds the shard's
+    lease). A crash anywhere before XACK leaves entries pending. One bridge forwards a shard at a
+    time (its lease), so Kafka keeps the order its lines had in Redis; whoever takes a shard over
+    first forwards everything still pending in its group, oldest first, then the new entries. With
+    several shards, the live bridges share them out (each takes the shards whose number modulo the
+    number of live bridges is its rank among them), and take over a dead one's.
     """
 
     def __init__(self, settings: Settings, **kwargs) -> None:
@@ -77,7 +98,7 @@ class InboundBridge(Service):
             name = stream_name(s.stream_logs, k)
             lease_key = s.redis_key("bridge:in:leader" if k == 0 else f"bridge:in:leader:{{{k}}}")
             lease = Lease(self.redis, lease_key, s.bridge_consumer, s.bridge_lease_sec)
-            shard = Shard(k, name, s.redis_key(name), lease)
+            shard = Shard(k, name, s.redis_key(name), lease, FencedScript(self.redis, _ACKNOWLEDGE, lease))
             await ensure_group(self.redis, shard.stream, s.bridge_group)
             self.shards.append(shard)
         await ensure_topics(s, {self.topic: s.topic_partitions})
@@ -152,6 +173,10 @@ class InboundBridge(Service):
                 if entries:
                     await self._forward(shard, entries)
                 delay = 0.5
+            except LeaseLost:
+                # Stalled past the lease: another bridge forwards now, and claims what we left pending.
+                log.warning("bridge %s: lease lost while forwarding; standing by", shard.name)
+                takeover = True
             except (TimeoutError, RedisError, KafkaError, OSError) as exc:
                 if self.should_stop:
                     break
@@ -212,11 +237,12 @@ class InboundBridge(Service):
             for part, _, data in records
         ]
         await asyncio.gather(*futures)  # the broker has every line (acks=all) ...
-        async with self.redis.pipeline(transaction=True) as pipe:  # ... so now acknowledge
-            for dl in poison:
-                pipe.xadd(s.redis_key(s.stream_deadletter), dl.to_redis())
-            pipe.xack(shard.stream, s.bridge_group, *(raw_id for raw_id, _ in entries))
-            await pipe.execute()
+        letters: list[Any] = [len(poison)]  # ... so now acknowledge, if still the holder
+        for dl in poison:
+            pairs = [x for kv in dl.to_redis().items() for x in kv]
+            letters += [len(pairs), *pairs]
+        await shard.acknowledge([shard.stream, s.redis_key(s.stream_deadletter)],
+                                [s.bridge_group, *letters, *(raw_id for raw_id, _ in entries)])
         self.forwarded += len(good) - len(too_big)
         self.dead_lettered += len(poison)
         telemetry.count("streamapp.deadletters", len(poison), stage="bridge")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from streamapp.classify.vocabulary import FAILURE_WORDS, RECOVERY, SHARPER, SOFTER, VOCABULARY
+from streamapp.classify.vocabulary import FAILURE_WORDS, INABILITY, RECOVERY, SHARPER, SOFTER, VOCABULARY
 from streamapp.rules import RuleSet
 from streamapp.taxonomy import FailureType, Severity
 
@@ -37,6 +37,14 @@ _WORD_LEVEL = re.compile(r"\b(PANIC|FATAL|SEVERE|CRITICAL|ERROR|WARNING|WARN|NOT
 _BARE_LEVEL = re.compile(r"(?:^|: )(panic|fatal|critical|error|warning|warn|notice|info|debug)(?:\s*[.!]?$|: )",
                          re.IGNORECASE)
 _CISCO_LEVEL = re.compile(r"%[A-Z0-9_]+-([0-7])-[A-Z0-9_]+")
+# A field name in `name=value` says what is measured (`errors=0`, `locked=NO`, `failures=<*>`), not that
+# something is wrong; only its value can say that. Field names do not count as failure words.
+_FIELD_NAME = re.compile(r"\b[A-Za-z][\w.-]{0,40} ?=")
+# A reading that could not be taken: BMC/IPMI tools print `N/A` or `No Reading`, fixed-width tables fill
+# a field with asterisks when its value is missing or does not fit. Beside a sensor's topic (fan,
+# temperature, voltage) that is a complaint: the sensor, or what it watches, is dead.
+_UNREADABLE = re.compile(r"(?<![\w*])\*{3,}(?![\w*])|\bN/A\b|\bno reading\b", re.IGNORECASE)
+UNREADABLE_WEIGHT = 0.6  # as much a failure word as `unable`/`failed`
 _SYSLOG_LEVELS = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
 
 
@@ -91,6 +99,7 @@ def _cues(phrases: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
 
 
 _RECOVERY = _cues(RECOVERY)
+_INABILITY = _cues(INABILITY)
 _SOFTER = _cues(SOFTER)
 _SHARPER = _cues(SHARPER)
 
@@ -104,6 +113,21 @@ def noisy_or(*scores: float) -> float:
     for s in scores:
         rest *= 1.0 - max(0.0, min(1.0, s))
     return 1.0 - rest
+
+
+def unreadable(text: str) -> bool:
+    """Whether the text shows a reading that could not be taken (`****`, `N/A`, `no reading`)."""
+    return _UNREADABLE.search(text) is not None
+
+
+def unreadable_restored(template: str, values: Sequence[str], wildcard: str = "<*>") -> str:
+    """The template with the wildcards whose value says a reading is missing (`****`, `N/A`) put back:
+    a miner masks them like any value, yet they are what the line says (`Fan speeds (3400 ****)`)."""
+    kept = [v.strip() if _UNREADABLE.fullmatch(v.strip()) else None for v in values]
+    parts = template.split(wildcard)
+    if not any(kept) or len(parts) != len(kept) + 1:
+        return template
+    return parts[0] + "".join((v or wildcard) + part for v, part in zip(kept, parts[1:], strict=True))
 
 
 def text_level(text: str) -> Severity | None:
@@ -134,6 +158,7 @@ class TextEvidence:
     rule_severity: Mapping[FailureType, Severity] = field(default_factory=dict)  # the loudest rule per type
     loud: Severity | None = None  # the loudest rule that names no type (`operator-action`)
     noise: bool = False  # a known-noise rule (`ignore: true`) matched
+    unreachable: bool = False  # says something could not be reached or used (`vocabulary.INABILITY`)
 
     def best(self) -> FailureType:
         """The type this text alone points at; a tie is no evidence of failure, so benign wins it."""
@@ -148,20 +173,28 @@ QUIET = 0.25  # failure-word strength below which a text reads as a statement, n
 TOPICAL_SHARE = 0.5  # what topic words alone (`filesystem`, `ospf`, `account`) count in such a text
 
 
+_SENSORS = tuple(_TYPES.index(ft) for ft in (FailureType.HARDWARE_FAN, FailureType.HARDWARE_THERMAL,
+                                             FailureType.HARDWARE_PSU))
+
+
 @lru_cache(maxsize=32768)
-def _keyword_scores(text: str) -> tuple[tuple[float, ...], float, bool, bool, bool]:
+def _keyword_scores(text: str) -> tuple[tuple[float, ...], float, bool, bool, bool, bool]:
     found = grams(words(text))
     totals = [0.0] * len(_TYPES)
     for gram in found:
         for i, weight in _INDEX.get(gram, ()):
             totals[i] += weight
-    failure = squash(sum(w for g, w in _FAILURE.items() if g in found))
-    return tuple(totals), failure, bool(found & _RECOVERY), bool(found & _SOFTER), bool(found & _SHARPER)
+    said = grams(words(_FIELD_NAME.sub(" ", text))) if "=" in text else found  # without field names
+    failure = squash(sum(w for g, w in _FAILURE.items() if g in said))
+    if any(totals[i] > 0 for i in _SENSORS) and unreadable(text):
+        failure = noisy_or(failure, UNREADABLE_WEIGHT)
+    return (tuple(totals), failure, bool(found & _RECOVERY), bool(found & _SOFTER), bool(found & _SHARPER),
+            bool(said & _INABILITY))
 
 
 def text_evidence(text: str, rules: RuleSet, template_id: str = "") -> TextEvidence:
     """Score one text by its words and the rules (the header's level is `prior`'s business)."""
-    totals, failure, recovered, softer, sharper = _keyword_scores(text)
+    totals, failure, recovered, softer, sharper, unreachable = _keyword_scores(text)
     rule_hint: dict[FailureType, float] = {}
     rule_severity: dict[FailureType, Severity] = {}
     rule_ids = []
@@ -193,5 +226,5 @@ def text_evidence(text: str, rules: RuleSet, template_id: str = "") -> TextEvide
     return TextEvidence(
         scores=scores, failure_words=failure, recovered=recovered, softer=softer, sharper=sharper, routine=routine,
         rules=tuple(rule_ids), level=text_level(text), rule_severity=rule_severity, loud=loud,
-        noise=noise,
+        noise=noise, unreachable=unreachable,
     )

@@ -211,8 +211,14 @@ class OfflineClassifier:
         # a tie is no evidence of failure: benign first, then taxonomy order
         failure = max(final, key=lambda ft: (round(final[ft], 9), ft is F.BENIGN, -_ORDER[ft]))
         relied = _relied_on(failure, seen)
-        # a line's repeats are its template's count; an issue's, the sample lines that show the failure
-        repeats = subject.line_count if subject.kind == "line" else len(relied)
+        asking = [(u, ev) for u, ev in seen if ev.loud is not None and ev.loud.rank >= Severity.ERROR.rank
+                  and not ev.recovered]
+        if failure is F.BENIGN and asking:
+            # a text an error rule of no type matched (it asks for a person: `manual intervention
+            # required`; it reports a failure with its error code) is a failure report even when its
+            # words name no type: the closest type, else the generic one
+            failure, relied = _fallback(final), asking
+        repeats = _repeats(subject, relied)
         content = _content(failure, final, relied, seen, [by_unit[u] for u, _ in relied], repeats)
         loudest = max((u for u in subject.units if header_severity(u.level)), default=None,
                       key=lambda u: header_severity(u.level).rank)  # type: ignore[union-attr]
@@ -231,6 +237,25 @@ class OfflineClassifier:
                 key=lambda n: (-neighbour_weight(n), n.id),
             )),
         )
+
+
+def _repeats(subject: Subject, relied: list[tuple[Unit, TextEvidence]]) -> int:
+    """How many lines show the failure: for a line, its template's count; for an issue or a cluster, its
+    line count times the share of its sample lines that show it (the sample is its head and tail)."""
+    if subject.kind == "line":
+        return subject.line_count
+    sampled = sum(1 for u in subject.units if u.line_id)
+    showing = sum(1 for u, _ in relied if u.line_id)
+    if not sampled or not showing:
+        return len(relied)
+    return max(showing, round(subject.line_count * showing / sampled))
+
+
+def _fallback(final: Mapping[FailureType, float]) -> FailureType:
+    """The best non-benign type, should the header or a rule make this a failure; the generic one when no
+    type has any evidence."""
+    best = max((t for t in final if t is not F.BENIGN), key=lambda t: (round(final[t], 9), -_ORDER[t]))
+    return best if final[best] >= 0.05 else prior.ERROR_CLASS_FALLBACK
 
 
 def _text_score(ft: FailureType, seen: list[tuple[Unit, TextEvidence]]) -> float:
@@ -290,9 +315,6 @@ def _content(ft: FailureType, final: Mapping[FailureType, float], relied: list[t
              seen: list[tuple[Unit, TextEvidence]], votes: list[Vote], repeats: int) -> prior.Content:
     """What the texts say without the header, in the terms `prior.decide` needs."""
     evidence = [ev for _, ev in relied]
-    fallback: FailureType = max((t for t in final if t is not F.BENIGN), key=lambda t: (round(final[t], 9), -_ORDER[t]))
-    if final[fallback] < 0.05:
-        fallback = prior.ERROR_CLASS_FALLBACK
     routine_cues = [r for _, ev in seen for r in ev.rules if r.endswith("noise")]
     routine_cues += ["recovery phrase" for _, ev in seen if ev.recovered]
     failure_cues = sorted({r for ev in evidence for r in ev.rules if not r.endswith("noise")})
@@ -303,12 +325,14 @@ def _content(ft: FailureType, final: Mapping[FailureType, float], relied: list[t
     ruled = [ev.rule_severity.get(ft, Severity.INFO) for ev in evidence]
     return prior.Content(
         failure=ft, severity=_severity(ft, relied, votes), strength=0.0 if ft is F.BENIGN else final[ft],
-        routine=max((ev.routine * (1.0 - ev.failure_words) for _, ev in seen), default=0.0), fallback=fallback,
+        routine=max((ev.routine * (1.0 - ev.failure_words) for _, ev in seen), default=0.0), fallback=_fallback(final),
         sharp=any(ev.sharper for ev in evidence) or Severity.CRITICAL in ruled,
         ruled=any(s.rank >= Severity.ERROR.rank for s in ruled)
         or any(ev.loud is not None and ev.loud.rank >= Severity.ERROR.rank for ev in evidence),
         quiet=bool(evidence) and all(ev.failure_words < QUIET and not ev.rule_severity.get(ft) for ev in evidence),
-        repeats=repeats, noise=any(ev.noise for ev in evidence),
+        repeats=repeats, noise=any(ev.noise for ev in evidence), unreachable=any(ev.unreachable for ev in evidence),
+        own_level=min((ev.level for ev in evidence if ev.level), key=lambda s: s.rank, default=None),
+        says_error=any(ev.level is not None and ev.level.rank >= Severity.ERROR.rank for ev in evidence),
         failure_cues=tuple(failure_cues), routine_cues=tuple(dict.fromkeys(routine_cues)),
     )
 

@@ -66,6 +66,8 @@ VOCABULARY: dict[F, dict[str, float]] = {
         "link failure": 1.2, "link status": 0.8, "down": 0.4, "autoneg": 0.6, "negotiation": 0.5, "lacp": 0.6,
         "nic link": 1.0, "cable": 0.6, "unplugged": 0.8, "network link": 1.0, "disconnected": 0.3,
         "slave": 0.3, "physical layer": 0.8, "port channel": 0.5,
+        # errors counted on a physical link (CRC, symbol, framing: Ethernet, InfiniBand, PCIe AER)
+        "link error": 1.2, "crc error": 1.0, "symbol error": 1.0,
     },
     F.NETWORK_DNS: {
         "dns": 1.2, "resolve": 0.8, "resolution": 1.0, "resolver": 1.0, "resolving": 0.8, "lookup": 0.6,
@@ -156,6 +158,17 @@ VOCABULARY: dict[F, dict[str, float]] = {
         "handshake": 0.4, "healthy upstream": 1.5, "live upstreams": 1.5, "dependency": 1.0, "downstream": 0.5,
         "endpoint": 0.3, "unreachable": 0.3, "not available": 0.6, "broker": 0.6, "could not established": 1.0,
         "connect exception": 1.0, "read timed out": 1.0, "attempt connect": 0.8,
+        # a peer that stops answering (NFS "server not responding", cluster managers' "node not
+        # responding", Windows "the server is not responding")
+        "not responding": 1.2, "no response": 0.8, "stopped responding": 0.6,
+        # a pool, backend or quorum with no member left to serve (load balancers' "no server
+        # available", resolvers' "no servers could be reached", "no brokers available")
+        "no server": 1.0, "no server available": 1.2, "no quorum": 1.0,
+        # renewing a lease, session, lock or ticket failed: the holder is cut off from the authority
+        # that grants it (leader-election leases, distributed locks, Kerberos tickets)
+        "failed renew": 1.0, "unable renew": 1.0, "cannot renew": 1.0,
+        # a channel is a connection in SSH, gRPC, AMQP and most RPC frameworks
+        "open channel": 0.8, "channel": 0.2, "time out": 0.5, "not running": 0.6,
     },
     F.SECURITY_AUTH: {
         "authentication failure": 1.8, "authentication": 0.6, "auth": 0.5, "failed password": 1.8,
@@ -220,7 +233,18 @@ FAILURE_WORDS: dict[str, float] = {
     "dropped": 0.3, "expired": 0.3, "rejected": 0.4, "missing": 0.4, "broken": 0.5, "violation": 0.4,
     "abnormal": 0.5, "alarm": 0.4, "lockup": 0.6, "too high": 0.4, "too low": 0.4, "too long": 0.4,
     "not found": 0.3, "slow": 0.3, "problem": 0.5, "died": 0.6, "full": 0.3, "intervention required": 0.6,
+    "time out": 0.6, "no response": 0.5, "not running": 0.4, "no server": 0.4, "inconsistent": 0.4,
 }
+
+# Phrases that say something could not be reached or used at all (an attempt that did not succeed),
+# as opposed to an event that ended a working state (`connection broken`, `reset`, `closed`, `lost`,
+# an exception): an inability that repeats means the dependency is still down at every attempt, an
+# ended connection that repeats is churn a client recovers from by reconnecting. `prior` escalates only
+# the former when it persists.
+INABILITY: tuple[str, ...] = (
+    "cannot", "unable", "could not", "failed", "fail", "not responding", "no response", "timed out", "time out",
+    "unreachable", "unavailable", "not available", "no server", "refused", "not running", "no route",
+)
 
 # Phrases that report a recovery: the failure words in such a line describe the past.
 RECOVERY: tuple[str, ...] = (

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from streamapp.classify import LineVerdict, OfflineClassifier
+from streamapp.classify.features import unreadable, unreadable_restored
 from streamapp.classify.subjects import header_context
 from streamapp.commands.logfile import MineStats, add_input_arguments, line_format, mine, read_lines, write_csv
 from streamapp.errors import ConfigError
@@ -103,7 +104,7 @@ def line_verdicts(
     miner: TemplateMiner, classifier: OfflineClassifier, lines: Iterator[ParsedLine], stats: ClassifyStats
 ) -> Iterator[tuple[int, str, LineVerdict]]:
     """(line number, template id, verdict) per line of a mined file, counted into `stats`."""
-    cache: dict[tuple[str, str, str], LineVerdict] = {}
+    cache: dict[tuple[str, str, str, str], LineVerdict] = {}
     counts = {t.template_id: t.count for t in miner.templates()}
     for line_id, parsed in enumerate(lines, start=1):
         # no level word stated ("" or a `<Level>` field holding a host name) differs from `info`
@@ -114,9 +115,12 @@ def line_verdicts(
             template_id, verdict = "", classifier.classify_line(parsed.message, level=level, context=context)
             stats.verdicts += 1
         else:
-            template_id, key = final.template_id, (final.template_id, level, context)
+            # a masked value that says a reading is missing is part of what the line says
+            text = unreadable_restored(final.template, final.parameters) if unreadable(parsed.message) \
+                else final.template
+            template_id, key = final.template_id, (final.template_id, level, context, text)
             if key not in cache:
-                cache[key] = classifier.classify_line(final.template, template_id=template_id, level=level,
+                cache[key] = classifier.classify_line(text, template_id=template_id, level=level,
                                                       context=context, repeats=counts.get(template_id, 1))
                 stats.verdicts += 1
             verdict = cache[key]

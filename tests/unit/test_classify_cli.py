@@ -88,3 +88,24 @@ def test_an_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2 and "unknown format" in proc.stderr
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_missing_reading_masked_by_the_miner_still_counts(tmp_path: Path) -> None:
+    """One template for every fan line; only the lines whose reading could not be taken alert."""
+    speeds = ["3552 3534 3375 3600", "3551 3530 3380 3610", "3549 **** 3377 3598", "3550 3533 3379 3605"]
+    lines = [json.dumps({"component": "switch_module", "msg": f"Fan speeds ( {s} )"}) for s in speeds]
+    rows, _ = classify(tmp_path, lines, "json")
+    assert len({r["TemplateId"] for r in rows}) == 1
+    assert [r["Alert"] for r in rows] == ["false", "false", "true", "false"]
+    assert rows[2]["FailureType"] == "hardware_fan"
+
+
+def test_a_dependency_unreachable_at_every_attempt_alerts_once_it_persists(tmp_path: Path) -> None:
+    """A warning per failed attempt; the file shows the attempts go on, which is an outage."""
+    def attempt(n: int) -> str:
+        return json.dumps({"level": "warn", "msg": f"Unable to open channel to peer 10.0.0.{n % 5} at port 3888"})
+
+    few, _ = classify(tmp_path, [attempt(n) for n in range(5)], "json")
+    assert {r["Alert"] for r in few} == {"false"} and {r["Severity"] for r in few} == {"warning"}
+    many, _ = classify(tmp_path, [attempt(n) for n in range(200)], "json")
+    assert {r["Alert"] for r in many} == {"true"} and {r["FailureType"] for r in many} == {"app_dependency"}
