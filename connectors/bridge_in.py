@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -21,7 +21,16 @@ from connectors.redis_streams import connect, ensure_group
 from streamapp import telemetry
 from streamapp.batches import line_records
 from streamapp.errors import PoisonInput
-from streamapp.intake import GroupState, decode_entry, format_id, parse_id, partition_key, preview, trim_point
+from streamapp.intake import (
+    GroupState,
+    Stalls,
+    decode_entry,
+    format_id,
+    parse_id,
+    partition_key,
+    preview,
+    trim_point,
+)
 from streamapp.records import DeadLetter, RawLine
 from streamapp.settings import Settings
 from streamapp.shards import entry_of, line_id, owned, stream_name
@@ -30,13 +39,14 @@ log = logging.getLogger(__name__)
 
 Entry = tuple[bytes, dict[bytes, bytes]]
 
-# KEYS: logs, dead-letter stream. ARGV: group, number of letters, each letter as its field count
-# and fields, then the entry ids to acknowledge (in chunks: Lua's unpack has a limit).
+# KEYS: logs, dead-letter stream. ARGV: group, the dead-letter stream's cap, number of letters, each
+# letter as its field count and fields, then the entry ids to acknowledge (in chunks: Lua's unpack
+# has a limit).
 _ACKNOWLEDGE = """
-local i = 4
-for _ = 1, tonumber(ARGV[3]) do
+local i = 5
+for _ = 1, tonumber(ARGV[4]) do
   local n = tonumber(ARGV[i])
-  redis.call('XADD', KEYS[3], '*', unpack(ARGV, i + 1, i + n))
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', unpack(ARGV, i + 1, i + n))
   i = i + n + 1
 end
 local acked = 0
@@ -47,6 +57,14 @@ while i <= #ARGV do
 end
 return acked
 """
+# KEYS: logs, the count of entries trimmed so far. ARGV: MINID. Trimmed and counted in one step, so
+# what the caps removed is exact: entries added - length - trimmed.
+_TRIM = """
+local n = redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1])
+redis.call('INCRBY', KEYS[2], n)
+return n
+"""
+NEAR_CAP = 0.9  # past this share of LOGS_MAXLEN, acknowledged entries are trimmed whatever their age
 
 
 @dataclass
@@ -58,6 +76,10 @@ class Shard:
     stream: str  # its Redis key (prefix applied)
     lease: Lease
     acknowledge: FencedScript  # dead letters and XACK, only while the lease is held
+    trimmed_key: str  # how many entries the bridges trimmed from it (after acknowledgement)
+    capped_key: str  # how many entries its cap removed, as last counted
+    stalls: Stalls
+    stalled: set[str] = field(default_factory=set)  # groups reported stalled at the last look
 
 
 class InboundBridge(Service):
@@ -98,7 +120,10 @@ class InboundBridge(Service):
             name = stream_name(s.stream_logs, k)
             lease_key = s.redis_key("bridge:in:leader" if k == 0 else f"bridge:in:leader:{{{k}}}")
             lease = Lease(self.redis, lease_key, s.bridge_consumer, s.bridge_lease_sec)
-            shard = Shard(k, name, s.redis_key(name), lease, FencedScript(self.redis, _ACKNOWLEDGE, lease))
+            suffix = "" if k == 0 else f":{{{k}}}"
+            shard = Shard(k, name, s.redis_key(name), lease, FencedScript(self.redis, _ACKNOWLEDGE, lease),
+                          s.redis_key(f"bridge:in:trimmed{suffix}"), s.redis_key(f"bridge:in:capped:logs{suffix}"),
+                          Stalls(s.bridge_group_stall_sec))
             await ensure_group(self.redis, shard.stream, s.bridge_group)
             self.shards.append(shard)
         await ensure_topics(s, {self.topic: s.topic_partitions})
@@ -190,10 +215,11 @@ class InboundBridge(Service):
         while not self.should_stop:
             await self.sleep(self.settings.bridge_trim_interval_sec)
             for shard in self.shards:
-                if not shard.lease.held:
+                if not shard.lease.held:  # a shard's leader trims and watches it, not every standby
                     continue
                 try:
                     await self.trim_once(shard.number)
+                    await self.watch_once(time.time(), shard.number)
                 except (RedisError, OSError) as exc:
                     if not self.should_stop:
                         log.warning("bridge trim of %s skipped: %s", shard.name, exc)
@@ -242,7 +268,7 @@ class InboundBridge(Service):
             pairs = [x for kv in dl.to_redis().items() for x in kv]
             letters += [len(pairs), *pairs]
         await shard.acknowledge([shard.stream, s.redis_key(s.stream_deadletter)],
-                                [s.bridge_group, *letters, *(raw_id for raw_id, _ in entries)])
+                                [s.bridge_group, s.deadletter_maxlen, *letters, *(raw_id for raw_id, _ in entries)])
         self.forwarded += len(good) - len(too_big)
         self.dead_lettered += len(poison)
         telemetry.count("streamapp.deadletters", len(poison), stage="bridge")
@@ -252,10 +278,61 @@ class InboundBridge(Service):
                           original_id=entry_id, payload=payload, failed_at=time.time(), stage="bridge_in")
 
     async def trim_once(self, shard: int = 0) -> str | None:
-        """Trim a shard's stream below what every group has acknowledged (and older than the
-        retention)."""
+        """Trim a shard's stream below what every group has acknowledged and older than the
+        retention (near LOGS_MAXLEN, whatever its age: then the cap has only unacknowledged entries
+        left to take)."""
+        s = self.settings
         assert self.redis is not None
-        stream = self.shards[shard].stream
+        sh = self.shards[shard]
+        retain_sec = s.bridge_trim_retain_sec
+        if await self.redis.xlen(sh.stream) >= s.logs_maxlen * NEAR_CAP:
+            retain_sec = 0
+        point = trim_point(await self._groups(sh.stream), int(time.time() * 1000), retain_sec * 1000)
+        if point is None:
+            return None
+        minid = format_id(point)
+        await self.redis.eval(_TRIM, 2, sh.stream, sh.trimmed_key, minid)
+        return minid
+
+    async def watch_once(self, now: float, shard: int = 0) -> dict[str, float]:
+        """Count what the caps removed from a shard's stream (and, with shard 0, from the dead-letter
+        stream) since the last look (`streamapp.dropped`, what=logs / deadletter), and warn of the
+        consumer groups of the stream that stalled; returns them, each with how long it has not
+        moved (seconds)."""
+        s = self.settings
+        assert self.redis is not None
+        sh = self.shards[shard]
+        info = await self.redis.xinfo_stream(sh.stream)
+        await self._count_capped("logs", sh.capped_key, info, int(await self.redis.get(sh.trimmed_key) or 0))
+        deadletter = s.redis_key(s.stream_deadletter)
+        if shard == 0 and await self.redis.exists(deadletter):
+            await self._count_capped("deadletter", s.redis_key("bridge:in:capped:deadletter"),
+                                     await self.redis.xinfo_stream(deadletter), 0)
+        groups = await self._groups(sh.stream)
+        stalled = sh.stalls.update(groups, parse_id(info["last-generated-id"]), now)
+        for g in groups:
+            if g.name in stalled and g.name not in sh.stalled:
+                log.warning("bridge: consumer group %r of %s has not moved for %.0fs with entries to read "
+                            "(%d pending); past LOGS_MAXLEN its oldest entries are dropped",
+                            g.name, sh.stream, stalled[g.name], g.pending)
+        sh.stalled = set(stalled)
+        telemetry.gauge("streamapp.logs.stalled_groups", sum(len(x.stalled) for x in self.shards))
+        return stalled
+
+    async def _count_capped(self, what: str, key: str, info: dict[str, Any], trimmed: int) -> None:
+        """Count the entries a cap removed since the last look (whoever looked: the total is shared)."""
+        assert self.redis is not None
+        if info.get("entries-added") is None:  # Redis before 7.0 does not say
+            return
+        total = max(0, int(info["entries-added"]) - int(info["length"]) - trimmed)
+        before = await self.redis.set(key, total, get=True)
+        if (dropped := total - int(before or 0)) > 0:
+            telemetry.count("streamapp.dropped", dropped, what=what)
+            log.warning("bridge: %d entries of %s removed by its cap before they were acknowledged", dropped, what)
+
+    async def _groups(self, stream: str) -> list[GroupState]:
+        """What XINFO GROUPS and XPENDING say about each consumer group of a stream."""
+        assert self.redis is not None
         groups = []
         for info in await self.redis.xinfo_groups(stream):
             name = info["name"]
@@ -268,9 +345,4 @@ class InboundBridge(Service):
                 name=name.decode() if isinstance(name, bytes) else name,
                 last_delivered=parse_id(info["last-delivered-id"]), pending=pending, lowest_pending=lowest,
             ))
-        point = trim_point(groups, int(time.time() * 1000), self.settings.bridge_trim_retain_sec * 1000)
-        if point is None:
-            return None
-        minid = format_id(point)
-        await self.redis.xtrim(stream, minid=minid, approximate=False)
-        return minid
+        return groups

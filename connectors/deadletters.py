@@ -62,7 +62,7 @@ class DeadLetters:
                 out.append(Outcome(eid, "original gone"))
                 continue
             async with self.client.pipeline(transaction=True) as pipe:
-                pipe.xadd(logs, original[0][1])
+                pipe.xadd(logs, original[0][1], maxlen=self.settings.logs_maxlen, approximate=True)
                 pipe.sadd(self.replayed, eid)
                 await pipe.execute()
             out.append(Outcome(eid, "replayed"))

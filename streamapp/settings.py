@@ -162,9 +162,25 @@ class Settings(BaseSettings):
     bridge_max_entry_bytes: int = Field(
         262_144, ge=1024, description="Entries larger than this (bytes) go to the dead-letter stream."
     )
-    bridge_trim_interval_sec: float = Field(10.0, gt=0, description="How often `logs` is trimmed, seconds.")
+    bridge_trim_interval_sec: float = Field(
+        10.0, gt=0, description="How often `logs` is trimmed (and the caps and groups checked), seconds."
+    )
     bridge_trim_retain_sec: int = Field(
-        3600, ge=0, description="Acknowledged entries younger than this are kept (MINID trim), seconds."
+        3600, ge=0, description="Acknowledged entries younger than this are kept (MINID trim), seconds; not when "
+        "`logs` nears LOGS_MAXLEN."
+    )
+    logs_maxlen: int = Field(
+        1_000_000, ge=100, description="Every write to `logs` (to each ingest shard's stream) caps it near this many "
+        "entries (MAXLEN ~), so a stalled consumer group or a dead bridge cannot fill Redis; what the cap removes "
+        "is counted as `streamapp.dropped`, what=logs (the bridge trims acknowledged entries first)."
+    )
+    deadletter_maxlen: int = Field(
+        100_000, ge=100, description="The dead-letter stream is capped near this many entries (MAXLEN ~); what the "
+        "cap removes is counted as `streamapp.dropped`, what=deadletter."
+    )
+    bridge_group_stall_sec: float = Field(
+        300.0, gt=0, description="A consumer group of `logs` that has entries to read or acknowledge and has not "
+        "moved for this long is reported stalled (a warning, and the gauge `streamapp.logs.stalled_groups`)."
     )
     outbound_dedupe_ttl_sec: int = Field(
         7 * 86400, ge=60, description="How long a record id is remembered to drop replays, seconds."

@@ -74,14 +74,14 @@ class Status:
 
 
 # KEYS: logs, cursor, formats. ARGV: source, source id, whether to set the cursor ('1'), the cursor,
-# the format ('' = none), then the lines.
+# the format ('' = none), the cap of `logs` (MAXLEN ~), then the lines.
 _EMIT = """
-for i = 7, #ARGV do
-  redis.call('XADD', KEYS[2], '*', 'source', ARGV[2], 'line', ARGV[i], 'source_id', ARGV[3])
+for i = 8, #ARGV do
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'source', ARGV[2], 'line', ARGV[i], 'source_id', ARGV[3])
 end
 if ARGV[4] == '1' then redis.call('SET', KEYS[3], ARGV[5]) end
-if ARGV[6] ~= '' and #ARGV >= 7 then redis.call('HSET', KEYS[4], ARGV[3], ARGV[6]) end
-return #ARGV - 6
+if ARGV[6] ~= '' and #ARGV >= 8 then redis.call('HSET', KEYS[4], ARGV[3], ARGV[6]) end
+return #ARGV - 7
 """
 
 
@@ -109,7 +109,7 @@ class Emitter:
         await self._emit(
             [self.stream, self.cursor_key, self.formats_key],
             [batch.source or self.source.source, self.source.id, "1" if batch.cursor is not None else "0",
-             batch.cursor or "", batch.format or "", *batch.lines],
+             batch.cursor or "", batch.format or "", self.settings.logs_maxlen, *batch.lines],
         )
         return sum(map(len, batch.lines))
 

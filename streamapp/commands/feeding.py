@@ -18,8 +18,8 @@ def feed(
     client: redis.Redis, settings: Settings, items: Iterator[tuple[float, str, str]], total: int,
     on_tick: Callable[[], None],
 ) -> dict[int, str]:
-    """XADD (at, source, line) items in real time (each to its source's ingest shard), calling
-    `on_tick` while waiting; returns index -> line id."""
+    """XADD (at, source, line) items in real time (each to its source's ingest shard, capped near
+    LOGS_MAXLEN), calling `on_tick` while waiting; returns index -> line id."""
     ids: dict[int, str] = {}
     start = time.monotonic()
     with tqdm(total=total, unit="line", desc="feeding logs", file=sys.stderr, mininterval=1.0) as bar:
@@ -34,7 +34,8 @@ def feed(
                 on_tick()
                 time.sleep(min(wait, 1.0))
             shard = settings.logs_shard_of(source)
-            pipe.xadd(settings.logs_key(shard), {"source": source, "line": line})
+            pipe.xadd(settings.logs_key(shard), {"source": source, "line": line}, maxlen=settings.logs_maxlen,
+                      approximate=True)
             pending.append((i, shard))
         for (k, shard), eid in zip(pending, pipe.execute(), strict=True):
             ids[k] = line_id(eid.decode(), shard)
