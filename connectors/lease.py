@@ -1,10 +1,22 @@
 """A lease in Redis: one holder at a time among processes doing the same job (the inbound bridge,
 the producer manager). Held by renewing it before it expires; a holder that dies loses it after
-its TTL, and another takes over."""
+its TTL, and another takes over.
+
+Renewing is not enough on its own: a holder that stalls (a long GC pause, a frozen VM) past the
+TTL wakes up believing it still holds the lease while another process already does. So the writes
+only the holder may make are `FencedScript`s: Lua scripts whose first step checks the lease, in
+the same atomic run as the writes, and a former holder writes nothing (`LeaseLost`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
+
+from streamapp.errors import TransientError
 
 # Extend the lease only if we still hold it (a stalled holder must not steal it back).
 _RENEW = """
@@ -15,6 +27,16 @@ _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+# The first step of every fenced script: KEYS[1] is the lease, ARGV[1] its holder ('' = not fenced).
+_FENCE = """
+if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return redis.error_reply('LEASELOST the lease is not held by ' .. ARGV[1])
+end
+"""
+
+
+class LeaseLost(TransientError):
+    """Another process holds the lease (or nobody does): the fenced writes were not made."""
 
 
 class Lease:
@@ -35,3 +57,24 @@ class Lease:
         if self.held:
             await self.client.eval(_RELEASE, 1, self.key, self.holder)
             self.held = False
+
+
+class FencedScript:
+    """A Lua script that writes only while `lease` is held (checked first, atomically with the
+    writes); without a lease it runs unfenced. The body's own keys start at KEYS[2] and its own
+    arguments at ARGV[2] (KEYS[1] and ARGV[1] are the lease's)."""
+
+    def __init__(self, client: aioredis.Redis, body: str, lease: Lease | None = None) -> None:
+        self.lease = lease
+        self._script = client.register_script(_FENCE + body)
+
+    async def __call__(self, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        lease = self.lease
+        try:
+            return await self._script(keys=[lease.key if lease else keys[0], *keys],
+                                      args=[lease.holder if lease else "", *args])
+        except ResponseError as exc:
+            if lease is None or not str(exc).startswith("LEASELOST"):
+                raise
+            lease.held = False
+            raise LeaseLost(str(exc)) from None

@@ -62,6 +62,7 @@ class StreamWriter:
             return 0
         s = self.settings
         key = s.redis_key(stream)
+        maxlen = s.deadletter_maxlen if stream == s.stream_deadletter else s.outbound_stream_maxlen
         async with self.client.pipeline(transaction=False) as pipe:
             for rec in records:
                 keys = [key, s.redis_key(f"dedupe:{stream}:{rec.id}")]
@@ -69,7 +70,7 @@ class StreamWriter:
                     name = f"{hash_prefix}{rec.id}"
                     keys += [s.redis_key(name), s.redis_key(PENDING_PREFIX + name)]
                 fields = [x for kv in rec.to_redis().items() for x in kv]
-                args = [s.outbound_dedupe_ttl_sec, s.alerts_ttl_sec, s.outbound_stream_maxlen, *fields]
+                args = [s.outbound_dedupe_ttl_sec, s.alerts_ttl_sec, maxlen, *fields]
                 await self._script(keys=keys, args=args, client=pipe)
             results = await pipe.execute()
         return sum(1 for r in results if r)

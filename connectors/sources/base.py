@@ -22,6 +22,7 @@ import redis.asyncio as aioredis
 from mode import Service
 from redis.exceptions import RedisError
 
+from connectors.lease import FencedScript, Lease
 from streamapp.errors import AuthFailed, ConfigError, ExternalAPIError, RateLimited, TransientError
 from streamapp.settings import Settings
 
@@ -72,33 +73,45 @@ class Status:
         return dict(self.__dict__)
 
 
-class Emitter:
-    """Writes a producer's batch to `logs` and its cursor, atomically (MULTI/EXEC)."""
+# KEYS: logs, cursor, formats. ARGV: source, source id, whether to set the cursor ('1'), the cursor,
+# the format ('' = none), the cap of `logs` (MAXLEN ~), then the lines.
+_EMIT = """
+for i = 8, #ARGV do
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'source', ARGV[2], 'line', ARGV[i], 'source_id', ARGV[3])
+end
+if ARGV[4] == '1' then redis.call('SET', KEYS[3], ARGV[5]) end
+if ARGV[6] ~= '' and #ARGV >= 8 then redis.call('HSET', KEYS[4], ARGV[3], ARGV[6]) end
+return #ARGV - 7
+"""
 
-    def __init__(self, client: aioredis.Redis, settings: Settings, source: SourceConfig) -> None:
+
+class Emitter:
+    """Writes a producer's batch to `logs` with its cursor, atomically (one script); with the producer
+    manager's `lease`, only while the manager holds it (a manager that stalled past its lease neither
+    adds lines another manager's producer already added nor moves the cursor back)."""
+
+    def __init__(self, client: aioredis.Redis, settings: Settings, source: SourceConfig,
+                 lease: Lease | None = None) -> None:
         self.client, self.settings, self.source = client, settings, source
-        self.stream = settings.redis_key(settings.stream_logs)
+        # A source's lines all go to one stream (its ingest shard), so they keep their order.
+        self.stream = settings.logs_key(settings.logs_shard_of(source.id))
         self.cursor_key = settings.redis_key(f"source:{source.id}:cursor")
         self.formats_key = settings.redis_key("sources:formats")
+        self._emit = FencedScript(client, _EMIT, lease)
 
     async def cursor(self) -> str | None:
         raw = await self.client.get(self.cursor_key)
         return raw.decode() if raw is not None else None
 
     async def emit(self, batch: Batch) -> int:
-        """Lines and cursor in one transaction; returns the bytes written."""
-        size = 0
-        source = batch.source or self.source.source
-        async with self.client.pipeline(transaction=True) as pipe:
-            for line in batch.lines:
-                size += len(line)
-                pipe.xadd(self.stream, {"source": source, "line": line, "source_id": self.source.id})
-            if batch.cursor is not None:
-                pipe.set(self.cursor_key, batch.cursor)
-            if batch.format and batch.lines:  # before any consumer reads these lines
-                pipe.hset(self.formats_key, self.source.id, batch.format)
-            await pipe.execute()
-        return size
+        """Lines and cursor in one atomic step (the format is published before any consumer reads
+        these lines); returns the bytes written."""
+        await self._emit(
+            [self.stream, self.cursor_key, self.formats_key],
+            [batch.source or self.source.source, self.source.id, "1" if batch.cursor is not None else "0",
+             batch.cursor or "", batch.format or "", self.settings.logs_maxlen, *batch.lines],
+        )
+        return sum(map(len, batch.lines))
 
 
 class Producer(Service):

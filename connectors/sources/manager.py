@@ -128,7 +128,7 @@ class ProducerManager(Service):
         except ConfigError as exc:
             log.warning("sources: %s not started: %s", cfg.name, exc)
             return
-        producer = cls(cfg, Emitter(self.redis, self.settings, cfg))
+        producer = cls(cfg, Emitter(self.redis, self.settings, cfg, self.lease))
         producer.status.restarts = restarts
         if why:  # the restarted producer reports why it was restarted until it succeeds
             producer.status.last_error, producer.status.last_error_at = why[:500], time.time()

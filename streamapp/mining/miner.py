@@ -28,15 +28,71 @@ from streamapp.mining.masking import Masker
 from streamapp.mining.refine import EVIDENCE_CAP, Template, token_key
 from streamapp.mining.results import MineResult, TemplateChange, TemplateInfo
 from streamapp.mining.tuning import DEFAULT, Tuning
-from streamapp.mining.units import ALL, COARSE, SUB, Pattern, Unit
+from streamapp.mining.units import ALL, COARSE, SUB, Unit
 
 # The one configuration, for every log (the tuned parameters are in `tuning`).
 DEPTH = 3  # drain3 tree depth 3: a line's candidates are all units of its token count (a first
 # token can be a value as well as any other, so it does not pick the branch)
 CACHE_SIZE = 100_000  # lines (and shapes) remembered with their unit; a full cache is emptied
 
-# signature, unit, split key, generation, and the pattern itself (replaced only with a generation)
-_Seen = tuple[Template, Unit, Template, int, Pattern]
+# Units changes remembered per token count for checking cached answers; past this many since an
+# answer was cached, the line is learnt again (as cheap as checking that many units).
+CHANGES_CHECKED = 32
+CHANGES_KEPT = 1024
+
+
+class _Seen:
+    """A line's (or shape's) unit, signature, split key and pattern, cached with what makes it
+    valid: the changes of units of its token count up to then, and how similar the line was to
+    its unit."""
+
+    __slots__ = ("generation", "key", "keys", "pattern", "signature", "similarity", "unit")
+
+    def __init__(self, keys: Template, unit: Unit, signature: Template, key: Template, generation: int) -> None:
+        self.keys = keys
+        self.unit = unit
+        self.signature = signature
+        self.key = key
+        self.pattern = unit.patterns[signature]
+        self.generation = generation
+        self.similarity = _similarity(unit, keys)
+
+
+class _Changes:
+    """Which units of one token count changed what tree search compares (or their split), in order;
+    the generation is how many changes there were."""
+
+    __slots__ = ("base", "ids")
+
+    def __init__(self) -> None:
+        self.base = 0  # changes forgotten (to bound memory)
+        self.ids: list[int] = []
+
+    @property
+    def generation(self) -> int:
+        return self.base + len(self.ids)
+
+    def add(self, uid: int) -> None:
+        self.ids.append(uid)
+        if len(self.ids) > CHANGES_KEPT:
+            drop = len(self.ids) // 2
+            del self.ids[:drop]
+            self.base += drop
+
+    def since(self, generation: int) -> list[int] | None:
+        """Units changed since `generation`, None if that is more than is remembered or checked."""
+        start = generation - self.base
+        if start < 0 or len(self.ids) - start > CHANGES_CHECKED:
+            return None
+        return self.ids[start:]
+
+
+def _similarity(unit: Unit, keys: Template) -> float:
+    """drain3's similarity, on keys: the share of the unit's words the line repeats, positions
+    masked in both left out."""
+    both = sum(map(eq, unit.wilds, keys))
+    rest = len(keys) - both
+    return sum(map(eq, unit.words, keys)) / rest if rest else 1.0
 
 
 class _Tree(Drain):
@@ -56,9 +112,7 @@ class _Tree(Drain):
             unit = units.get(cid)
             if unit is None:
                 continue
-            both = sum(map(eq, unit.wilds, tokens))
-            rest = len(tokens) - both
-            sim = sum(map(eq, unit.words, tokens)) / rest if rest else 1.0
+            sim = _similarity(unit, tokens)
             params = unit.nwild
             if sim > best_sim or (sim == best_sim and params > best_params):
                 best, best_sim, best_params = unit, sim, params
@@ -80,11 +134,11 @@ class TemplateMiner:
         self._masker = Masker()
         self._tree = _Tree(depth=DEPTH, sim_th=tuning.sim_th)
         self._groups = Groups()
-        # Lines and masked shapes seen, with their unit: valid while no unit of that token count
-        # changed (then tree search would answer the same), so caching never changes an answer.
+        # Lines and masked shapes seen, with their unit: valid while tree search would answer the
+        # same (`_fresh`), so caching never changes an answer.
         self._lines: dict[str, _Seen] = {}
         self._shapes: dict[Template, _Seen] = {}
-        self._generation: dict[int, int] = {}
+        self._changes: dict[int, _Changes] = {}
 
     def add(self, message: str) -> MineResult:
         """Mine one message; the answer is its template after this line was learnt."""
@@ -98,13 +152,13 @@ class TemplateMiner:
             if seen is None:
                 return self._learn(message, shape)
             self._remember(self._lines, message, seen)
-        signature, unit, key, _, pattern = seen
+        pattern = seen.pattern
         self._tick = tick = self._tick + 1
-        self._used[unit.cluster_id] = tick
+        self._used[seen.unit.cluster_id] = tick
         pattern.count = count = pattern.count + 1
         if count <= EVIDENCE_CAP and not count & (count - 1):  # a power of two: an evidence step
-            return self._reconsider(unit, signature, message)
-        return self._answer(unit, key, message)
+            return self._reconsider(seen.unit, seen.signature, message)
+        return self._answer(seen.unit, seen.key, message)
 
     def add_many(self, messages: Iterable[str]) -> list[MineResult]:
         """Mine a batch in order (the same answers as `add` one by one)."""
@@ -127,7 +181,7 @@ class TemplateMiner:
                 if unit is None or self._groups.of((unit.cluster_id, key)) is None:
                     return None
                 return self._answer(unit, key, message)
-        return self._answer(seen[1], seen[2], message)
+        return self._answer(seen.unit, seen.key, message)
 
     def templates(self) -> list[TemplateInfo]:
         """Every final template with its line count, most frequent first."""
@@ -182,7 +236,7 @@ class TemplateMiner:
         changes: tuple[TemplateChange, ...] = tuple(TemplateChange(a, b) for a, b in sorted(set(evicted)))
         if flags:
             changes += self._replace(unit, flags, key, len(shape))
-        seen = (signature, unit, key, self._generation.get(len(shape), 0), unit.patterns[signature])
+        seen = _Seen(keys, unit, signature, key, self._log(len(shape)).generation)
         self._remember(self._shapes, shape, seen)
         self._remember(self._lines, message, seen)
         return self._answer(unit, key, message, changes)
@@ -200,7 +254,7 @@ class TemplateMiner:
         unit = Unit(shape, tree.clusters_counter, self._tuning)
         tree.id_to_cluster[unit.cluster_id] = unit
         tree.add_seq_to_prefix_tree(tree.root_node, unit)
-        self._bump(len(shape))
+        self._log(len(shape)).add(unit.cluster_id)
         return unit
 
     def _replace(self, unit: Unit, flags: int, key: Template, length: int) -> tuple[TemplateChange, ...]:
@@ -208,7 +262,7 @@ class TemplateMiner:
         groups = self._groups
         uid = unit.cluster_id
         if flags & (ALL | COARSE):
-            self._bump(length)
+            self._log(length).add(uid)
         moves = unit.moves if flags & ALL else {(key, key)}
         before = {}
         for old, _ in moves:
@@ -253,19 +307,42 @@ class TemplateMiner:
             del units[unit.cluster_id]
             used.pop(unit.cluster_id, None)
             pairs += self._groups.place(unit.cluster_id, {})
-            self._bump(len(unit.log_template_tokens))  # cached lines of the unit are stale now
+            self._log(len(unit.log_template_tokens)).add(unit.cluster_id)  # its cached lines are stale
         _prune(self._tree.root_node, units)
         self.evicted += len(victims)
         return pairs
 
-    def _bump(self, length: int) -> None:
-        self._generation[length] = self._generation.get(length, 0) + 1
+    def _log(self, length: int) -> _Changes:
+        log = self._changes.get(length)
+        if log is None:
+            log = self._changes[length] = _Changes()
+        return log
 
     def _fresh(self, seen: _Seen | None) -> _Seen | None:
-        """`seen` if no unit of its token count changed since it was cached."""
-        if seen is not None and seen[3] == self._generation.get(len(seen[1].log_template_tokens), 0):
+        """`seen` if tree search would still answer its unit, and the unit did not change since.
+
+        Only the units that changed since may answer otherwise: each must not match the line
+        better than its unit does, nor as well (a tie is not worth deciding here)."""
+        if seen is None:
+            return None
+        log = self._changes[len(seen.keys)]
+        generation = log.generation
+        if seen.generation == generation:
             return seen
-        return None
+        since = log.since(seen.generation)
+        unit = seen.unit
+        if since is None or unit.cluster_id in since or seen.similarity < self._tuning.sim_th:
+            return None
+        units = self._tree.id_to_cluster
+        for uid in set(since):
+            other = units.get(uid)
+            if other is None:  # dropped at the bound: it answers nothing any more
+                continue
+            sim = _similarity(other, seen.keys)
+            if sim > seen.similarity or (sim == seen.similarity and other.nwild >= unit.nwild):
+                return None
+        seen.generation = generation
+        return seen
 
     @staticmethod
     def _remember(cache: dict[Any, _Seen], key: Any, seen: _Seen) -> None:

@@ -31,6 +31,7 @@ SUB = 1  # the sub-template of the line was re-derived
 ALL = 2  # patterns or split positions changed: every sub-template was re-derived
 COARSE = 4  # what drain matches against changed
 EVIDENCE = 8  # a pattern's count crossed an evidence step (`refine.evidence`)
+KEYS = 16  # a position has a new key (the split may change)
 
 
 class Pattern:
@@ -118,7 +119,7 @@ class Unit:
             if merged != pattern.template:
                 pattern.template = merged
                 flags |= SUB
-        recount = flags & (ALL | COARSE) or (flags & EVIDENCE and self.counted)
+        recount = flags & (ALL | COARSE | KEYS) or (flags & EVIDENCE and self.counted)
         split = self._split_positions() if recount else old_split
         if split != old_split or resigned is not None:
             if resigned is None:
@@ -147,8 +148,8 @@ class Unit:
         self._rebuild_subs()
 
     def _note(self, shape: Template, line_keys: Template) -> int:
-        """Record a line's values and keys: COARSE if what drain matches changed, ALL if a
-        position left the signature."""
+        """Record a line's values and keys: KEYS if a position has a new key, COARSE if what drain
+        matches changed, ALL if a position left the signature."""
         flags = 0
         coarse = self.log_template_tokens
         if coarse != shape and any(c != WILDCARD and c != t for c, t in zip(coarse, shape, strict=True)):
@@ -160,12 +161,15 @@ class Unit:
             key = line_keys[i]
             if key not in keys:
                 keys.add(key)
-                flags |= COARSE
+                flags |= KEYS
                 if len(keys) > self.tuning.split_max and (len(keys) > SYMBOLS_MAX or not all(map(symbol, keys))):
                     self.keys[i] = None
                     flags |= ALL
-        if flags & COARSE:
+        if flags:
+            matched = (self.words, self.wilds)
             self._derive_match()
+            if (self.words, self.wilds) != matched:
+                flags |= COARSE
         return flags
 
     def _signed(self) -> tuple[int, ...]:

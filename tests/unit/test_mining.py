@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from streamapp.mining import TemplateChange, TemplateMiner, template_id
@@ -52,6 +54,22 @@ def _tokens(text: str) -> tuple[str, ...]:
 )
 def test_generic_masks(token, masked) -> None:
     assert Masker().mask_token(token) == masked
+
+
+def test_lines_alike_but_for_digits_mask_as_their_own_tokens_do() -> None:
+    masker = Masker()  # one masker: the second line of each pair comes from the first's digit class
+    lines = [
+        "eth2 up after 12 ms from 10.0.0.7:80",
+        "eth3 up after 47 ms from 10.9.8.1:443",
+        "HttpServer2 at 0x1f",
+        "HttpServer9 at 0x2e",
+        "job_1_2 1x5 v2",
+        "job_3_4 7x5 v9",
+        "session 30546174_1497092 ok",
+    ]
+    for line in lines:
+        assert masker.tokens(line) == tuple(Masker().mask_token(w) for w in line.split()), line
+    assert masker.tokens("eth3 up") != masker.tokens("eth2 up")
 
 
 def test_dates_spread_over_tokens_are_one_value() -> None:
@@ -169,6 +187,24 @@ def test_batches_and_single_lines_agree() -> None:
     lines = [f"job {i} took {i * 3} ms on node-{i % 4}" for i in range(50)] + ["shutting down", "shutting up"]
     one, many = TemplateMiner(), TemplateMiner()
     assert [one.add(x) for x in lines] == many.add_many(lines)
+
+
+@pytest.mark.parametrize("bound", [None, 10])
+def test_caches_never_change_an_answer(bound: int | None) -> None:
+    class Uncached(TemplateMiner):
+        def _fresh(self, seen):  # type: ignore[no-untyped-def]
+            return None  # every line takes the full path: tree search, counting, refinement
+
+    rnd = random.Random(7)
+    words = ["start", "stop", "open", "close", "read", "write", "sync", "drop", "load", "save"]
+    forms = [tuple(rnd.sample(words, 4)) for _ in range(30)]  # same token counts: units compete
+    lines = []
+    for i in range(3000):
+        a, b, c, d = forms[int(rnd.paretovariate(1.0)) % len(forms)]
+        lines.append(f"{a} {b} {rnd.choice(['disk', 'fan', f'user{i % 97}'])} {c} {i % 13} {d}")
+    cached, uncached = TemplateMiner(max_clusters=bound), Uncached(max_clusters=bound)
+    assert cached.add_many(lines) == uncached.add_many(lines)
+    assert cached.to_state() == uncached.to_state() and cached.evicted == uncached.evicted
 
 
 def test_memory_stays_bounded_and_cached_lines_survive_rekeying() -> None:
