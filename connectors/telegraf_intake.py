@@ -82,7 +82,7 @@ class TelegrafSink:
         """False when this source already sent this batch (nothing is written)."""
         s = self.settings
         seen = s.redis_key(f"telegraf:batch:{source.id}:{batch.digest}")
-        stream = s.redis_key(s.stream_logs)
+        stream = s.logs_key(s.logs_shard_of(source.id))  # the source's ingest shard
         try:
             async with self.client.pipeline(transaction=True) as pipe:
                 await pipe.watch(seen)

@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from streamapp.auth import MIN_ADMIN_TOKEN_CHARS
 from streamapp.env_aliases import Translation, translate
 from streamapp.errors import ConfigError
+from streamapp.shards import shard_of, stream_name
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,10 @@ class Settings(BaseSettings):
 
     # --- Redis stream contract -------------------------------------------------------------------
     stream_logs: str = Field("logs", description="Redis stream of raw lines (sources write here).")
+    logs_shards: int = Field(
+        1, ge=1, le=1024, description="Ingest shards: sources write to `logs` (shard 0) or `logs:{k}`, chosen by a "
+        "stable hash of the source; each shard has its own consumer group and bridge leader (`streamapp.shards`)."
+    )
     stream_metrics: str = Field("metrics", description="Redis stream of normalised metrics.")
     stream_issues_candidates: str = Field("issues_candidates", description="Redis stream of issues.")
     stream_clusters_candidates: str = Field("clusters_candidates", description="Redis stream of clusters.")
@@ -165,9 +170,9 @@ class Settings(BaseSettings):
         "`logs` nears LOGS_MAXLEN."
     )
     logs_maxlen: int = Field(
-        1_000_000, ge=100, description="Every write to `logs` caps it near this many entries (MAXLEN ~), so a stalled "
-        "consumer group or a dead bridge cannot fill Redis; what the cap removes is counted as `streamapp.dropped`, "
-        "what=logs (the bridge trims acknowledged entries first)."
+        1_000_000, ge=100, description="Every write to `logs` (to each ingest shard's stream) caps it near this many "
+        "entries (MAXLEN ~), so a stalled consumer group or a dead bridge cannot fill Redis; what the cap removes "
+        "is counted as `streamapp.dropped`, what=logs (the bridge trims acknowledged entries first)."
     )
     deadletter_maxlen: int = Field(
         100_000, ge=100, description="The dead-letter stream is capped near this many entries (MAXLEN ~); what the "
@@ -410,6 +415,14 @@ class Settings(BaseSettings):
     def redis_key(self, name: str) -> str:
         """A Redis stream/key name with the isolation prefix applied."""
         return f"{self.stream_prefix}{name}"
+
+    def logs_shard_of(self, source_key: str) -> int:
+        """The ingest shard a source (its data source id, else its name) writes to."""
+        return shard_of(source_key, self.logs_shards)
+
+    def logs_key(self, shard: int = 0) -> str:
+        """The Redis key of an ingest shard's stream (`logs`, `logs:{k}`), isolation prefix applied."""
+        return self.redis_key(stream_name(self.stream_logs, shard))
 
     def topic_name(self, name: str) -> str:
         """A Kafka topic name with the isolation prefix applied."""

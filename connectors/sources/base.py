@@ -93,7 +93,8 @@ class Emitter:
     def __init__(self, client: aioredis.Redis, settings: Settings, source: SourceConfig,
                  lease: Lease | None = None) -> None:
         self.client, self.settings, self.source = client, settings, source
-        self.stream = settings.redis_key(settings.stream_logs)
+        # A source's lines all go to one stream (its ingest shard), so they keep their order.
+        self.stream = settings.logs_key(settings.logs_shard_of(source.id))
         self.cursor_key = settings.redis_key(f"source:{source.id}:cursor")
         self.formats_key = settings.redis_key("sources:formats")
         self._emit = FencedScript(client, _EMIT, lease)
