@@ -28,7 +28,6 @@ from agents.guard import guarded_agent, guarded_timer
 from connectors.automation import Follower, Providers
 from connectors.redis_streams import StreamWriter
 from connectors.toggles import Toggles
-from streamapp import views_automations
 from streamapp.automations.config import AutomationConfig
 from streamapp.automations.decide import Claim, check, mode_for
 from streamapp.automations.parse import load_rules
@@ -36,9 +35,9 @@ from streamapp.automations.records import AutomationEvent, AutomationTask
 from streamapp.automations.rules import AutomationRule, RuleBook, UnsafeValue, correlation_id
 from streamapp.automations.signing import sign, signed
 from streamapp.clock import Clock
-from streamapp.deps import Deps
 from streamapp.errors import ConfigError, StreamAppError
 from streamapp.records import Alert
+from streamapp.worker.deps import Deps
 from tables.cooldowns import cooldowns
 
 log = logging.getLogger(__name__)
@@ -204,15 +203,12 @@ class Automations:
 
 
 def register(deps: Deps) -> Automations:
-    """The two stages, the rules reload timer, the provider clients, the follower and the views.
+    """The two stages, the rules reload timer, the provider clients and the follower (the worker adds the views).
     Registered whatever ENABLE_AUTOMATIONS says: with it off every matching alert is a dry run."""
     app, s = deps.app, deps.settings
     config = AutomationConfig.from_settings(s)
     table = deps.tables["automation_cooldowns"] = cooldowns(app, s)
-    tasks_topic = app.topic(
-        s.topic_name("automation_tasks"), key_type=str, value_type=AutomationTask, partitions=s.topic_partitions,
-        internal=True,  # Faust creates it, with the table's partition count
-    )
+    tasks_topic = deps.topics.automation_tasks
     providers = Providers.from_config(config)
     follower = Follower(config.automation_follow_interval_sec, config.automation_follow_max_sec)
     app.service(providers)
@@ -234,6 +230,4 @@ def register(deps: Deps) -> Automations:
     guarded_agent(deps, deps.topics.alerts, "automations", route)
     guarded_agent(deps, tasks_topic, "automations.act", automations.handle)
     guarded_timer(deps, config.automations_reload_sec, "automations.reload", reload)
-
-    views_automations.register(app, s, table, automations.rules, deps.clock)
     return automations

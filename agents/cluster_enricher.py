@@ -16,7 +16,6 @@ from agents.verdicts import llm_verdict
 from connectors.alert_store import AlertGroups
 from streamapp.classify import OfflineClassifier
 from streamapp.classify.subjects import Neighbour
-from streamapp.deps import Deps
 from streamapp.enrichment import (
     cluster_alert,
     cluster_occurrence,
@@ -27,6 +26,7 @@ from streamapp.enrichment import (
 from streamapp.errors import StreamAppError
 from streamapp.records import Alert, ClusterCandidate, PrototypeCommand
 from streamapp.verdicts import Verdict
+from streamapp.worker.deps import Deps
 
 log = logging.getLogger(__name__)
 

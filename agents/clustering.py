@@ -40,11 +40,11 @@ from streamapp.clustering import (
     to_cluster_candidate,
     victim,
 )
-from streamapp.deps import Deps
 from streamapp.errors import StreamAppError
 from streamapp.improver import OPERATOR, PROPAGATED, ProtoState, improve
 from streamapp.issues import OpenIssue
 from streamapp.records import ClosedIssue, PrototypeCommand
+from streamapp.worker.deps import Deps
 from tables.prototypes import prototypes
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,6 @@ from connectors.kafka_admin import partition_for
 from streamapp import telemetry
 from streamapp.batches import event_records
 from streamapp.continuation import Headlines
-from streamapp.deps import Deps
 from streamapp.errors import StreamAppError
 from streamapp.issues import line_hints, log_item, partition_key
 from streamapp.lines import LineProcessor, Processed, dead_letter
@@ -37,6 +36,7 @@ from streamapp.records import DeadLetter, LineBatch, LineCandidate, Metric, Pars
 from streamapp.sampling import IndexSampler
 from streamapp.sources import FormatLookups, SourceProfiles
 from streamapp.taxonomy import Severity
+from streamapp.worker.deps import Deps
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,6 @@ from streamapp.alert_groups import Occurrence
 from streamapp.classify import OfflineClassifier
 from streamapp.classify.subjects import Neighbour
 from streamapp.clustering import prototype_id
-from streamapp.deps import Deps
 from streamapp.enrichment import (
     HYDE_SCHEMA,
     grouped,
@@ -38,6 +37,7 @@ from streamapp.errors import StreamAppError
 from streamapp.issues import line_issue
 from streamapp.records import Alert, IssueCandidate, LineCandidate
 from streamapp.verdicts import Verdict
+from streamapp.worker.deps import Deps
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ import faust
 from faust.types import EventT, Message
 
 from streamapp import telemetry
-from streamapp.deps import Deps
 from streamapp.records import DeadLetter
+from streamapp.worker.deps import Deps
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,6 @@ from agents.guard import guarded_batches, guarded_timer
 from connectors.kafka_admin import partition_for
 from streamapp import telemetry
 from streamapp.batches import by_partition
-from streamapp.deps import Deps
 from streamapp.issues import (
     IssuePolicy,
     OpenIssue,
@@ -36,6 +35,7 @@ from streamapp.issues import (
     to_candidate,
 )
 from streamapp.records import ClosedIssue, IssueEvents
+from streamapp.worker.deps import Deps
 from tables.issues import open_issues
 from tables.partition import acting_for
 

@@ -16,8 +16,8 @@ from redis.exceptions import RedisError, ResponseError
 
 from agents.guard import guarded_timer
 from connectors.redis_streams import ensure_group
-from streamapp.deps import Deps
 from streamapp.records import PrototypeCommand
+from streamapp.worker.deps import Deps
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from redis.exceptions import RedisError
 
 from connectors.llm import UnusableAnswer
-from streamapp.deps import Deps
 from streamapp.enrichment import cache_key, corroborate, verdict_from_cache, verdict_to_cache
 from streamapp.errors import StreamAppError
 from streamapp.verdicts import VERDICT_SCHEMA, InvalidVerdict, Verdict, parse_verdict
+from streamapp.worker.deps import Deps
 
 log = logging.getLogger(__name__)
 

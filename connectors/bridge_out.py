@@ -22,7 +22,7 @@ from connectors.kafka_admin import client_options, ensure_topics
 from connectors.redis_streams import Outgoing, StreamWriter, connect
 from streamapp.records import DeadLetter, StreamRecord
 from streamapp.settings import Settings
-from streamapp.topics import outbound_routes
+from streamapp.worker.topics import outbound_routes
 
 log = logging.getLogger(__name__)
 

@@ -26,12 +26,12 @@ from connectors.toggles import Toggles
 from streamapp.automations.config import AutomationConfig
 from streamapp.automations.records import AutomationEvent, AutomationTask
 from streamapp.clock import ManualClock
-from streamapp.deps import Deps
 from streamapp.embedding import HashedTfidfEmbedder
 from streamapp.processes import free_port, start_worker
 from streamapp.records import Alert
 from streamapp.rules import RuleSet
 from streamapp.settings import Settings
+from streamapp.worker.deps import Deps
 from tests.doubles.automation import AWXDouble, ServiceNowDouble, TerraformDouble
 from tests.support.kafka import produce
 from tests.support.streams import eventually, records

@@ -16,14 +16,14 @@ from streamapp.clock import Clock, SystemClock
 from streamapp.embedding import Embedder
 from streamapp.rules import RuleSet
 from streamapp.settings import Settings
-from streamapp.topics import Topics
+from streamapp.worker.topics import Topics
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
     from connectors.llm import LLMConnector
     from connectors.llm_health import LLMHealth
-    from connectors.vectorstore import AsyncVectorStore
+    from connectors.vector_process import AsyncVectorStore
 
 
 @dataclass
@@ -77,7 +77,8 @@ class Deps:
         embedded Chroma in a child process of its own (`connectors.vector_process` says why)."""
         async with self._vectors_lock:
             if self._vectors is None:
-                from connectors.vectorstore import AsyncVectorStore, ChromaVectorStore
+                from connectors.vector_process import AsyncVectorStore
+                from connectors.vectorstore import ChromaVectorStore
 
                 if self.settings.chroma_url:
                     store = await asyncio.to_thread(ChromaVectorStore.from_settings, self.settings,
