@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from redis.exceptions import RedisError
 
 from agents.guard import guarded_agent, guarded_timer
 from connectors.automation import Follower, Providers
-from connectors.redis_streams import StreamWriter
+from connectors.automation.events import EventLog
 from connectors.toggles import Toggles
 from streamapp.automations.config import AutomationConfig
 from streamapp.automations.decide import Claim, check, mode_for
@@ -78,24 +77,6 @@ class RulesWatcher:
         self.book, self.loaded_at, self.last_error = book, self.clock.now(), None
         log.info("automations: rules version %s loaded (%d rules)", book.version, len(book.rules))
         return True
-
-
-class EventLog:
-    """Decisions to the `automation_events` stream, once per event id. An audit trail must not
-    stop the actions it records: a Redis failure is retried briefly, then logged."""
-
-    def __init__(self, writer: StreamWriter, stream: str, tries: int = 3) -> None:
-        self.writer, self.stream, self.tries = writer, stream, tries
-
-    async def record(self, *events: AutomationEvent) -> None:
-        for attempt in range(self.tries):
-            try:
-                await self.writer.write(self.stream, list(events))
-                return
-            except (RedisError, OSError) as exc:
-                log.warning("automations: recording events failed (%s), try %d", exc, attempt + 1)
-                await asyncio.sleep(0.2 * 2**attempt)
-        log.error("automations: events not recorded: %s", [e.id for e in events])
 
 
 async def _no_flush() -> None:
@@ -215,8 +196,8 @@ def register(deps: Deps) -> Automations:
     app.service(follower)
     automations = Automations(
         deps, table, config=config, rules=RulesWatcher(config.automations_path, deps.clock), providers=providers,
-        toggles=Toggles(deps.redis(), s, cache_sec=config.toggles_cache_sec, clock=deps.clock),
-        events=EventLog(StreamWriter(deps.redis(), s), config.stream_automation_events), follower=follower,
+        toggles=deps.toggles(config.toggles_cache_sec),
+        events=EventLog(deps.stream_writer(), config.stream_automation_events), follower=follower,
         flush=lambda: app.producer.flush(),
     )
 

@@ -36,6 +36,7 @@ from streamapp.enrichment import (
 from streamapp.errors import StreamAppError
 from streamapp.issues import line_issue
 from streamapp.records import Alert, IssueCandidate, LineCandidate
+from streamapp.vector_schema import labelled_by, prototype_label
 from streamapp.verdicts import Verdict
 from streamapp.worker.deps import Deps
 
@@ -56,9 +57,8 @@ class Retrieval:
             self._with_protos.add(os_name)
         (hits,) = await store.query("proto", os_name, vector[None, :], n_results=k)
         return [
-            Neighbour(label=str(h.metadata.get("label") or h.metadata.get("failure_type") or ""),
-                      distance=h.distance, labelled_by=str(h.metadata.get("labelled_by", "")), id=h.id,
-                      text=h.document or "")
+            Neighbour(label=prototype_label(h.metadata), distance=h.distance, labelled_by=labelled_by(h.metadata),
+                      id=h.id, text=h.document or "")
             for h in hits
         ]
 
@@ -79,7 +79,7 @@ class Enricher:
         self.deps = deps
         self.offline = OfflineClassifier(deps.rules)
         self.retrieval = Retrieval(deps)
-        self.groups = AlertGroups(deps.redis(), deps.settings)
+        self.groups = deps.alert_groups()
 
     async def issue_vector(self, candidate: IssueCandidate) -> np.ndarray:
         texts = {item.get("template_id") or item["templated"]: item["templated"] for item in candidate.logs}
