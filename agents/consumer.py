@@ -35,7 +35,7 @@ from streamapp.mining import InvalidState, TemplateMiner
 from streamapp.patterns import pattern_counts
 from streamapp.records import DeadLetter, LineBatch, LineCandidate, Metric, ParsedEvent, RawLine, line_position
 from streamapp.sampling import IndexSampler
-from streamapp.sources import SourceProfiles
+from streamapp.sources import FormatLookups, SourceProfiles
 from streamapp.taxonomy import Severity
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class LineConsumer:
         self.index_queue: asyncio.Queue[list[ParsedEvent]] = asyncio.Queue(maxsize=s.index_queue_batches)
         self.index_dropped = 0  # lines not indexed because the queue was full
         self.nearest: dict[tuple[str, str], tuple[float, str]] = {}  # (os, template id) -> (distance, label)
-        self._formats_read_at = float("-inf")
+        self.format_lookups = FormatLookups()
         self.load_snapshots()
 
     # ------------------------------------------------------------------------------ persistence
@@ -116,8 +116,10 @@ class LineConsumer:
         metrics: list[Metric] = []
         logs: list[RawLine] = []
         dead = list(dead or ())
-        if any(x.source_id and x.source_id not in self.processor.profiles.by_id for x in lines):
-            await self.refresh_formats(min_age_sec=1.0)  # a new source's format, published with its lines
+        by_id = self.processor.profiles.by_id
+        unknown = {x.source_id for x in lines if x.source_id and x.source_id not in by_id}
+        if unknown and self.format_lookups.due(unknown, now):  # before parsing: a new source's format,
+            await self.refresh_formats()  # published with its first lines
         for line in self.seen.fresh(lines):
             try:
                 payload = metric_payload(line.line) if s.enable_metrics_normalization else None
@@ -165,13 +167,9 @@ class LineConsumer:
                     await topics.line_candidates.send(key=ev.id, value=line_candidate(ev))
         return processed
 
-    async def refresh_formats(self, min_age_sec: float = 0.0) -> None:
-        """Data sources' formats as producers publish them (`sources:formats`), at most every
-        `min_age_sec` (a source without one must not cost a read per batch)."""
-        now = self.deps.clock.now()
-        if now - self._formats_read_at < min_age_sec:
-            return
-        self._formats_read_at = now
+    async def refresh_formats(self) -> None:
+        """Data sources' formats as producers publish them (`sources:formats`)."""
+        self.format_lookups.read_at = self.deps.clock.now()
         try:
             raw = await self.deps.redis().hgetall(self.deps.settings.redis_key("sources:formats"))
         except (RedisError, OSError) as exc:

@@ -70,7 +70,8 @@ GRID = [Policy(e, i, r) for e in (0.7, 0.8, 0.9, 1.01) for i in (0.4, 0.5, 0.6, 
 QUIET_PENALTY = 10.0  # objective lost per unit of share flagged beyond QUIET_SHARE on a quiet system
 # Header timestamps of the usual shapes (for the grouping window); year-less ones are fine for spans.
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%y%m%d %H%M%S", "%m-%d %H:%M:%S.%f", "%b %d %H:%M:%S",
-                "%y/%m/%d %H:%M:%S", "%Y%m%d-%H:%M:%S:%f", "%m.%d %H:%M:%S")
+                "%y/%m/%d %H:%M:%S", "%Y%m%d-%H:%M:%S:%f", "%m.%d %H:%M:%S", "%Y/%m/%d %H:%M:%S",
+                "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f", "%d %b %Y %H:%M:%S.%f", "%m/%d/%Y %H:%M:%S")
 
 
 @dataclass(frozen=True)
@@ -122,13 +123,16 @@ def load_truth(data: Path, system: str, fmt: LineFormat) -> Truth | None:
         print(f"{system}: {len(missing)} templates unlabelled ({', '.join(missing[:5])}...): skipped", file=sys.stderr)
         return None
     labels = [by_line.get(i, by_template[t]) for i, t in enumerate(line_template, start=1)]
-    parsed = list(read_lines(folder / f"{system}_2k.log", fmt))
+    return Truth(templates, line_template, labels, *header_facts(list(read_lines(folder / f"{system}_2k.log", fmt))))
+
+
+def header_facts(parsed: Sequence[ParsedLine]) -> tuple[list[str], list[str], list[float]]:
+    """Per line: its header level, host and time in seconds (a line without a timestamp keeps the last one)."""
     times, last = [], 0.0
     for p in parsed:
         last = seconds(p.timestamp or "") or last
         times.append(last)
-    return Truth(templates, line_template, labels, [p.level or "" for p in parsed], [p.host or "" for p in parsed],
-                 times)
+    return [p.level or "" for p in parsed], [p.host or "" for p in parsed], times
 
 
 def seconds(stamp: str) -> float | None:
@@ -213,11 +217,13 @@ class System:
 
 def prepare(data: Path, system: str, fmt: LineFormat) -> System | None:
     truth = load_truth(data, system, fmt)
-    if truth is None:
-        return None
-    path = data / system / f"{system}_2k.log"
+    return None if truth is None else mined_system(system, data / system / f"{system}_2k.log", fmt, truth)
+
+
+def mined_system(name: str, path: Path, fmt: LineFormat, truth: Truth) -> System:
+    """`path` mined and parsed the way `streamapp classify` reads it."""
     miner, mined = mine(path, fmt, progress=False)
-    return System(system, truth, miner, mined, list(read_lines(path, fmt)))
+    return System(name, truth, miner, mined, list(read_lines(path, fmt)))
 
 
 def evaluate(sys_: System, classifier: OfflineClassifier, window_sec: float) -> Result:

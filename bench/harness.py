@@ -155,9 +155,49 @@ class ParsedCounter(threading.Thread):
             await consumer.stop()
 
 
+class KafkaLineCounter(threading.Thread):
+    """Counts the lines the `logs` batch records on Kafka carry, as they appear."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(daemon=True)
+        self.settings, self.count, self.stop = settings, 0, False
+
+    def run(self) -> None:
+        asyncio.run(self._consume())
+
+    async def _consume(self) -> None:
+        s = self.settings
+        await ensure_topics(s, {s.topic_name("logs"): s.topic_partitions})
+        consumer = AIOKafkaConsumer(
+            s.topic_name("logs"), **client_options(s), auto_offset_reset="earliest", group_id=None,
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        try:
+            while not self.stop:
+                for msgs in (await consumer.getmany(timeout_ms=100)).values():
+                    self.count += sum(len(LineBatch.loads(m.value).lines) for m in msgs)
+        finally:
+            await consumer.stop()
+
+
 def closed_lines(client: redis.Redis, settings: Settings) -> int:
     key = settings.redis_key(settings.stream_issues_closed)
     return sum({f[b"id"]: int(f[b"line_count"]) for _, f in client.xrange(key)}.values())
+
+
+class ClosedLines:
+    """`closed_lines`, read incrementally (a long run closes too many issues to re-read them all)."""
+
+    def __init__(self, client: redis.Redis, settings: Settings) -> None:
+        self.client, self.key = client, settings.redis_key(settings.stream_issues_closed)
+        self.after, self.counts = "-", {}
+
+    def __call__(self) -> int:
+        while entries := self.client.xrange(self.key, min=self.after, count=10_000):
+            self.counts.update((f[b"id"], int(f[b"line_count"])) for _, f in entries)
+            self.after = "(" + entries[-1][0].decode()
+        return sum(self.counts.values())
 
 
 def wait_idle(settings: Settings, quiet: float = 3.0, timeout: float = 600) -> None:

@@ -31,8 +31,8 @@ STAGES = [
     (" agents/clustering", "clustering"),
     (" agents/cluster_enricher", "cluster enricher"),
     (" agents/enricher", "enricher"),
-    (" agents/guard", "enricher"),
     (" agents/automations", "automations"),
+    (" agents/patterns", "patterns"),
     (" agents/", "other agents"),
     (" bench/noop_app", "no-op agent"),
 ]
@@ -120,11 +120,21 @@ def _callback(frames: list[str]) -> list[str]:
 
 
 def _first(frames: list[str], rules: list[tuple[str, str]], default: str) -> str:
+    """The first frame any rule matches (frames in the order given)."""
     for frame in frames:
         for needle, name in rules:
             if needle in frame:
                 return name
     return default
+
+
+def _stage(frames: list[str]) -> str:
+    """The first stage rule any frame matches (rules in order: the specific before the generic,
+    so the guard every agent runs through does not hide which agent it is)."""
+    for needle, name in STAGES:
+        if any(needle in frame for frame in frames):
+            return name
+    return ""
 
 
 def summary(path: Path) -> str:
@@ -149,7 +159,7 @@ def summary(path: Path) -> str:
     for stack, n in loop.items():
         frames = _files(stack)
         kind = _first(list(reversed(frames)), KINDS, "other")
-        stage = _first(frames, STAGES, "") or _first(_callback(frames), MACHINERY, "event loop, other")
+        stage = _stage(frames) or _first(_callback(frames), MACHINERY, "event loop, other")
         stages["idle (select)" if kind == "idle (select)" else stage] += n
         kinds[kind] += n
     others_busy = sum(n for c in per_thread.values() for s, n in c.items() if not _idle_stack(s))

@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 
 from streamapp.records import DeadLetter
 from streamapp.settings import Settings
+from streamapp.shards import entry_of, stream_name
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,6 @@ class DeadLetters:
         return items, nxt
 
     async def replay(self, entry_ids: list[str]) -> list[Outcome]:
-        logs = self.settings.redis_key(self.settings.stream_logs)
         out = []
         for eid in entry_ids:
             found = await self.client.xrange(self.stream, min=eid, max=eid)
@@ -49,22 +49,34 @@ class DeadLetters:
                 out.append(Outcome(eid, "unknown"))
                 continue
             letter = DeadLetter.from_redis(found[0][1])
-            if letter.stream != self.settings.stream_logs:
+            origin = self._origin(letter)
+            if origin is None:
                 out.append(Outcome(eid, "not a logs entry"))
                 continue
+            logs, original_id = origin
             if await self.client.sismember(self.replayed, eid):
                 out.append(Outcome(eid, "already replayed"))
                 continue
-            original = await self.client.xrange(logs, min=letter.original_id, max=letter.original_id)
+            original = await self.client.xrange(logs, min=original_id, max=original_id)
             if not original:
                 out.append(Outcome(eid, "original gone"))
                 continue
             async with self.client.pipeline(transaction=True) as pipe:
-                pipe.xadd(logs, original[0][1])
+                pipe.xadd(logs, original[0][1], maxlen=self.settings.logs_maxlen, approximate=True)
                 pipe.sadd(self.replayed, eid)
                 await pipe.execute()
             out.append(Outcome(eid, "replayed"))
         return out
+
+    def _origin(self, letter: DeadLetter) -> tuple[str, str] | None:
+        """(stream key, entry id) a dead `logs` line came from: the bridge names the shard's
+        stream and the entry id, a stage names `logs` and the line id (`streamapp.shards`)."""
+        s = self.settings
+        names = {stream_name(s.stream_logs, k): k for k in range(s.logs_shards)}
+        if letter.stream not in names:
+            return None
+        shard, entry_id = entry_of(letter.original_id)
+        return s.logs_key(names[letter.stream] or shard), entry_id
 
     async def all_ids(self) -> list[str]:
         return [eid.decode() for eid, _ in await self.client.xrange(self.stream)]

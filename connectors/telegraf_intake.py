@@ -82,17 +82,17 @@ class TelegrafSink:
         """False when this source already sent this batch (nothing is written)."""
         s = self.settings
         seen = s.redis_key(f"telegraf:batch:{source.id}:{batch.digest}")
-        stream = s.redis_key(s.stream_logs)
+        stream = s.logs_key(s.logs_shard_of(source.id))  # the source's ingest shard
         try:
             async with self.client.pipeline(transaction=True) as pipe:
                 await pipe.watch(seen)
                 if await pipe.exists(seen):
                     return False
                 pipe.multi()
-                for line in batch.payload_lines:
-                    pipe.xadd(stream, {"source": f"telegraf:{source.name}", "line": line, "source_id": source.id})
-                for origin, line in batch.log_lines:
-                    pipe.xadd(stream, {"source": origin, "line": line, "source_id": source.id})
+                lines = [(f"telegraf:{source.name}", line) for line in batch.payload_lines] + list(batch.log_lines)
+                for origin, line in lines:
+                    pipe.xadd(stream, {"source": origin, "line": line, "source_id": source.id},
+                              maxlen=s.logs_maxlen, approximate=True)
                 pipe.set(seen, "1", ex=self.dedupe_ttl_sec)
                 await pipe.execute()
         except WatchError:

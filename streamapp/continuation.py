@@ -12,6 +12,7 @@ that came recently. Pure: no I/O, the time is passed in.
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -25,6 +26,11 @@ MAX_CONTEXT_CHARS = 8192
 # How traces go on in Java/.NET/Python/Go/Node and Linux kernel oopses (first word of the line).
 _FRAME_OPENERS = ("at ", "Caused by:", "Suppressed:", "Traceback (most recent call last)", "File \"",
                   "goroutine ", "Call Trace:", "<IRQ>", "<EOI>", "<TASK>", "</TASK>", "Code: ", "---[ end trace")
+
+
+# Checked for every token of every line: as character classes (\w is what str.isalnum() accepts, and _).
+_VALUE_CHARS = re.compile(r"[\w.:\-+/]+")
+_KEY_CHARS = re.compile(r"[\w.\-#\[\]/]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,19 +49,19 @@ def _is_value(token: str) -> bool:
     core = token.strip("[](){}<>,;")
     if core.lower().startswith(("0x", "-0x")):
         core = core[core.lower().index("x") + 1 :]
-    return bool(core) and any(c.isdigit() for c in core) and all(c.isalnum() or c in ".:-+/_" for c in core)
+    return bool(core) and any(map(str.isdigit, core)) and _VALUE_CHARS.fullmatch(core) is not None
 
 
 def _is_key(token: str) -> bool:
     """A register or field name: `RAX`, `r00`, `CR2`, `eth0.rx_bytes` (not a time or a number)."""
-    return token[:1].isalpha() and all(c.isalnum() or c in "_.-#[]/" for c in token)
+    return token[:1].isalpha() and _KEY_CHARS.fullmatch(token) is not None
 
 
 def is_dump(text: str) -> bool:
     """Two or more `KEY: value` / `key=value` pairs with values that are numbers, and no loose
     words (no verb): `RAX: 0000000000000000 RBX: ffff88003a7b4000`, `r00=0x00000000 r01=0x1`."""
     tokens = text.split()
-    pairs = numeric = loose = 0
+    pairs = numeric = 0
     i = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -70,17 +76,18 @@ def is_dump(text: str) -> bool:
             pairs += 1
             numeric += _is_value(value)
         elif not _is_value(tok):
-            loose += 1
+            return False  # a loose word: not a dump (most lines end here, at their first word)
         i += 1
-    return pairs >= 2 and loose == 0 and numeric * 2 >= pairs
+    return pairs >= 2 and numeric * 2 >= pairs
 
 
 def _is_frame(text: str) -> bool:
     return text.startswith(_FRAME_OPENERS) or (text.startswith("...") and text.rstrip().endswith(("more", "omitted")))
 
 
-def is_continuation(raw: str, parsed: ParsedLine) -> bool:
-    """Whether a line goes on the event before it (see the module docstring)."""
+def is_continuation(raw: str, parsed: ParsedLine, noise: bool | None = None) -> bool:
+    """Whether a line goes on the event before it (see the module docstring). `noise` is
+    `header_is_noise(raw, parsed)` when the caller has it already (it answers half the question)."""
     if len(raw) > MAX_CONTEXT_CHARS:
         return False
     if raw[:1] in (" ", "\t") and raw.strip():
@@ -88,6 +95,8 @@ def is_continuation(raw: str, parsed: ParsedLine) -> bool:
     if not parsed.matched:
         return True
     line = raw.strip()
+    if noise is not None and raw[:1] not in (" ", "\t"):  # then noise = the line is a frame or a dump
+        return noise or _is_frame(parsed.message) or is_dump(parsed.message)
     return any(_is_frame(t) or is_dump(t) for t in (line, parsed.message))
 
 
@@ -112,15 +121,16 @@ class Headlines:
         is older than the gap is over."""
         if self.max_gap_sec <= 0:
             return None
+        noise = header_is_noise(raw, parsed)  # asked once: it is most of the cost of a line here
         event = self._last.get(source)
-        if event is not None and is_continuation(raw, parsed):
+        if event is not None and is_continuation(raw, parsed, noise):
             head = event.head
-            if t - event.last_t <= self.max_gap_sec and event.run < MAX_RUN and _same_source(head, raw, parsed):
+            if t - event.last_t <= self.max_gap_sec and event.run < MAX_RUN and _same_source(head, parsed, noise):
                 event.run += 1
                 event.last_t = t
                 self._last.move_to_end(source)
                 return head
-        if parsed.matched and not header_is_noise(raw, parsed):
+        if parsed.matched and not noise:
             head = Headline(line_id, parsed.host or "", parsed.component or "", parsed.pid or "", parsed.level or "")
             self._last[source] = _Event(head, t)
             self._last.move_to_end(source)
@@ -130,9 +140,9 @@ class Headlines:
         return None
 
 
-def _same_source(head: Headline, raw: str, parsed: ParsedLine) -> bool:
+def _same_source(head: Headline, parsed: ParsedLine, noise: bool) -> bool:
     """A line with a header of its own goes on an event of its host and component only."""
-    if header_is_noise(raw, parsed):
+    if noise:
         return True
     return all(not mine or not theirs or mine.lower() == theirs.lower()
                for mine, theirs in ((parsed.host, head.host), (parsed.component, head.component)))

@@ -1,10 +1,11 @@
 """Pure rules of the inbound bridge: which `logs` entries are poison, which Kafka key a line gets,
-and how far the stream may be trimmed without losing anything a group has not acknowledged."""
+how far the stream may be trimmed without losing anything a group has not acknowledged, and which
+groups stalled."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from streamapp.errors import PoisonInput
 from streamapp.records import RawLine
@@ -75,3 +76,26 @@ def trim_point(groups: Iterable[GroupState], now_ms: int, retain_ms: int) -> Str
         return None
     point = min(min(bounds), (now_ms - retain_ms, 0))
     return point if point > (0, 0) else None
+
+
+@dataclass
+class Stalls:
+    """Which consumer groups stopped moving while they have work. A group moves when its last
+    delivered id or its pending count changes; it has work while entries follow its last delivered
+    id or some are pending. Remembers only the groups of the last look."""
+
+    stall_sec: float
+    _seen: dict[str, tuple[StreamId, int, float]] = field(default_factory=dict)  # name -> (id, pending, since)
+
+    def update(self, groups: Iterable[GroupState], last_id: StreamId, now: float) -> dict[str, float]:
+        """The stalled groups, each with how long it has not moved (seconds)."""
+        seen, stalled = {}, {}
+        for g in groups:
+            prev = self._seen.get(g.name)
+            has_work = g.pending > 0 or g.last_delivered < last_id
+            since = prev[2] if has_work and prev is not None and prev[:2] == (g.last_delivered, g.pending) else now
+            seen[g.name] = (g.last_delivered, g.pending, since)
+            if now - since >= self.stall_sec:
+                stalled[g.name] = now - since
+        self._seen = seen
+        return stalled

@@ -73,7 +73,7 @@ class LineProcessor:
         level = parsed.level or (head.level if head else "")
         signals = self.rules.match(parsed.message, result.template_id or "", level)
         loud = [s for s in signals if not s.ignore]
-        severity = max_severity(Severity.INFO, *(s.severity for s in loud))
+        severity = max_severity(Severity.INFO, *(s.severity for s in loud)) if loud else Severity.INFO
         key = head or parsed  # a continuation line is filed under its headline's key
         return ParsedEvent(
             id=line.id, source=line.source, source_id=line.source_id, os=os,

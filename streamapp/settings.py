@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from streamapp.auth import MIN_ADMIN_TOKEN_CHARS
 from streamapp.env_aliases import Translation, translate
 from streamapp.errors import ConfigError
+from streamapp.shards import shard_of, stream_name
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,10 @@ class Settings(BaseSettings):
 
     # --- Redis stream contract -------------------------------------------------------------------
     stream_logs: str = Field("logs", description="Redis stream of raw lines (sources write here).")
+    logs_shards: int = Field(
+        1, ge=1, le=1024, description="Ingest shards: sources write to `logs` (shard 0) or `logs:{k}`, chosen by a "
+        "stable hash of the source; each shard has its own consumer group and bridge leader (`streamapp.shards`)."
+    )
     stream_metrics: str = Field("metrics", description="Redis stream of normalised metrics.")
     stream_issues_candidates: str = Field("issues_candidates", description="Redis stream of issues.")
     stream_clusters_candidates: str = Field("clusters_candidates", description="Redis stream of clusters.")
@@ -157,12 +162,31 @@ class Settings(BaseSettings):
     bridge_max_entry_bytes: int = Field(
         262_144, ge=1024, description="Entries larger than this (bytes) go to the dead-letter stream."
     )
-    bridge_trim_interval_sec: float = Field(10.0, gt=0, description="How often `logs` is trimmed, seconds.")
+    bridge_trim_interval_sec: float = Field(
+        10.0, gt=0, description="How often `logs` is trimmed (and the caps and groups checked), seconds."
+    )
     bridge_trim_retain_sec: int = Field(
-        3600, ge=0, description="Acknowledged entries younger than this are kept (MINID trim), seconds."
+        3600, ge=0, description="Acknowledged entries younger than this are kept (MINID trim), seconds; not when "
+        "`logs` nears LOGS_MAXLEN."
+    )
+    logs_maxlen: int = Field(
+        1_000_000, ge=100, description="Every write to `logs` (to each ingest shard's stream) caps it near this many "
+        "entries (MAXLEN ~), so a stalled consumer group or a dead bridge cannot fill Redis; what the cap removes "
+        "is counted as `streamapp.dropped`, what=logs (the bridge trims acknowledged entries first)."
+    )
+    deadletter_maxlen: int = Field(
+        100_000, ge=100, description="The dead-letter stream is capped near this many entries (MAXLEN ~); what the "
+        "cap removes is counted as `streamapp.dropped`, what=deadletter."
+    )
+    bridge_group_stall_sec: float = Field(
+        300.0, gt=0, description="A consumer group of `logs` that has entries to read or acknowledge and has not "
+        "moved for this long is reported stalled (a warning, and the gauge `streamapp.logs.stalled_groups`)."
     )
     outbound_dedupe_ttl_sec: int = Field(
-        7 * 86400, ge=60, description="How long a record id is remembered to drop replays, seconds."
+        600, ge=60, description="How long the outbound bridge remembers a record id, to drop a record an upstream "
+        "stage sent again (a worker replaying after a crash or rebalance does within minutes), seconds. Its own "
+        "replays are dropped by a per-partition offset watermark, however late. Memory: rate x this x ~100 bytes "
+        "(`bench/outbound_dedupe_bench.py`)."
     )
     outbound_stream_maxlen: int = Field(
         1_000_000, ge=1000, description="Outbound streams are capped near this many entries (MAXLEN ~)."
@@ -391,6 +415,14 @@ class Settings(BaseSettings):
     def redis_key(self, name: str) -> str:
         """A Redis stream/key name with the isolation prefix applied."""
         return f"{self.stream_prefix}{name}"
+
+    def logs_shard_of(self, source_key: str) -> int:
+        """The ingest shard a source (its data source id, else its name) writes to."""
+        return shard_of(source_key, self.logs_shards)
+
+    def logs_key(self, shard: int = 0) -> str:
+        """The Redis key of an ingest shard's stream (`logs`, `logs:{k}`), isolation prefix applied."""
+        return self.redis_key(stream_name(self.stream_logs, shard))
 
     def topic_name(self, name: str) -> str:
         """A Kafka topic name with the isolation prefix applied."""

@@ -6,7 +6,8 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import functools
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from streamapp.errors import ConfigError
@@ -64,3 +65,31 @@ class SourceProfiles:
             if fnmatch.fnmatchcase(source, glob) or (source_id and fnmatch.fnmatchcase(f"id:{source_id}", glob)):
                 return profile
         return self._rules[-1][1]
+
+
+class FormatLookups:
+    """When a consumer reads the published formats again, having met lines of data sources it has
+    no format for. At once for a source it has not looked up yet: its producer published the format
+    in the transaction of its first lines, so it is there, and a batch holding several new sources
+    must not parse them by the globs because another new source was looked up a moment before.
+    For sources already looked up and still without one (a producer that publishes none), at most
+    every `min_age_sec`, so they do not cost a read per batch. Bounded: past `size` source ids, the
+    least recently met are forgotten (met again, they are looked up once more)."""
+
+    def __init__(self, min_age_sec: float = 1.0, size: int = 10_000) -> None:
+        self.min_age_sec, self.size = min_age_sec, size
+        self._asked: OrderedDict[str, None] = OrderedDict()
+        self.read_at = float("-inf")
+
+    def due(self, unknown: Iterable[str], now: float) -> bool:
+        """Whether to read now, for a batch with lines of these source ids without a format."""
+        new = False
+        for sid in unknown:
+            if sid in self._asked:
+                self._asked.move_to_end(sid)
+            else:
+                self._asked[sid] = None
+                new = True
+        while len(self._asked) > self.size:
+            self._asked.popitem(last=False)
+        return new or now - self.read_at >= self.min_age_sec

@@ -27,6 +27,7 @@ HEALTH: dict[str, tuple[str, str, str]] = {
     "streamapp.stage_errors": ("counter", "{error}", "Timer ticks that failed, by stage (the next tick runs)"),
     "streamapp.alerts": ("counter", "{alert}", "Alerts raised"),
     "streamapp.issues.open": ("gauge", "{issue}", "Issues open in this worker"),
+    "streamapp.logs.stalled_groups": ("gauge", "{group}", "Consumer groups of `logs` not moving with work to do"),
     "streamapp.patterns.signals": ("counter", "{signal}", "Novelty and rate signals, by rule"),
     "streamapp.patterns.signals_late": ("counter", "{signal}", "Signals whose issue had closed (dropped)"),
     "streamapp.alertgroups.untracked": ("counter", "{issue}", "Alert group members past the replay-check bound"),

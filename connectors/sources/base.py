@@ -74,14 +74,14 @@ class Status:
 
 
 # KEYS: logs, cursor, formats. ARGV: source, source id, whether to set the cursor ('1'), the cursor,
-# the format ('' = none), then the lines.
+# the format ('' = none), the cap of `logs` (MAXLEN ~), then the lines.
 _EMIT = """
-for i = 7, #ARGV do
-  redis.call('XADD', KEYS[2], '*', 'source', ARGV[2], 'line', ARGV[i], 'source_id', ARGV[3])
+for i = 8, #ARGV do
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'source', ARGV[2], 'line', ARGV[i], 'source_id', ARGV[3])
 end
 if ARGV[4] == '1' then redis.call('SET', KEYS[3], ARGV[5]) end
-if ARGV[6] ~= '' and #ARGV >= 7 then redis.call('HSET', KEYS[4], ARGV[3], ARGV[6]) end
-return #ARGV - 6
+if ARGV[6] ~= '' and #ARGV >= 8 then redis.call('HSET', KEYS[4], ARGV[3], ARGV[6]) end
+return #ARGV - 7
 """
 
 
@@ -93,7 +93,8 @@ class Emitter:
     def __init__(self, client: aioredis.Redis, settings: Settings, source: SourceConfig,
                  lease: Lease | None = None) -> None:
         self.client, self.settings, self.source = client, settings, source
-        self.stream = settings.redis_key(settings.stream_logs)
+        # A source's lines all go to one stream (its ingest shard), so they keep their order.
+        self.stream = settings.logs_key(settings.logs_shard_of(source.id))
         self.cursor_key = settings.redis_key(f"source:{source.id}:cursor")
         self.formats_key = settings.redis_key("sources:formats")
         self._emit = FencedScript(client, _EMIT, lease)
@@ -108,7 +109,7 @@ class Emitter:
         await self._emit(
             [self.stream, self.cursor_key, self.formats_key],
             [batch.source or self.source.source, self.source.id, "1" if batch.cursor is not None else "0",
-             batch.cursor or "", batch.format or "", *batch.lines],
+             batch.cursor or "", batch.format or "", self.settings.logs_maxlen, *batch.lines],
         )
         return sum(map(len, batch.lines))
 

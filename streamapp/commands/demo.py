@@ -151,7 +151,7 @@ def simulate_and_score(args: argparse.Namespace, watch: Watcher, s: Settings, en
         total = len(sim)
         incident_of = [x.incident for x in sim]
     started = time.monotonic()
-    ids = feed(watch.client, s.redis_key("logs"), items, total, watch.poll)
+    ids = feed(watch.client, s, items, total, watch.poll)
     deadline = time.monotonic() + 180
     while watch.accounted() < total and time.monotonic() < deadline:
         watch.poll()

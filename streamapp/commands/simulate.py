@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         settings = get_settings()
         client = redis.Redis.from_url(settings.redis_url)
         items = ((0.0 if args.fast else x.at, x.source, x.line) for x in lines)
-        ids = feed(client, settings.redis_key(settings.stream_logs), items, len(lines), lambda: None)
+        ids = feed(client, settings, items, len(lines), lambda: None)
         for n, x in enumerate(lines):
             if x.incident:
                 truth[x.incident].append(ids[n])

@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 from streamapp.errors import TransientError
 from streamapp.records import IssueCandidate, decode_value
 from streamapp.settings import Settings
+from streamapp.shards import entry_of
 
 CANDIDATE_SEARCH_ENTRIES = 600  # candidates read at most to find the one behind an alert
 CANDIDATE_SEARCH_BEFORE_SEC = 900.0  # ... written at most this long before the alert was created
@@ -94,17 +95,16 @@ async def find_candidate(
 
 
 async def log_lines(client: aioredis.Redis, settings: Settings, ids: list[str]) -> dict[str, Fields]:
-    """Entries of `logs` by id (one pipeline; trimmed entries are simply absent)."""
-    key = settings.redis_key(settings.stream_logs)
-    wanted = [i for i in ids if _is_entry_id(i)][:50]
+    """Lines of `logs` (or of its shards) by line id (one pipeline; trimmed entries are simply absent)."""
+    wanted = [(i, *entry_of(i)) for i in ids if _is_entry_id(entry_of(i)[1])][:50]
     if not wanted:
         return {}
     with unavailable("logs"):
         async with client.pipeline(transaction=False) as pipe:
-            for entry_id in wanted:
-                pipe.xrange(key, min=entry_id, max=entry_id, count=1)
+            for _, shard, entry_id in wanted:
+                pipe.xrange(settings.logs_key(shard), min=entry_id, max=entry_id, count=1)
             answers = await pipe.execute()
-    return {entry_id: text(found[0][1]) for entry_id, found in zip(wanted, answers, strict=True) if found}
+    return {line: text(found[0][1]) for (line, _, _), found in zip(wanted, answers, strict=True) if found}
 
 
 async def automation_events(

@@ -27,19 +27,20 @@ async def test_a_stalled_bridge_cannot_acknowledge_after_another_took_the_lease(
     stalled = InboundBridge(settings)
     await stalled.on_start()
     try:
-        assert stalled.lease is not None and await stalled.lease.hold()
-        entries = await stalled._read(">")
+        shard = stalled.shards[0]  # `logs`
+        assert await shard.lease.hold()
+        entries = await stalled._read(shard)
         assert len(entries) == 20
         # It stalls here past its lease; the lease expires and a standby bridge takes it.
-        await redis.set(stalled.lease.key, "standby-bridge", px=60_000)
+        await redis.set(shard.lease.key, "standby-bridge", px=60_000)
         with pytest.raises(LeaseLost):
-            await stalled._forward(entries)
+            await stalled._forward(shard, entries)
         pending = await redis.xpending(stream, settings.bridge_group)
         assert pending["pending"] == 20, "the former holder acknowledged entries the new holder must claim"
         # Back as the holder (the standby's lease ran out), the same call acknowledges.
-        await redis.delete(stalled.lease.key)
-        assert await stalled.lease.hold()
-        await stalled._forward(entries)
+        await redis.delete(shard.lease.key)
+        assert await shard.lease.hold()
+        await stalled._forward(shard, entries)
         assert (await redis.xpending(stream, settings.bridge_group))["pending"] == 0
     finally:
         await stalled.on_shutdown()

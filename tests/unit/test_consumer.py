@@ -14,6 +14,7 @@ from streamapp.embedding import HashedTfidfEmbedder
 from streamapp.records import LINES_PER_RECORD, DeadLetter, IssueEvents, LineBatch, RawLine
 from streamapp.rules import RuleSet
 from streamapp.settings import Settings
+from streamapp.sources import FormatLookups
 
 LINE = "Jun 14 15:16:{s:02d} host{h} sshd[{p}]: authentication failure; rhost=10.0.0.{n} user=root"
 
@@ -85,3 +86,16 @@ async def test_index_work_is_queued_and_dropped_with_a_count_when_full(tmp_path:
         await consumer.handle_records([at(0, k, record(1 + 100 * k, 100))])
     assert consumer.index_queue.qsize() == 2
     assert consumer.index_dropped == 200, "two batches found the queue full"
+
+
+def test_a_new_source_is_looked_up_at_once_and_a_formatless_one_at_most_every_second() -> None:
+    lookups = FormatLookups(min_age_sec=1.0, size=3)
+    assert lookups.due({"mac"}, now=100.0)
+    lookups.read_at = 100.0
+    assert lookups.due({"windows"}, now=100.2), "another new source a moment later: read again"
+    lookups.read_at = 100.2
+    assert not lookups.due({"windows", "mac"}, now=100.5), "looked up already, still without one: wait"
+    assert lookups.due({"mac"}, now=101.3)
+    for sid in ("a", "b", "c"):  # bounded: "mac" and "windows" are forgotten, so new again
+        lookups.due({sid}, now=101.3)
+    assert lookups.due({"mac"}, now=101.3)
