@@ -19,6 +19,7 @@ from streamapp.mining import TemplateMiner
 USERS = ["root", "git", "ftp", "mysql", "admin", "oracle", "postgres", "ubuntu", "deploy", "backup"]
 HOSTS = ["web01", "web02", "db1", "alpha", "bastion", "build-7", "gw", "mx2", "nas", "proxy"]
 COUNTS = (2, 3, 5, 8, 40)
+PAIRS = [c + d for c in "abcdefghijklmnopqrstuvwxyz" for d in "xyz"]
 
 
 def _values(kind: str, n: int) -> list[str]:
@@ -38,6 +39,12 @@ def _values(kind: str, n: int) -> list[str]:
         return [f"{u}@example.org" for u in (USERS + [f"u{i}" for i in range(40)])[:n]]
     if kind == "ip":
         return [f"10.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}" for _ in range(n)]
+    if kind == "jail":  # names an operator configured, which the program quotes or brackets
+        return (["sshd", "recidive", "nginx-http-auth", "postfix-sasl"] + [f"jail{w}" for w in PAIRS])[:n]
+    if kind == "pool":  # members of a pool, numbered
+        return [f"{['web', 'db', 'cache', 'worker'][i % 4]}{i:02d}" for i in range(n)]
+    if kind == "config":  # configured names in snake_case
+        return [f"{w}_{['back', 'pool', 'queue'][i % 3]}" for i, w in enumerate((USERS + PAIRS)[:n])]
     raise KeyError(kind)
 
 
@@ -60,6 +67,9 @@ MESSAGES = {
     "number": ["job {v} finished with exit code 0", "Session {v} logged out. Waiting for processes to exit."],
     "email": ["Sending report to {v}", "message from {v} queued as 7F3A2B1C09"],
     "ip": ["Connection from {v} closed", "Blocked {v} after 5 failed attempts"],
+    "jail": ["Jail '{v}' started", "NOTICE [{v}] Ban 10.0.0.{i}"],
+    "pool": ["node {v} is not responding", "Server api_back/{v} is DOWN, {i} active servers left."],
+    "config": ["backend {v} has no server available!", "Proxy {v} started."],
 }
 CASES = [(kind, message, n) for kind, messages in MESSAGES.items() for message in messages for n in COUNTS]
 
