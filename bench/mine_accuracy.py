@@ -96,15 +96,21 @@ def mine_drain3(messages: Sequence[str]) -> dict[str, str]:
     return {str(i): templates[c] for i, c in enumerate(ids, start=1)}
 
 
-def generated(data: Path, system: str, fmt: LineFormat, lines: int, seed: int, workdir: Path) -> Sample:
-    """`lines` fresh-value lines of a system from loggen, with loggen's truth."""
-    log, truth = workdir / f"{system}.{seed}.{lines}.log", workdir / f"{system}.{seed}.{lines}.csv"
+def loggen(data: Path, system: str, lines: int, seed: int, outdir: Path) -> tuple[Path, dict[str, str]]:
+    """`lines` fresh-value lines of a system of `data` from loggen (made once per `outdir`): the
+    log file and loggen's truth (LineId -> template)."""
+    log, truth = outdir / f"{system}.{seed}.{lines}.log", outdir / f"{system}.{seed}.{lines}.csv"
     if not log.exists() or not truth.exists():
         cmd = [sys.executable, str(SHARED / "tools" / "loggen.py"), "--data", str(data), "--system", system]
         cmd += ["-n", str(lines), "-o", str(log), "--truth", str(truth), "--seed", str(seed)]
         subprocess.run(cmd, check=True, capture_output=True)
     with truth.open(newline="", encoding="utf-8") as f:
-        labels = {row["LineId"]: row["EventTemplate"] for row in csv.DictReader(f)}
+        return log, {row["LineId"]: row["EventTemplate"] for row in csv.DictReader(f)}
+
+
+def generated(data: Path, system: str, fmt: LineFormat, lines: int, seed: int, workdir: Path) -> Sample:
+    """`lines` fresh-value lines of a Loghub system, header cut by its format, with loggen's truth."""
+    log, labels = loggen(data, system, lines, seed, workdir)
     return list(read_messages(log, fmt)), labels
 
 
@@ -127,13 +133,7 @@ def regenerated(system: str, lines: int, seed: int, workdir: Path) -> Sample:
             out = csv.writer(f)
             out.writerow(["LineId", "Content", "EventTemplate"])
             out.writerows([i, m, t] for i, (m, t) in enumerate(zip(messages, truth, strict=True), start=1))
-    log, csv_truth = folder / f"{system}.{seed}.{lines}.log", folder / f"{system}.{seed}.{lines}.csv"
-    if not log.exists() or not csv_truth.exists():
-        cmd = [sys.executable, str(SHARED / "tools" / "loggen.py"), "--data", str(folder.parent), "--system", system]
-        cmd += ["-n", str(lines), "-o", str(log), "--truth", str(csv_truth), "--seed", str(seed)]
-        subprocess.run(cmd, check=True, capture_output=True)
-    with csv_truth.open(newline="", encoding="utf-8") as f:
-        labels = {row["LineId"]: row["EventTemplate"] for row in csv.DictReader(f)}
+    log, labels = loggen(folder.parent, system, lines, seed, folder)
     return log.read_text(encoding="utf-8").splitlines(), labels
 
 
