@@ -27,8 +27,8 @@ from pathlib import Path
 
 import redis
 from harness import (
+    ClosedLines,
     cleanup,
-    closed_lines,
     generate,
     namespace,
     offline_seconds,
@@ -127,7 +127,8 @@ def main() -> None:
     w = worker(env, work / "pipeline.log")
     rss_start = rss_mb(w)
     profile = Profile(w.popen.pid, args.profile) if args.profile else None
-    closed_sec = wait(lambda: closed_lines(client, s), n, 3600, "candidates", w)
+    closed = ClosedLines(client, s)
+    closed_sec = wait(closed, n, 3600, "candidates", w)
     profiled = profile.stop() if profile else ""
     alerts_sec = closed_sec + settle(client, s.redis_key("alerts"))
     sustained = n / max(closed_sec - INACTIVITY, 1e-3)
@@ -137,7 +138,7 @@ def main() -> None:
     started_ms = int(time.time() * 1000)
     fed = fresh[: int(rate * args.latency_sec)]
     feed_at(client, s.redis_key("logs"), fed, rate)
-    wait(lambda: closed_lines(client, s), n + len(fed), 600, "latency phase", w)
+    wait(closed, n + len(fed), 600, "latency phase", w)
     lat, ingest = (sorted(x) for x in latencies(client, s, started_ms))
     rss_end = rss_mb(w)
     alerts = client.xlen(s.redis_key("alerts"))

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import redis
 from harness import (
+    ClosedLines,
     ParsedCounter,
     cleanup,
-    closed_lines,
     generate,
     namespace,
     rss_mb,
@@ -62,7 +62,7 @@ def main() -> None:
     counter.start()
     rss_start = rss_mb(w)
     parsed_sec = wait(lambda: counter.count, n, 1800, "parsed")
-    closed_sec = wait(lambda: closed_lines(client, s), n, 1800, "candidates") + parsed_sec
+    closed_sec = wait(ClosedLines(client, s), n, 1800, "candidates") + parsed_sec
     rss_end = rss_mb(w)
     w.terminate()
     counter.stop = True

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import redis
-from harness import KafkaLineCounter, cleanup, closed_lines, generate, namespace, rss_mb, services_up, wait, worker
+from harness import ClosedLines, KafkaLineCounter, cleanup, generate, namespace, rss_mb, services_up, wait, worker
 
 from streamapp.processes import Proc, free_port, start_cli
 
@@ -44,7 +44,7 @@ def run(lines: list[str], workers: int, work: Path, client: redis.Redis) -> tupl
         for k, line in enumerate(lines[i : i + 2000]):
             pipe.xadd(stream, {"source": f"gen-{(i + k) % 8}", "line": line})
         pipe.execute()
-    wait(lambda: closed_lines(client, s), len(lines), 3600, f"{workers} worker(s)")
+    wait(ClosedLines(client, s), len(lines), 3600, f"{workers} worker(s)")
     seconds = time.perf_counter() - start - INACTIVITY
     rss = [rss_mb(p) for p in procs]
     for p in procs:

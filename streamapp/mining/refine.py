@@ -62,6 +62,19 @@ _PLACE_WORDS = frozenset(("to", "on", "at", "in", "as", "via", "into", "name", "
 # Units right after a value belong to it (`12 bytes (1.2 KB) sent`).
 _LONG_UNITS = ("kib", "mib", "gib", "byte", "bytes", "secs", "second", "seconds", "mins", "minutes", "hours")
 _UNIT_WORDS = frozenset((*_SHORT_UNITS, *_LONG_UNITS, "h", "days"))
+# What names look like when a program is given them (by its configuration, its users, the world)
+# rather than writing them itself; a position whose values all look so is a value, however few:
+# * quoted or bracketed, starting in lower case (`'sshd'`, `[sshd]`, `"orders"`): the quotes set
+#   off text put into the message; a program's own tags are capitalised (`[HID]`, `[Accounts]`);
+# * snake_case in lower case (`web_back`, `api_pool`), as configuration names things (enum
+#   constants are capitals, `FAIL_TASK_CLEANUP`: symbols, see `symbol`);
+# * numbered with two digits or more (`web01`, `node-112`, `db02`): members of a pool that grows;
+#   a single digit numbers a device of a small fixed set (`eth0`, `tty2`, `md0`), which messages
+#   name as they name their own words.
+_QUOTED_NAME = re.compile(r"""(?:\[[a-z][^\]]*\]|'[a-z][^']*'|"[a-z][^"]*")[,.:;]?""")
+_SNAKE_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+_NUMBERED_NAME = re.compile(r"[A-Za-z][A-Za-z-]*\d{2,}")
+_TRAILING = ",.:;!?"
 _LETTER = re.compile(r"[A-Za-z]")
 _WORD_CHARS = re.compile(r"\w+")
 # The qualifier of a qualified constant: dotted identifiers (`android.intent.action`, `Level`).
@@ -150,6 +163,10 @@ def splittable(keys: Collection[str], previous: str, following: str, counts: Cal
     # words, wherever they stand.
     if all(map(symbol, keys)):
         return True
+    # Values that are all names by their look (`'sshd'`, `web_back`, `web01`, also inside the text
+    # they share: `(web_back/HTTP)`) are data.
+    if all(map(_named, keys)) or all(map(_named, _differing(keys))):
+        return False
     # `key=a` / `key=b`: the same key with different values is one template.
     prefix = os.path.commonprefix(list(keys))
     if "=" in prefix or ":" in prefix:
@@ -171,6 +188,31 @@ def splittable(keys: Collection[str], previous: str, following: str, counts: Cal
     seen = counts()
     once = sum(1 for c in seen.values() if c == 1)
     return once < SPLIT_NEW_RATE * sum(seen.values())
+
+
+def _named(value: str) -> bool:
+    """Does a value look like a name the program was given (see `_QUOTED_NAME`)?"""
+    bare = value.rstrip(_TRAILING)
+    return (
+        _QUOTED_NAME.fullmatch(value) is not None
+        or _SNAKE_NAME.fullmatch(bare) is not None
+        or _NUMBERED_NAME.fullmatch(bare) is not None
+    )
+
+
+def _differing(values: Collection[str]) -> list[str]:
+    """The parts of the values that differ, without the text they all start and end with (cut at
+    punctuation: `(web_back/HTTP)`, `(api_back/HTTP)` -> `web_back`, `api_back`)."""
+    words = list(values)
+    head = os.path.commonprefix(words)
+    tail = os.path.commonprefix([w[::-1] for w in words])[::-1]
+    i = len(head)
+    while i > 0 and (head[i - 1].isalnum() or head[i - 1] == "_"):
+        i -= 1
+    j = len(tail)
+    while j > 0 and (tail[-j].isalnum() or tail[-j] == "_"):
+        j -= 1
+    return [w[i : len(w) - j] for w in words]
 
 
 def evidence(count: int) -> int:

@@ -90,6 +90,17 @@ def _split(values: dict[str, int], previous: str = "", following: str = "") -> b
     return splittable(set(values), previous, following, lambda: values)
 
 
+def test_names_by_their_look_do_not_split() -> None:
+    assert not _split({"'sshd'": 9, "'recidive'": 5}, "Jail")  # quoted: put into the message
+    assert not _split({"[sshd]": 9, "[nginx-http-auth]": 5})  # bracketed, lower case
+    assert not _split({"web_back": 9, "api_back": 5}, "backend")  # configured, snake_case
+    assert not _split({"web01": 9, "db02": 5}, "node")  # numbered members of a pool
+    assert not _split({"(web_back/HTTP)": 9, "(api_back/HTTP)": 5}, "<*>")  # inside shared text
+    assert _split({"[HID]": 9, "[Accounts]": 5})  # a program's own tags are capitalised
+    assert _split({"HTTPS": 9, "SOCKS5": 5}, "<*>")  # not all of them names
+    assert _split({"eth0": 9, "wlan0": 5}, "interface")  # devices of a small fixed set
+
+
 def test_split_only_on_few_distinct_words() -> None:
     assert _split({"Started": 5, "Stopped": 3, "Paused": 2}, "VM")
     assert not _split({"Started": 9}, "VM")

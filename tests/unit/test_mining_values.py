@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import uuid
 
 import pytest
 
@@ -19,6 +20,7 @@ from streamapp.mining import TemplateMiner
 USERS = ["root", "git", "ftp", "mysql", "admin", "oracle", "postgres", "ubuntu", "deploy", "backup"]
 HOSTS = ["web01", "web02", "db1", "alpha", "bastion", "build-7", "gw", "mx2", "nas", "proxy"]
 COUNTS = (2, 3, 5, 8, 40)
+PAIRS = [c + d for c in "abcdefghijklmnopqrstuvwxyz" for d in "xyz"]
 
 
 def _values(kind: str, n: int) -> list[str]:
@@ -38,6 +40,19 @@ def _values(kind: str, n: int) -> list[str]:
         return [f"{u}@example.org" for u in (USERS + [f"u{i}" for i in range(40)])[:n]]
     if kind == "ip":
         return [f"10.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}" for _ in range(n)]
+    if kind == "ipv6":
+        return [f"2001:db8:{rnd.getrandbits(16):x}::{rnd.getrandbits(16):x}" for _ in range(n)]
+    if kind == "fqdn":  # a few well-known service names under a few domains
+        names = ["mail", "www", "api", "db", "cdn", "smtp", "vpn", "git"]
+        return [f"{names[i % 8]}.{['example.com', 'corp.local', 'example.org'][i // 8 % 3]}" for i in range(n)]
+    if kind == "uuid":
+        return [str(uuid.UUID(int=rnd.getrandbits(128))) for _ in range(n)]
+    if kind == "jail":  # names an operator configured, which the program quotes or brackets
+        return (["sshd", "recidive", "nginx-http-auth", "postfix-sasl"] + [f"jail{w}" for w in PAIRS])[:n]
+    if kind == "pool":  # members of a pool, numbered
+        return [f"{['web', 'db', 'cache', 'worker'][i % 4]}{i:02d}" for i in range(n)]
+    if kind == "config":  # configured names in snake_case
+        return [f"{w}_{['back', 'pool', 'queue'][i % 3]}" for i, w in enumerate((USERS + PAIRS)[:n])]
     raise KeyError(kind)
 
 
@@ -60,6 +75,12 @@ MESSAGES = {
     "number": ["job {v} finished with exit code 0", "Session {v} logged out. Waiting for processes to exit."],
     "email": ["Sending report to {v}", "message from {v} queued as 7F3A2B1C09"],
     "ip": ["Connection from {v} closed", "Blocked {v} after 5 failed attempts"],
+    "ipv6": ["Connection from {v} closed", "Accepted password for root from {v} port 22 ssh2"],
+    "fqdn": ["Connecting to {v} port 443", "lookup {v} failed: no such host"],
+    "uuid": ["request {v} finished in 12 ms", "Deleting instance {v}"],
+    "jail": ["Jail '{v}' started", "NOTICE [{v}] Ban 10.0.0.{i}"],
+    "pool": ["node {v} is not responding", "Server api_back/{v} is DOWN, {i} active servers left."],
+    "config": ["backend {v} has no server available!", "Proxy {v} started."],
 }
 CASES = [(kind, message, n) for kind, messages in MESSAGES.items() for message in messages for n in COUNTS]
 
