@@ -1,7 +1,8 @@
 """Imports go one way (ARCHITECTURE.md): agents reach the outside only through connectors, connectors
 and tables never reach back into agents, domain code never reaches into a runtime (the API or the
 worker), and no two modules import each other, however indirectly. Read from the source with `ast`,
-so a function-level import counts as much as a top-level one."""
+so a function-level import counts as much as a top-level one. STREAMAPP_IMPORT_ROOT points it at another
+checkout (e.g. an older commit, to see what it would have caught there)."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ GRAPH = import_graph()
 
 
 def within(module: str, package: str) -> bool:
-    return module == package or module.startswith(package + ".")
+    return not package or module == package or module.startswith(package + ".")
 
 
 def is_domain(module: str) -> bool:
@@ -135,6 +136,12 @@ def cycles() -> list[list[str]]:
 
 def test_no_import_cycles() -> None:
     assert cycles() == []
+
+
+def test_nothing_registers_itself_by_being_discovered() -> None:
+    """Registries name their members (`streamapp.metrics.NORMALISERS`, the CLI's commands): a package
+    that imports whatever modules it finds hides its members from readers, and from this graph."""
+    assert violations("", lambda t: t == "pkgutil") == []
 
 
 def test_the_graph_sees_the_tree() -> None:
