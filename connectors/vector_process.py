@@ -160,26 +160,12 @@ class AsyncVectorStore:
             return await self.child.call(method, *args, **kwargs)
         return await asyncio.to_thread(getattr(self.store, method), *args, **kwargs)
 
-    async def upsert(
-        self,
-        kind: Kind,
-        os: str,
-        ids: Sequence[str],
-        embeddings: Embeddings,
-        metadatas: Sequence[Metadata] | None = None,
-        documents: Sequence[str] | None = None,
-    ) -> None:
+    async def upsert(self, kind: Kind, os: str, ids: Sequence[str], embeddings: Embeddings,
+                     metadatas: Sequence[Metadata] | None = None, documents: Sequence[str] | None = None) -> None:
         await self._run("upsert", kind, os, ids, embeddings, metadatas, documents)
 
-    async def add_new(
-        self,
-        kind: Kind,
-        os: str,
-        ids: Sequence[str],
-        embeddings: Embeddings,
-        metadatas: Sequence[Metadata] | None = None,
-        documents: Sequence[str] | None = None,
-    ) -> None:
+    async def add_new(self, kind: Kind, os: str, ids: Sequence[str], embeddings: Embeddings,
+                      metadatas: Sequence[Metadata] | None = None, documents: Sequence[str] | None = None) -> None:
         await self._run("add_new", kind, os, ids, embeddings, metadatas, documents)
 
     async def query(
