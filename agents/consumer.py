@@ -57,7 +57,7 @@ class LineConsumer:
             SourceProfiles(s.source_formats), deps.rules, headlines=Headlines(s.issue_continuation_gap_sec),
             max_clusters=s.miner_max_clusters,
         )
-        self.key_fields = tuple(f.strip() for f in s.issue_key_fields.split(",") if f.strip())
+        self.key_fields = s.issue_key_fields
         self.snapshot_dir = Path(s.data_dir) / "miners"
         self.indexed_templates: OrderedDict[tuple[str, str], None] = OrderedDict()
         self.sampler = IndexSampler(window_sec=s.index_window_sec, per_window=s.index_per_window)

@@ -64,7 +64,7 @@ def policy_from(deps: Deps) -> IssuePolicy:
     return IssuePolicy(
         inactivity_sec=s.issue_inactivity_sec, max_duration_sec=s.issue_max_duration_sec,
         max_lines=s.issue_max_lines, sample_head=s.issue_sample_lines, sample_tail=s.issue_sample_lines,
-        key_fields=tuple(f.strip() for f in s.issue_key_fields.split(",") if f.strip()), emit=s.issue_emit,
+        key_fields=s.issue_key_fields, emit=s.issue_emit,
     )
 
 
