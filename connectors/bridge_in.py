@@ -260,8 +260,8 @@ class InboundBridge(Service):
         telemetry.count("streamapp.deadletters", len(poison), stage="bridge")
 
     def _dead(self, shard: Shard, entry_id: str, reason: str, payload: str) -> DeadLetter:
-        return DeadLetter(id=f"{shard.name}:{entry_id}", reason=reason, stream=shard.name,
-                          original_id=entry_id, payload=payload, failed_at=time.time(), stage="bridge_in")
+        return DeadLetter.of("bridge_in", entry_id, prefix=shard.name, stream=shard.name, reason=reason,
+                             payload=payload, at=time.time())
 
     async def trim_once(self, shard: int = 0) -> str | None:
         """Trim a shard's stream below what every group has acknowledged and older than the
