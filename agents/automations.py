@@ -24,8 +24,8 @@ from typing import Any
 import httpx
 
 from agents.guard import guarded_agent, guarded_timer
-from connectors.automation import Follower, Providers
-from connectors.automation.events import EventLog
+from connectors.automations import Follower, Providers
+from connectors.automations.events import EventLog
 from connectors.toggles import Toggles
 from streamapp.automations.config import AutomationConfig
 from streamapp.automations.decide import Claim, check, mode_for

@@ -8,13 +8,12 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-import numpy as np
-
 from agents.enricher import Retrieval, raise_alert
 from agents.guard import guarded_agent
 from agents.verdicts import llm_verdict
 from streamapp.classify import OfflineClassifier
 from streamapp.classify.subjects import Neighbour
+from streamapp.clustering import template_centroid
 from streamapp.enrichment import (
     cluster_alert,
     cluster_occurrence,
@@ -46,9 +45,7 @@ class ClusterEnricher:
             store = await self.deps.vectors()
             stored = await store.get("templates", cc.os, ids=list(cc.template_ids))
             templates.update({t.id: t.document or "" for t in stored if t.document})
-            vecs = await self.deps.template_vectors(templates)
-            centroid = np.mean(np.stack(list(vecs.values())), axis=0)
-            centroid = centroid / (np.linalg.norm(centroid) or 1.0)
+            centroid = template_centroid((await self.deps.template_vectors(templates)).values())
             protos = [
                 replace(n, distance=0.0) if n.id == cc.cluster_id else n  # the cluster's own prototype
                 for n in await self.retrieval.prototypes(cc.os, centroid)

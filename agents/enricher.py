@@ -22,7 +22,7 @@ from streamapp import telemetry
 from streamapp.alert_groups import Occurrence
 from streamapp.classify import OfflineClassifier
 from streamapp.classify.subjects import Neighbour
-from streamapp.clustering import prototype_id
+from streamapp.clustering import prototype_id, template_centroid
 from streamapp.enrichment import (
     HYDE_SCHEMA,
     grouped,
@@ -81,18 +81,16 @@ class Enricher:
         self.retrieval = Retrieval(deps)
         self.groups = deps.alert_groups()
 
-    async def issue_vector(self, candidate: IssueCandidate) -> np.ndarray:
+    async def template_centroid(self, candidate: IssueCandidate) -> np.ndarray:
         texts = {item.get("template_id") or item["templated"]: item["templated"] for item in candidate.logs}
-        vecs = await self.deps.template_vectors(texts)
-        mean = np.mean(np.stack(list(vecs.values())), axis=0)
-        return mean / (np.linalg.norm(mean) or 1.0)
+        return template_centroid((await self.deps.template_vectors(texts)).values())
 
     async def handle(self, candidate: IssueCandidate) -> Alert | None:
         now = self.deps.clock.now()
         s = self.deps.settings
         protos: list[Neighbour] = []
         try:
-            protos = await self.retrieval.prototypes(candidate.os, await self.issue_vector(candidate))
+            protos = await self.retrieval.prototypes(candidate.os, await self.template_centroid(candidate))
         except (StreamAppError, OSError, ValueError) as exc:
             log.warning("enricher: retrieval unavailable (%s); classifying without neighbours", exc)
         verdict = operator_override(await self.classify(candidate, protos), protos)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from connectors.source_formats import SourceFormats
     from connectors.toggles import Toggles
     from connectors.vector_process import AsyncVectorStore
-    from connectors.verdict_cache import VerdictCache
+    from connectors.verdicts import VerdictCache
 
 C = TypeVar("C")
 
@@ -65,7 +65,7 @@ class Deps:
         return connector
 
     def verdict_cache(self) -> VerdictCache:
-        from connectors.verdict_cache import VerdictCache
+        from connectors.verdicts import VerdictCache
 
         return self._connector("verdict_cache", lambda r: VerdictCache(r, self.settings))
 

@@ -20,8 +20,8 @@ import redis.asyncio as aioredis
 from pydantic import SecretStr
 
 from agents.automations import Automations, RulesWatcher
-from connectors.automation import Follower, Providers
-from connectors.automation.events import EventLog
+from connectors.automations import Follower, Providers
+from connectors.automations.events import EventLog
 from connectors.redis_streams import StreamWriter
 from connectors.toggles import Toggles
 from streamapp.automations.config import AutomationConfig

@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 from connectors.alert_store import AlertGroups, MemoryAlertGroups
 from connectors.redis_streams import GroupReader, MemoryGroupReader
 from connectors.source_formats import MemorySourceFormats, SourceFormats
-from connectors.verdict_cache import MemoryVerdictCache, VerdictCache
+from connectors.verdicts import MemoryVerdictCache, VerdictCache
 from streamapp.alert_groups import Occurrence
 from streamapp.settings import Settings
 

@@ -14,7 +14,7 @@ from agents.verdicts import llm_verdict
 from connectors.alert_store import MemoryAlertGroups
 from connectors.redis_streams import MemoryGroupReader
 from connectors.source_formats import MemorySourceFormats
-from connectors.verdict_cache import MemoryVerdictCache
+from connectors.verdicts import MemoryVerdictCache
 from streamapp.alert_groups import Occurrence
 from streamapp.clock import ManualClock
 from streamapp.embedding import HashedTfidfEmbedder

@@ -282,7 +282,7 @@ def test_the_event_record_is_pinned() -> None:
 
 # ------------------------------------------------------------------------- the agent, in memory
 class FakeProvider:
-    """In memory, the contract of `connectors.automation.Provider`."""
+    """In memory, the contract of `connectors.automations.Provider`."""
 
     provider = "awx"
 

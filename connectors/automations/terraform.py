@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import httpx
 
-from connectors.automation.http import ProviderClient, ProviderHTTP, Sleep, json_body
+from connectors.automations.http import ProviderClient, ProviderHTTP, Sleep, json_body
 from streamapp.automations.config import AutomationConfig
 from streamapp.errors import ExternalAPIError
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from connectors.automation.http import ActionRefused, ProviderClient, ProviderHTTP, Sleep, json_body, with_slash
+from connectors.automations.http import ActionRefused, ProviderClient, ProviderHTTP, Sleep, json_body, with_slash
 from streamapp.automations.config import AutomationConfig
 from streamapp.errors import ExternalAPIError
 
