@@ -22,13 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from redis.exceptions import RedisError
 
 from agents.guard import guarded_agent, guarded_timer
-from connectors.automation import Follower, Providers
-from connectors.redis_streams import StreamWriter
+from connectors.automations import Follower, Providers
+from connectors.automations.events import EventLog
 from connectors.toggles import Toggles
-from streamapp import views_automations
 from streamapp.automations.config import AutomationConfig
 from streamapp.automations.decide import Claim, check, mode_for
 from streamapp.automations.parse import load_rules
@@ -36,9 +34,9 @@ from streamapp.automations.records import AutomationEvent, AutomationTask
 from streamapp.automations.rules import AutomationRule, RuleBook, UnsafeValue, correlation_id
 from streamapp.automations.signing import sign, signed
 from streamapp.clock import Clock
-from streamapp.deps import Deps
 from streamapp.errors import ConfigError, StreamAppError
 from streamapp.records import Alert
+from streamapp.worker.deps import Deps
 from tables.cooldowns import cooldowns
 
 log = logging.getLogger(__name__)
@@ -79,24 +77,6 @@ class RulesWatcher:
         self.book, self.loaded_at, self.last_error = book, self.clock.now(), None
         log.info("automations: rules version %s loaded (%d rules)", book.version, len(book.rules))
         return True
-
-
-class EventLog:
-    """Decisions to the `automation_events` stream, once per event id. An audit trail must not
-    stop the actions it records: a Redis failure is retried briefly, then logged."""
-
-    def __init__(self, writer: StreamWriter, stream: str, tries: int = 3) -> None:
-        self.writer, self.stream, self.tries = writer, stream, tries
-
-    async def record(self, *events: AutomationEvent) -> None:
-        for attempt in range(self.tries):
-            try:
-                await self.writer.write(self.stream, list(events))
-                return
-            except (RedisError, OSError) as exc:
-                log.warning("automations: recording events failed (%s), try %d", exc, attempt + 1)
-                await asyncio.sleep(0.2 * 2**attempt)
-        log.error("automations: events not recorded: %s", [e.id for e in events])
 
 
 async def _no_flush() -> None:
@@ -204,23 +184,20 @@ class Automations:
 
 
 def register(deps: Deps) -> Automations:
-    """The two stages, the rules reload timer, the provider clients, the follower and the views.
+    """The two stages, the rules reload timer, the provider clients and the follower (the worker adds the views).
     Registered whatever ENABLE_AUTOMATIONS says: with it off every matching alert is a dry run."""
     app, s = deps.app, deps.settings
     config = AutomationConfig.from_settings(s)
     table = deps.tables["automation_cooldowns"] = cooldowns(app, s)
-    tasks_topic = app.topic(
-        s.topic_name("automation_tasks"), key_type=str, value_type=AutomationTask, partitions=s.topic_partitions,
-        internal=True,  # Faust creates it, with the table's partition count
-    )
+    tasks_topic = deps.topics.automation_tasks
     providers = Providers.from_config(config)
     follower = Follower(config.automation_follow_interval_sec, config.automation_follow_max_sec)
     app.service(providers)
     app.service(follower)
     automations = Automations(
         deps, table, config=config, rules=RulesWatcher(config.automations_path, deps.clock), providers=providers,
-        toggles=Toggles(deps.redis(), s, cache_sec=config.toggles_cache_sec, clock=deps.clock),
-        events=EventLog(StreamWriter(deps.redis(), s), config.stream_automation_events), follower=follower,
+        toggles=deps.toggles(config.toggles_cache_sec),
+        events=EventLog(deps.stream_writer(), config.stream_automation_events), follower=follower,
         flush=lambda: app.producer.flush(),
     )
 
@@ -234,6 +211,4 @@ def register(deps: Deps) -> Automations:
     guarded_agent(deps, deps.topics.alerts, "automations", route)
     guarded_agent(deps, tasks_topic, "automations.act", automations.handle)
     guarded_timer(deps, config.automations_reload_sec, "automations.reload", reload)
-
-    views_automations.register(app, s, table, automations.rules, deps.clock)
     return automations

@@ -8,15 +8,12 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-import numpy as np
-
 from agents.enricher import Retrieval, raise_alert
 from agents.guard import guarded_agent
 from agents.verdicts import llm_verdict
-from connectors.alert_store import AlertGroups
 from streamapp.classify import OfflineClassifier
 from streamapp.classify.subjects import Neighbour
-from streamapp.deps import Deps
+from streamapp.clustering import template_centroid
 from streamapp.enrichment import (
     cluster_alert,
     cluster_occurrence,
@@ -26,7 +23,9 @@ from streamapp.enrichment import (
 )
 from streamapp.errors import StreamAppError
 from streamapp.records import Alert, ClusterCandidate, PrototypeCommand
+from streamapp.vector_schema import cluster_lines
 from streamapp.verdicts import Verdict
+from streamapp.worker.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +35,7 @@ class ClusterEnricher:
         self.deps = deps
         self.offline = OfflineClassifier(deps.rules)
         self.retrieval = Retrieval(deps)
-        self.groups = AlertGroups(deps.redis(), deps.settings)
+        self.groups = deps.alert_groups()
 
     async def context(self, cc: ClusterCandidate) -> tuple[dict[str, str], list[Neighbour], list[str]]:
         """The cluster's templates, labelled prototypes near it (itself included: an operator's
@@ -46,14 +45,12 @@ class ClusterEnricher:
             store = await self.deps.vectors()
             stored = await store.get("templates", cc.os, ids=list(cc.template_ids))
             templates.update({t.id: t.document or "" for t in stored if t.document})
-            vecs = await self.deps.template_vectors(templates)
-            centroid = np.mean(np.stack(list(vecs.values())), axis=0)
-            centroid = centroid / (np.linalg.norm(centroid) or 1.0)
+            centroid = template_centroid((await self.deps.template_vectors(templates)).values())
             protos = [
                 replace(n, distance=0.0) if n.id == cc.cluster_id else n  # the cluster's own prototype
                 for n in await self.retrieval.prototypes(cc.os, centroid)
             ]
-            own = await store.query("logs", cc.os, centroid[None, :], n_results=10, where={"cluster_id": cc.cluster_id})
+            own = await store.query("logs", cc.os, centroid[None, :], n_results=10, where=cluster_lines(cc.cluster_id))
             related = [h.document or "" for h in own[0]]
         except (StreamAppError, OSError, ValueError) as exc:
             log.warning("cluster enricher: retrieval unavailable (%s)", exc)

@@ -40,11 +40,12 @@ from streamapp.clustering import (
     to_cluster_candidate,
     victim,
 )
-from streamapp.deps import Deps
 from streamapp.errors import StreamAppError
 from streamapp.improver import OPERATOR, PROPAGATED, ProtoState, improve
 from streamapp.issues import OpenIssue
 from streamapp.records import ClosedIssue, PrototypeCommand
+from streamapp.vector_schema import issue_lines, joined_cluster, prototype_metadata
+from streamapp.worker.deps import Deps
 from tables.prototypes import prototypes
 
 log = logging.getLogger(__name__)
@@ -161,16 +162,16 @@ class Clusterer:
             for os_name, protos in by_os.items():
                 await store.upsert(
                     "proto", os_name, [p.id for p in protos], np.asarray([p.centroid for p in protos], np.float32),
-                    metadatas=[mirror_metadata(p) for p in protos],
+                    metadatas=[prototype_metadata(p) for p in protos],
                     documents=[" \n".join(p.templates.values()) for p in protos],
                 )
                 for p in protos:
                     dirty.pop(p.id)
             for proto_id, issue in members:
-                where = {"$and": [{"ikey": issue.key}, {"t": {"$gte": issue.first_t}}, {"t": {"$lte": issue.last_t}}]}
+                where = issue_lines(issue.key, issue.first_t, issue.last_t)
                 ids = [item.id for item in await store.get("logs", issue.os, where=where)]
                 if ids:
-                    await store.update_metadata("logs", issue.os, ids, {"cluster_id": proto_id})
+                    await store.update_metadata("logs", issue.os, ids, joined_cluster(proto_id))
                 tagged += 1
         except (StreamAppError, OSError, ValueError) as exc:
             log.warning("clustering: vector store unavailable (%s); %d prototypes not mirrored yet", exc, len(dirty))
@@ -178,11 +179,6 @@ class Clusterer:
         for os_name, gone in dropped.items():  # not deleted yet: due at the next flush
             self._dropped.setdefault(os_name, set()).update(gone)
         self._members = (members[tagged:] + self._members)[-MAX_PENDING_TAGS:]
-
-
-def mirror_metadata(proto: Prototype) -> dict:
-    return {"label": proto.label, "failure_type": proto.failure_type, "labelled_by": proto.labelled_by,
-            "confidence": proto.confidence, "member_count": proto.member_count}
 
 
 def relabel(proto: Prototype, label: str, labelled_by: str, confidence: float, at: float) -> Prototype:

@@ -19,15 +19,13 @@ from pathlib import Path
 
 import numpy as np
 from faust.types import EventT
-from redis.exceptions import RedisError
 
 from agents.guard import guarded_batches, guarded_timer, letter
 from connectors.kafka_admin import partition_for
 from streamapp import telemetry
 from streamapp.batches import event_records
 from streamapp.continuation import Headlines
-from streamapp.deps import Deps
-from streamapp.errors import StreamAppError
+from streamapp.errors import StreamAppError, TransientError
 from streamapp.issues import line_hints, log_item, partition_key
 from streamapp.lines import LineProcessor, Processed, dead_letter
 from streamapp.metrics import metric_payload, normalise
@@ -37,6 +35,8 @@ from streamapp.records import DeadLetter, LineBatch, LineCandidate, Metric, Pars
 from streamapp.sampling import IndexSampler
 from streamapp.sources import FormatLookups, SourceProfiles
 from streamapp.taxonomy import Severity
+from streamapp.vector_schema import line_metadata, prototype_label, template_metadata
+from streamapp.worker.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class LineConsumer:
             SourceProfiles(s.source_formats), deps.rules, headlines=Headlines(s.issue_continuation_gap_sec),
             max_clusters=s.miner_max_clusters,
         )
-        self.key_fields = tuple(f.strip() for f in s.issue_key_fields.split(",") if f.strip())
+        self.key_fields = s.issue_key_fields
         self.snapshot_dir = Path(s.data_dir) / "miners"
         self.indexed_templates: OrderedDict[tuple[str, str], None] = OrderedDict()
         self.sampler = IndexSampler(window_sec=s.index_window_sec, per_window=s.index_per_window)
@@ -171,11 +171,11 @@ class LineConsumer:
         """Data sources' formats as producers publish them (`sources:formats`)."""
         self.format_lookups.read_at = self.deps.clock.now()
         try:
-            raw = await self.deps.redis().hgetall(self.deps.settings.redis_key("sources:formats"))
-        except (RedisError, OSError) as exc:
+            formats = await self.deps.source_formats().read()
+        except TransientError as exc:
             log.warning("consumer: source formats not refreshed (%s)", exc)
             return
-        self.processor.profiles.set_source_formats({k.decode(): v.decode() for k, v in raw.items()})
+        self.processor.profiles.set_source_formats(formats)
 
     # ------------------------------------------------------------------- vector store, off path
     def offer_index(self, events: list[ParsedEvent]) -> None:
@@ -228,7 +228,7 @@ class LineConsumer:
         if new:
             await store.upsert(
                 "templates", os_name, new, np.stack([vecs[t] for t in new]),
-                metadatas=[{"template_id": t, "source": "stream"} for t in new],
+                metadatas=[template_metadata(t) for t in new],
                 documents=[templates[t] for t in new],
             )
             indexed.update(((os_name, t), None) for t in new)
@@ -244,7 +244,7 @@ class LineConsumer:
                 self.nearest.clear()
             for tid, h in zip(loud, hits, strict=True):
                 if h:
-                    self.nearest[(os_name, tid)] = (h[0].distance, str(h[0].metadata.get("label", "")))
+                    self.nearest[(os_name, tid)] = (h[0].distance, prototype_label(h[0].metadata))
 
 
 class RecentIds:
@@ -267,14 +267,6 @@ class RecentIds:
         while len(self._ids) > self.size:
             self._ids.popitem(last=False)
         return out
-
-
-def line_metadata(ev: ParsedEvent, key: str) -> dict:
-    """What `logs_<os>` keeps per line: enough to filter by host/issue and cite the line."""
-    return {
-        "source": ev.source, "host": ev.host, "component": ev.component, "pid": ev.pid,
-        "severity": ev.severity, "template_id": ev.template_id, "ikey": key, "t": ev.t, "cluster_id": "",
-    }
 
 
 def line_candidate(ev: ParsedEvent) -> LineCandidate:

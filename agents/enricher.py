@@ -22,8 +22,7 @@ from streamapp import telemetry
 from streamapp.alert_groups import Occurrence
 from streamapp.classify import OfflineClassifier
 from streamapp.classify.subjects import Neighbour
-from streamapp.clustering import prototype_id
-from streamapp.deps import Deps
+from streamapp.clustering import prototype_id, template_centroid
 from streamapp.enrichment import (
     HYDE_SCHEMA,
     grouped,
@@ -37,7 +36,9 @@ from streamapp.enrichment import (
 from streamapp.errors import StreamAppError
 from streamapp.issues import line_issue
 from streamapp.records import Alert, IssueCandidate, LineCandidate
+from streamapp.vector_schema import labelled_by, prototype_label
 from streamapp.verdicts import Verdict
+from streamapp.worker.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +57,8 @@ class Retrieval:
             self._with_protos.add(os_name)
         (hits,) = await store.query("proto", os_name, vector[None, :], n_results=k)
         return [
-            Neighbour(label=str(h.metadata.get("label") or h.metadata.get("failure_type") or ""),
-                      distance=h.distance, labelled_by=str(h.metadata.get("labelled_by", "")), id=h.id,
-                      text=h.document or "")
+            Neighbour(label=prototype_label(h.metadata), distance=h.distance, labelled_by=labelled_by(h.metadata),
+                      id=h.id, text=h.document or "")
             for h in hits
         ]
 
@@ -79,20 +79,18 @@ class Enricher:
         self.deps = deps
         self.offline = OfflineClassifier(deps.rules)
         self.retrieval = Retrieval(deps)
-        self.groups = AlertGroups(deps.redis(), deps.settings)
+        self.groups = deps.alert_groups()
 
-    async def issue_vector(self, candidate: IssueCandidate) -> np.ndarray:
+    async def template_centroid(self, candidate: IssueCandidate) -> np.ndarray:
         texts = {item.get("template_id") or item["templated"]: item["templated"] for item in candidate.logs}
-        vecs = await self.deps.template_vectors(texts)
-        mean = np.mean(np.stack(list(vecs.values())), axis=0)
-        return mean / (np.linalg.norm(mean) or 1.0)
+        return template_centroid((await self.deps.template_vectors(texts)).values())
 
     async def handle(self, candidate: IssueCandidate) -> Alert | None:
         now = self.deps.clock.now()
         s = self.deps.settings
         protos: list[Neighbour] = []
         try:
-            protos = await self.retrieval.prototypes(candidate.os, await self.issue_vector(candidate))
+            protos = await self.retrieval.prototypes(candidate.os, await self.template_centroid(candidate))
         except (StreamAppError, OSError, ValueError) as exc:
             log.warning("enricher: retrieval unavailable (%s); classifying without neighbours", exc)
         verdict = operator_override(await self.classify(candidate, protos), protos)

@@ -20,8 +20,8 @@ import faust
 from faust.types import EventT, Message
 
 from streamapp import telemetry
-from streamapp.deps import Deps
 from streamapp.records import DeadLetter
+from streamapp.worker.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +30,8 @@ Park = Callable[[EventT, BaseException], Awaitable[None]]
 
 def letter(stage: str, message: Message, reason: str, now: float, record_id: str = "") -> DeadLetter:
     """A Kafka record `stage` could not process; its id is stable (a replay parks nothing new)."""
-    ref = f"{message.topic}/{message.partition}/{message.offset}"
-    return DeadLetter(
-        id=f"{stage}:{ref}", reason=reason[:500], stream=message.topic, original_id=record_id or ref,
-        payload=(message.value or b"")[:2048].decode("utf-8", "replace"), failed_at=now, stage=stage,
-    )
+    return DeadLetter.of(stage, f"{message.topic}/{message.partition}/{message.offset}", stream=message.topic,
+                         reason=reason, payload=message.value or b"", at=now, original_id=record_id)
 
 
 async def send_letters(deps: Deps, stage: str, letters: Sequence[DeadLetter]) -> None:

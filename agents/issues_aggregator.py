@@ -22,7 +22,6 @@ from agents.guard import guarded_batches, guarded_timer
 from connectors.kafka_admin import partition_for
 from streamapp import telemetry
 from streamapp.batches import by_partition
-from streamapp.deps import Deps
 from streamapp.issues import (
     IssuePolicy,
     OpenIssue,
@@ -36,6 +35,7 @@ from streamapp.issues import (
     to_candidate,
 )
 from streamapp.records import ClosedIssue, IssueEvents
+from streamapp.worker.deps import Deps
 from tables.issues import open_issues
 from tables.partition import acting_for
 
@@ -64,7 +64,7 @@ def policy_from(deps: Deps) -> IssuePolicy:
     return IssuePolicy(
         inactivity_sec=s.issue_inactivity_sec, max_duration_sec=s.issue_max_duration_sec,
         max_lines=s.issue_max_lines, sample_head=s.issue_sample_lines, sample_tail=s.issue_sample_lines,
-        key_fields=tuple(f.strip() for f in s.issue_key_fields.split(",") if f.strip()), emit=s.issue_emit,
+        key_fields=s.issue_key_fields, emit=s.issue_emit,
     )
 
 

@@ -10,7 +10,7 @@ from faust.types import EventT
 
 from agents.guard import guarded_batches
 from connectors.otlp import OtlpExport
-from streamapp.deps import Deps
+from streamapp.worker.deps import Deps
 
 
 def register(deps: Deps) -> OtlpExport:

@@ -15,9 +15,9 @@ import faust
 from agents.guard import guarded_agent
 from connectors.kafka_admin import partition_for
 from streamapp import telemetry
-from streamapp.deps import Deps
 from streamapp.patterns import PatternPolicy, PatternSignal, book_key, evict, observe, os_prefix
 from streamapp.records import IssueEvents, PatternCounts
+from streamapp.worker.deps import Deps
 from tables.patterns import patterns
 
 log = logging.getLogger(__name__)

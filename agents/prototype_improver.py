@@ -12,12 +12,10 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
-from redis.exceptions import RedisError, ResponseError
-
 from agents.guard import guarded_timer
-from connectors.redis_streams import ensure_group
-from streamapp.deps import Deps
+from streamapp.errors import TransientError
 from streamapp.records import PrototypeCommand
+from streamapp.worker.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -28,18 +26,15 @@ BATCH = 500
 class Improver:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
-        self.stream = deps.settings.redis_key(deps.settings.stream_feedback)
-        self.consumer = f"improver-{deps.settings.bridge_consumer}"
+        s = deps.settings
+        self.feedback = deps.group_reader(s.stream_feedback, GROUP, f"improver-{s.bridge_consumer}", count=BATCH)
         self.applied = 0
 
     async def run_once(self) -> int:
         """One improver run; returns the feedback entries handed on."""
-        redis = self.deps.redis()
-        await ensure_group(redis, self.stream, GROUP)
-        idle_ms = int(self.deps.settings.prototype_improver_claim_idle_sec * 1000)
-        _, claimed, *_ = await redis.xautoclaim(self.stream, GROUP, self.consumer, idle_ms, count=BATCH)
-        fresh = await redis.xreadgroup(GROUP, self.consumer, {self.stream: ">"}, count=BATCH)
-        entries = [e for e in claimed if e] + [e for _, batch in fresh or [] for e in batch]
+        await self.feedback.ensure()
+        claimed = await self.feedback.claim(int(self.deps.settings.prototype_improver_claim_idle_sec * 1000))
+        entries = claimed + await self.feedback.read()
         if not entries:
             return 0
         by_os: dict[str, list[dict]] = defaultdict(list)
@@ -51,7 +46,7 @@ class Improver:
             cmd = PrototypeCommand(kind="feedback", os=os_name, items=items, at=now)
             delivered = await self.deps.topics.prototype_commands.send(key=os_name, value=cmd)
             await delivered  # the broker has it; only now may the feedback be acknowledged
-        await redis.xack(self.stream, GROUP, *(eid for eid, _ in entries))
+        await self.feedback.ack([eid for eid, _ in entries])
         self.applied += len(entries)
         return len(entries)
 
@@ -62,7 +57,7 @@ def register(deps: Deps) -> Improver:
     async def improve() -> None:
         try:
             await improver.run_once()
-        except (RedisError, ResponseError, OSError) as exc:
+        except (TransientError, OSError) as exc:
             log.warning("prototype improver: skipped this run (%s)", exc)
 
     guarded_timer(deps, deps.settings.prototype_improver_interval_sec, "prototype_improver", improve)

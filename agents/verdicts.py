@@ -7,17 +7,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from redis.exceptions import RedisError
-
 from connectors.llm import UnusableAnswer
-from streamapp.deps import Deps
 from streamapp.enrichment import cache_key, corroborate, verdict_from_cache, verdict_to_cache
 from streamapp.errors import StreamAppError
 from streamapp.verdicts import VERDICT_SCHEMA, InvalidVerdict, Verdict, parse_verdict
+from streamapp.worker.deps import Deps
 
 log = logging.getLogger(__name__)
-
-CACHE_TTL_SEC = 7 * 86400
 
 
 async def llm_verdict(
@@ -33,14 +29,9 @@ async def llm_verdict(
     if not deps.llm_usable():
         return offline()
     assert deps.llm is not None
-    redis = deps.redis()
-    key = deps.settings.redis_key(cache_key(subject, deps.llm.model))
-    try:
-        cached = await redis.get(key)
-    except (OSError, RedisError) as exc:  # the cache is an optimisation, never a dependency
-        log.warning("verdict cache unavailable (%s)", exc)
-        cached = None
-    if cached:
+    cache = deps.verdict_cache()
+    key = cache_key(subject, deps.llm.model)
+    if cached := await cache.get(key):
         return corroborate(verdict_from_cache(cached, list(line_ids), list(template_ids)), offline())
     name = f"llm:{deps.llm.model}"
     known = {"known_line_ids": line_ids, "known_template_ids": template_ids}
@@ -53,8 +44,5 @@ async def llm_verdict(
     except (StreamAppError, UnusableAnswer, InvalidVerdict) as exc:
         log.warning("LLM verdict failed (%s); the offline classifier answers", exc)
         return offline()
-    try:
-        await redis.set(key, verdict_to_cache(verdict), ex=CACHE_TTL_SEC)
-    except (OSError, RedisError) as exc:
-        log.warning("verdict not cached (%s)", exc)
+    await cache.put(key, verdict_to_cache(verdict))
     return corroborate(verdict, offline())

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
-from streamapp.application import create_app
 from streamapp.records import LineBatch
+from streamapp.worker.app import create_app
 
 app = create_app()
 _counter = app.settings.redis_key("bench:noop:count")

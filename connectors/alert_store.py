@@ -252,6 +252,32 @@ class AlertGroups:
         return group
 
 
+class MemoryAlertGroups(AlertGroups):
+    """The in-memory twin (unit tests of the enrichers): the same decision (`streamapp.alert_groups`),
+    the same replay rule; `fields` holds what the real one writes on each owner's alert hash."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(None, settings)  # type: ignore[arg-type]
+        self.groups: dict[str, AlertGroup] = {}
+        self.members: dict[str, set[str]] = {}
+        self.fields: dict[str, dict[str, Any]] = {}
+
+    async def join(self, occ: Occurrence, alert_id: str, window_sec: float) -> AlertGroup:
+        key = group_key(occ)
+        group = self.groups.get(key)
+        fresh = group is None or not within(group, occ.t, window_sec)
+        if group is not None and not fresh and occ.id in self.members[key]:
+            return group
+        if group is None or fresh:
+            group = self.groups[key] = open_group(occ, owner=alert_id)
+            self.members[key] = set()
+        else:
+            add(group, occ)
+        self.members[key].add(occ.id)
+        self.fields[group.owner] = alert_fields(group)
+        return group
+
+
 def _text(raw: Mapping[bytes, bytes]) -> Fields:
     return {k.decode("utf-8", errors="replace"): v.decode("utf-8", errors="replace") for k, v in raw.items()}
 

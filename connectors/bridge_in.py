@@ -17,10 +17,10 @@ from redis.exceptions import RedisError
 
 from connectors.kafka_admin import client_options, ensure_topics, partition_for
 from connectors.lease import FencedScript, Lease, LeaseLost
-from connectors.redis_streams import connect, ensure_group
+from connectors.redis_streams import Entry, GroupReader, connect
 from streamapp import telemetry
 from streamapp.batches import line_records
-from streamapp.errors import PoisonInput
+from streamapp.errors import PoisonInput, TransientError
 from streamapp.intake import (
     GroupState,
     Stalls,
@@ -37,7 +37,6 @@ from streamapp.shards import entry_of, line_id, owned, stream_name
 
 log = logging.getLogger(__name__)
 
-Entry = tuple[bytes, dict[bytes, bytes]]
 
 # KEYS: logs, dead-letter stream. ARGV: group, the dead-letter stream's cap, number of letters, each
 # letter as its field count and fields, then the entry ids to acknowledge (in chunks: Lua's unpack
@@ -75,6 +74,7 @@ class Shard:
     name: str  # the stream's name (`logs`, `logs:{k}`), as dead letters record it
     stream: str  # its Redis key (prefix applied)
     lease: Lease
+    reader: GroupReader  # claims and reads; acknowledging is `acknowledge`'s
     acknowledge: FencedScript  # dead letters and XACK, only while the lease is held
     trimmed_key: str  # how many entries the bridges trimmed from it (after acknowledgement)
     capped_key: str  # how many entries its cap removed, as last counted
@@ -121,10 +121,12 @@ class InboundBridge(Service):
             lease_key = s.redis_key("bridge:in:leader" if k == 0 else f"bridge:in:leader:{{{k}}}")
             lease = Lease(self.redis, lease_key, s.bridge_consumer, s.bridge_lease_sec)
             suffix = "" if k == 0 else f":{{{k}}}"
-            shard = Shard(k, name, s.redis_key(name), lease, FencedScript(self.redis, _ACKNOWLEDGE, lease),
+            reader = GroupReader(self.redis, s.redis_key(name), s.bridge_group, s.bridge_consumer,
+                                 count=s.bridge_batch_size, block_ms=s.bridge_block_ms)
+            shard = Shard(k, name, s.redis_key(name), lease, reader, FencedScript(self.redis, _ACKNOWLEDGE, lease),
                           s.redis_key(f"bridge:in:trimmed{suffix}"), s.redis_key(f"bridge:in:capped:logs{suffix}"),
                           Stalls(s.bridge_group_stall_sec))
-            await ensure_group(self.redis, shard.stream, s.bridge_group)
+            await reader.ensure()
             self.shards.append(shard)
         await ensure_topics(s, {self.topic: s.topic_partitions})
         self.producer = AIOKafkaProducer(
@@ -185,16 +187,16 @@ class InboundBridge(Service):
                     await self.sleep(min(1.0, s.bridge_lease_sec / 3))
                     continue
                 if takeover:
-                    while pending := await self._claim(shard, idle_ms=0):
+                    while pending := await shard.reader.claim(idle_ms=0):
                         await self._forward(shard, pending)
                     takeover = False
                     continue
                 entries: list[Entry] = []
                 if time.monotonic() >= next_claim:
-                    entries = await self._claim(shard, idle_ms=s.bridge_claim_idle_ms)
+                    entries = await shard.reader.claim(idle_ms=s.bridge_claim_idle_ms)
                     next_claim = time.monotonic() + max(s.bridge_claim_idle_ms / 2000, 0.5)
                 if not entries:
-                    entries = await self._read(shard)
+                    entries = await shard.reader.read()
                 if entries:
                     await self._forward(shard, entries)
                 delay = 0.5
@@ -202,10 +204,11 @@ class InboundBridge(Service):
                 # Stalled past the lease: another bridge forwards now, and claims what we left pending.
                 log.warning("bridge %s: lease lost while forwarding; standing by", shard.name)
                 takeover = True
-            except (TimeoutError, RedisError, KafkaError, OSError) as exc:
+            except (TimeoutError, RedisError, KafkaError, OSError, TransientError) as exc:
                 if self.should_stop:
                     break
-                log.warning("bridge %s: %s: %s; retrying in %.1fs", shard.name, type(exc).__name__, exc, delay)
+                failure = exc.__cause__ if isinstance(exc, TransientError) and exc.__cause__ else exc
+                log.warning("bridge %s: %s: %s; retrying in %.1fs", shard.name, type(failure).__name__, exc, delay)
                 takeover = True
                 await self.sleep(delay)
                 delay = min(delay * 2, 10.0)
@@ -223,23 +226,6 @@ class InboundBridge(Service):
                 except (RedisError, OSError) as exc:
                     if not self.should_stop:
                         log.warning("bridge trim of %s skipped: %s", shard.name, exc)
-
-    async def _read(self, shard: Shard) -> list[Entry]:
-        s = self.settings
-        assert self.redis is not None
-        reply = await self.redis.xreadgroup(
-            s.bridge_group, s.bridge_consumer, {shard.stream: ">"}, count=s.bridge_batch_size, block=s.bridge_block_ms,
-        )
-        return [e for _, entries in reply for e in entries] if reply else []
-
-    async def _claim(self, shard: Shard, idle_ms: int) -> list[Entry]:
-        """Pending entries of the group idle at least `idle_ms`, oldest first (one batch)."""
-        s = self.settings
-        assert self.redis is not None
-        _, entries, *_ = await self.redis.xautoclaim(
-            shard.stream, s.bridge_group, s.bridge_consumer, idle_ms, start_id="0-0", count=s.bridge_batch_size,
-        )
-        return [e for e in entries if e]
 
     async def _forward(self, shard: Shard, entries: list[Entry]) -> None:
         s = self.settings
@@ -274,8 +260,8 @@ class InboundBridge(Service):
         telemetry.count("streamapp.deadletters", len(poison), stage="bridge")
 
     def _dead(self, shard: Shard, entry_id: str, reason: str, payload: str) -> DeadLetter:
-        return DeadLetter(id=f"{shard.name}:{entry_id}", reason=reason, stream=shard.name,
-                          original_id=entry_id, payload=payload, failed_at=time.time(), stage="bridge_in")
+        return DeadLetter.of("bridge_in", entry_id, prefix=shard.name, stream=shard.name, reason=reason,
+                             payload=payload, at=time.time())
 
     async def trim_once(self, shard: int = 0) -> str | None:
         """Trim a shard's stream below what every group has acknowledged and older than the

@@ -22,7 +22,7 @@ from connectors.kafka_admin import client_options, ensure_topics
 from connectors.redis_streams import Outgoing, StreamWriter, connect
 from streamapp.records import DeadLetter, StreamRecord
 from streamapp.settings import Settings
-from streamapp.topics import outbound_routes
+from streamapp.worker.topics import outbound_routes
 
 log = logging.getLogger(__name__)
 
@@ -95,12 +95,9 @@ class OutboundBridge(Service):
         try:
             return record_type.loads(msg.value)
         except (ValueError, TypeError, KeyError) as exc:
-            payload = msg.value[:2048].decode("utf-8", "backslashreplace") if msg.value else ""
-            ref = f"{msg.topic}/{msg.partition}/{msg.offset}"
-            return DeadLetter(
-                id=f"kafka:{ref}", reason=f"undecodable {record_type.__name__}: {exc}", stream=msg.topic,
-                original_id=ref, payload=payload, failed_at=time.time(), stage="bridge_out",
-            )
+            return DeadLetter.of("bridge_out", f"{msg.topic}/{msg.partition}/{msg.offset}", prefix="kafka",
+                                 stream=msg.topic, reason=f"undecodable {record_type.__name__}: {exc}",
+                                 payload=msg.value or b"", at=time.time())
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         assert self.consumer is not None

@@ -1,16 +1,21 @@
-"""Redis primitives of the stream connector layer: the client, consumer groups, and idempotent
-writes of records to streams (and `alert:<id>` hashes)."""
+"""Redis primitives of the stream connector layer: the client, consumer groups (`GroupReader`), and
+idempotent writes of records to streams (and `alert:<id>` hashes)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
+from streamapp.clock import Clock, SystemClock
+from streamapp.errors import TransientError
 from streamapp.records import StreamRecord
 from streamapp.settings import Settings
+
+Entry = tuple[bytes, dict[bytes, bytes]]  # a stream entry as the client returns it: id, fields
 
 
 def connect(settings: Settings) -> aioredis.Redis:
@@ -113,3 +118,97 @@ async def ensure_group(client: aioredis.Redis, stream: str, group: str, start_id
     except ResponseError as exc:
         if "BUSYGROUP" not in str(exc):
             raise
+
+
+@contextlib.contextmanager
+def transient() -> Iterator[None]:
+    """Any Redis failure (refused, timed out, answered with an error) as a `TransientError` with the
+    same message: what callers that hold no Redis client of their own (agents) catch."""
+    try:
+        yield
+    except (RedisError, OSError) as exc:
+        raise TransientError(str(exc)) from exc
+
+
+class GroupReader:
+    """One consumer of a Redis consumer group on one stream: entries left pending (by a consumer that
+    died, or by this one before a restart) are claimed, new ones read, and each is acknowledged
+    only once the next hop has it, by `ack` or by the caller's own script. Every call raises
+    `TransientError` when Redis fails."""
+
+    def __init__(self, client: aioredis.Redis, stream: str, group: str, consumer: str, *, count: int,
+                 block_ms: int | None = None) -> None:
+        self.client, self.stream, self.group, self.consumer = client, stream, group, consumer
+        self.count, self.block_ms = count, block_ms
+
+    async def ensure(self) -> None:
+        """The group exists (created at the stream's start, so nothing written before it is skipped)."""
+        with transient():
+            await ensure_group(self.client, self.stream, self.group)
+
+    async def claim(self, idle_ms: int) -> list[Entry]:
+        """Pending entries of the group idle at least `idle_ms`, oldest first (one batch)."""
+        with transient():
+            _, entries, *_ = await self.client.xautoclaim(
+                self.stream, self.group, self.consumer, idle_ms, start_id="0-0", count=self.count,
+            )
+        return [e for e in entries if e]
+
+    async def read(self) -> list[Entry]:
+        """New entries (one batch), waiting up to `block_ms` for one when given."""
+        with transient():
+            reply = await self.client.xreadgroup(
+                self.group, self.consumer, {self.stream: ">"}, count=self.count, block=self.block_ms,
+            )
+        return [e for _, entries in reply for e in entries] if reply else []
+
+    async def ack(self, entry_ids: Sequence[bytes | str]) -> None:
+        if entry_ids:
+            with transient():
+                await self.client.xack(self.stream, self.group, *entry_ids)
+
+
+class MemoryGroupReader(GroupReader):
+    """The in-memory twin (unit tests of the agents that read a group): `add` appends to the stream;
+    an entry read or claimed is pending until acknowledged, and claimable once idle `idle_ms`
+    on `clock`. `down` makes every call fail as a lost Redis would."""
+
+    def __init__(self, *, count: int = 500, clock: Clock | None = None) -> None:
+        super().__init__(None, "", "", "", count=count)  # type: ignore[arg-type]
+        self.clock = clock or SystemClock()
+        self.new: list[Entry] = []
+        self.pending: dict[bytes, tuple[Entry, float]] = {}
+        self.down = False
+        self._seq = 0
+
+    def add(self, fields: dict[str, str]) -> bytes:
+        self._seq += 1
+        entry_id = f"{self._seq}-0".encode()
+        self.new.append((entry_id, {k.encode(): v.encode() for k, v in fields.items()}))
+        return entry_id
+
+    async def ensure(self) -> None:
+        self._check()
+
+    async def claim(self, idle_ms: int) -> list[Entry]:
+        self._check()
+        now = self.clock.now()
+        due = [e for e, at in self.pending.values() if (now - at) * 1000 >= idle_ms][: self.count]
+        for entry in due:
+            self.pending[entry[0]] = (entry, now)
+        return due
+
+    async def read(self) -> list[Entry]:
+        self._check()
+        batch, self.new = self.new[: self.count], self.new[self.count :]
+        self.pending.update((e[0], (e, self.clock.now())) for e in batch)
+        return batch
+
+    async def ack(self, entry_ids: Sequence[bytes | str]) -> None:
+        self._check()
+        for entry_id in entry_ids:
+            self.pending.pop(entry_id.encode() if isinstance(entry_id, str) else entry_id, None)
+
+    def _check(self) -> None:
+        if self.down:
+            raise TransientError("redis down (twin)")

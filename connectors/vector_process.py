@@ -15,8 +15,19 @@ import os
 import pickle  # frames only ever come from our own parent or child process
 import struct
 import sys
+from collections.abc import Sequence
 from typing import Any, BinaryIO
 
+from connectors.vectorstore import (
+    ChromaVectorStore,
+    Embeddings,
+    Kind,
+    Metadata,
+    Neighbour,
+    Stored,
+    VectorStore,
+    Where,
+)
 from streamapp.errors import StreamAppError, TransientError
 from streamapp.settings import Settings
 
@@ -100,8 +111,6 @@ def _read(stream: BinaryIO) -> Any:
 
 def serve(requests: BinaryIO, replies: BinaryIO) -> None:
     """The child's loop: open the store the settings name, answer calls until the input closes."""
-    from connectors.vectorstore import ChromaVectorStore
-
     opening = _read(requests)
     if opening is None:
         return
@@ -129,6 +138,65 @@ def serve(requests: BinaryIO, replies: BinaryIO) -> None:
         replies.flush()
     if store is not None:
         store.close()
+
+
+class AsyncVectorStore:
+    """The same calls for the event loop, each run off it: in a worker thread for a store given
+    (a server's HTTP client waits on sockets, which frees the interpreter), or in a child process
+    holding the embedded store (`in_child_process`, see above)."""
+
+    def __init__(self, store: VectorStore | None = None, *, child: VectorProcess | None = None) -> None:
+        if (store is None) == (child is None):
+            raise ValueError("either a store or a child process")
+        self.store, self.child = store, child
+
+    @classmethod
+    def in_child_process(cls, settings: Settings, *, embedder: str = "") -> AsyncVectorStore:
+        """The embedded store (`ChromaVectorStore.from_settings`) in a child process."""
+        return cls(child=VectorProcess(settings, embedder))
+
+    async def _run(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        if self.child is not None:
+            return await self.child.call(method, *args, **kwargs)
+        return await asyncio.to_thread(getattr(self.store, method), *args, **kwargs)
+
+    async def upsert(self, kind: Kind, os: str, ids: Sequence[str], embeddings: Embeddings,
+                     metadatas: Sequence[Metadata] | None = None, documents: Sequence[str] | None = None) -> None:
+        await self._run("upsert", kind, os, ids, embeddings, metadatas, documents)
+
+    async def add_new(self, kind: Kind, os: str, ids: Sequence[str], embeddings: Embeddings,
+                      metadatas: Sequence[Metadata] | None = None, documents: Sequence[str] | None = None) -> None:
+        await self._run("add_new", kind, os, ids, embeddings, metadatas, documents)
+
+    async def query(
+        self, kind: Kind, os: str, embeddings: Embeddings, *, n_results: int = 10, where: Where | None = None
+    ) -> list[list[Neighbour]]:
+        hits: list[list[Neighbour]] = await self._run("query", kind, os, embeddings, n_results=n_results, where=where)
+        return hits
+
+    async def update_metadata(
+        self, kind: Kind, os: str, ids: Sequence[str], metadata: Metadata | Sequence[Metadata]
+    ) -> None:
+        await self._run("update_metadata", kind, os, ids, metadata)
+
+    async def get(
+        self, kind: Kind, os: str, *, ids: Sequence[str] | None = None, where: Where | None = None
+    ) -> list[Stored]:
+        items: list[Stored] = await self._run("get", kind, os, ids=ids, where=where)
+        return items
+
+    async def count(self, kind: Kind, os: str) -> int:
+        n: int = await self._run("count", kind, os)
+        return n
+
+    async def delete(self, kind: Kind, os: str, ids: Sequence[str]) -> None:
+        await self._run("delete", kind, os, ids)
+
+    async def close(self) -> None:
+        if self.child is not None:
+            await self.child.close()
+        else:
+            await asyncio.to_thread(self.store.close)  # type: ignore[union-attr]
 
 
 if __name__ == "__main__":

@@ -8,15 +8,14 @@ that filled it (`embedder` in its metadata, a name that includes the model and d
 with another embedder, it is dropped and re-created empty, with a warning in the log, since vectors
 of two models cannot be compared.
 
-chromadb is synchronous: `ChromaVectorStore` is the core the CLI uses; agents use `AsyncVectorStore`,
-which runs each call off the event loop: a server's client in a worker thread, the embedded store in
-a child process (its bindings hold the interpreter lock for a whole call, which in a thread would
-stop the loop just the same).
+chromadb is synchronous: `ChromaVectorStore` is the core the CLI uses; agents use `AsyncVectorStore`
+(`connectors.vector_process`), which runs each call off the event loop: a server's client in a worker
+thread, the embedded store in a child process (its bindings hold the interpreter lock for a whole
+call, which in a thread would stop the loop just the same).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import re
@@ -25,7 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 import chromadb
@@ -38,9 +37,6 @@ from chromadb.config import Settings as ChromaSettings
 
 from streamapp.errors import ConfigError, TransientError
 from streamapp.settings import Settings
-
-if TYPE_CHECKING:
-    from connectors.vector_process import VectorProcess
 
 Kind = Literal["templates", "logs", "proto"]
 Metadata = Mapping[str, str | int | float | bool]
@@ -334,81 +330,6 @@ class ChromaVectorStore:
         return self._client.create_collection(
             name, configuration={"hnsw": {"space": "cosine"}}, metadata=meta, embedding_function=None
         )
-
-
-class AsyncVectorStore:
-    """The same calls for the event loop, each run off it: in a worker thread for a store given
-    (a server's HTTP client waits on sockets, which frees the interpreter), or in a child process
-    holding the embedded store (`in_child_process`, see `connectors.vector_process`)."""
-
-    def __init__(self, store: VectorStore | None = None, *, child: VectorProcess | None = None) -> None:
-        if (store is None) == (child is None):
-            raise ValueError("either a store or a child process")
-        self.store, self.child = store, child
-
-    @classmethod
-    def in_child_process(cls, settings: Settings, *, embedder: str = "") -> AsyncVectorStore:
-        """The embedded store (`ChromaVectorStore.from_settings`) in a child process."""
-        from connectors.vector_process import VectorProcess
-
-        return cls(child=VectorProcess(settings, embedder))
-
-    async def _run(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        if self.child is not None:
-            return await self.child.call(method, *args, **kwargs)
-        return await asyncio.to_thread(getattr(self.store, method), *args, **kwargs)
-
-    async def upsert(
-        self,
-        kind: Kind,
-        os: str,
-        ids: Sequence[str],
-        embeddings: Embeddings,
-        metadatas: Sequence[Metadata] | None = None,
-        documents: Sequence[str] | None = None,
-    ) -> None:
-        await self._run("upsert", kind, os, ids, embeddings, metadatas, documents)
-
-    async def add_new(
-        self,
-        kind: Kind,
-        os: str,
-        ids: Sequence[str],
-        embeddings: Embeddings,
-        metadatas: Sequence[Metadata] | None = None,
-        documents: Sequence[str] | None = None,
-    ) -> None:
-        await self._run("add_new", kind, os, ids, embeddings, metadatas, documents)
-
-    async def query(
-        self, kind: Kind, os: str, embeddings: Embeddings, *, n_results: int = 10, where: Where | None = None
-    ) -> list[list[Neighbour]]:
-        hits: list[list[Neighbour]] = await self._run("query", kind, os, embeddings, n_results=n_results, where=where)
-        return hits
-
-    async def update_metadata(
-        self, kind: Kind, os: str, ids: Sequence[str], metadata: Metadata | Sequence[Metadata]
-    ) -> None:
-        await self._run("update_metadata", kind, os, ids, metadata)
-
-    async def get(
-        self, kind: Kind, os: str, *, ids: Sequence[str] | None = None, where: Where | None = None
-    ) -> list[Stored]:
-        items: list[Stored] = await self._run("get", kind, os, ids=ids, where=where)
-        return items
-
-    async def count(self, kind: Kind, os: str) -> int:
-        n: int = await self._run("count", kind, os)
-        return n
-
-    async def delete(self, kind: Kind, os: str, ids: Sequence[str]) -> None:
-        await self._run("delete", kind, os, ids)
-
-    async def close(self) -> None:
-        if self.child is not None:
-            await self.child.close()
-        else:
-            await asyncio.to_thread(self.store.close)  # type: ignore[union-attr]
 
 
 def _matrix(embeddings: Embeddings) -> npt.NDArray[np.float32]:

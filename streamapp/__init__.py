@@ -8,8 +8,8 @@ from typing import Any
 
 def __getattr__(name: str) -> Any:
     if name == "app":
-        from streamapp.application import create_app
         from streamapp.errors import ConfigError
+        from streamapp.worker.app import create_app
 
         try:
             app = create_app()

@@ -61,12 +61,19 @@ class Prototype(Record):
 
 
 def issue_vector(template_counts: Mapping[str, int], template_vectors: Mapping[str, Vector]) -> Vector:
-    """Count-weighted mean of the issue's template embeddings, L2-normalised."""
+    """Count-weighted mean of the issue's template embeddings, L2-normalised: what clustering
+    compares (a template seen often weighs more). Retrieval queries with `template_centroid`."""
     dim = len(next(iter(template_vectors.values())))
     acc = np.zeros(dim, np.float64)
     for tid, n in template_counts.items():
         acc += n * template_vectors[tid]
     return _unit(acc)
+
+
+def template_centroid(template_vectors: Iterable[Vector]) -> Vector:
+    """Unweighted mean of some templates' embeddings (each once), L2-normalised: what the enrichers
+    look up nearby prototypes and lines with (a candidate or cluster carries a sample, not counts)."""
+    return _unit(np.mean(np.stack(list(template_vectors)), axis=0))
 
 
 def _unit(v: npt.NDArray) -> Vector:

@@ -13,7 +13,7 @@ from streamapp.continuation import Headline, Headlines, header_is_noise
 from streamapp.mining import MineResult, TemplateChange, TemplateMiner
 from streamapp.parsing import ParsedLine, parse_line
 from streamapp.parsing.fields import unmatched
-from streamapp.records import DeadLetter, ParsedEvent, RawLine
+from streamapp.records import PAYLOAD_LIMIT, DeadLetter, ParsedEvent, RawLine
 from streamapp.rules import RuleSet
 from streamapp.sources import SourceProfiles
 from streamapp.taxonomy import Severity, max_severity
@@ -85,7 +85,5 @@ class LineProcessor:
 
 
 def dead_letter(line: RawLine, reason: str, now: float | None = None) -> DeadLetter:
-    return DeadLetter(
-        id=f"logs:{line.id}", reason=reason, stream="logs", original_id=line.id, payload=line.line[:2048],
-        failed_at=now if now is not None else time.time(), stage="consumer",
-    )
+    return DeadLetter.of("consumer", line.id, prefix="logs", stream="logs", reason=reason,
+                         payload=line.line[:PAYLOAD_LIMIT], at=now if now is not None else time.time())

@@ -1,6 +1,6 @@
 """Metric payloads on `logs`: recognised, routed to a normaliser by schema, turned into `Metric`
-records (OpenTelemetry semantic names where they exist). The SNMP, Redfish and Telegraf
-normalisers register themselves here; `passthrough` takes payloads already in our shape."""
+records (OpenTelemetry semantic names where they exist). `NORMALISERS` routes each schema to its
+function in `streamapp.normalisers`; `passthrough` takes payloads already in our shape."""
 
 from __future__ import annotations
 
@@ -9,20 +9,10 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from streamapp.normalisers import dcim_json, redfish, snmp, telegraf
 from streamapp.records import Metric
 
 Normaliser = Callable[[str, dict[str, Any]], list[Metric]]
-NORMALISERS: dict[str, Normaliser] = {}
-
-
-def normaliser(schema: str) -> Callable[[Normaliser], Normaliser]:
-    """Register a normaliser for payloads whose `schema` field equals `schema`."""
-
-    def deco(fn: Normaliser) -> Normaliser:
-        NORMALISERS[schema] = fn
-        return fn
-
-    return deco
 
 
 def metric_payload(line: str) -> dict[str, Any] | None:
@@ -46,7 +36,6 @@ def normalise(line_id: str, payload: dict[str, Any]) -> list[Metric]:
     return fn(line_id, payload)
 
 
-@normaliser("passthrough")
 def passthrough(line_id: str, payload: dict[str, Any]) -> list[Metric]:
     """`{"metric": name, "value": v, ...}` or `{"metrics": [...]}` already in our metric shape."""
     metrics = payload.get("metrics")
@@ -71,5 +60,11 @@ def _obj(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-# Last: the schema normalisers register themselves with `normaliser` above.
-import streamapp.normalisers  # noqa: E402, F401
+# payload `schema` -> its normaliser (a payload without one is `passthrough`)
+NORMALISERS: dict[str, Normaliser] = {
+    "passthrough": passthrough,
+    "snmp": snmp.normalise,
+    "redfish": redfish.normalise,
+    "dcim_json": dcim_json.normalise,
+    "telegraf": telegraf.telegraf,
+}

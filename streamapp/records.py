@@ -263,6 +263,22 @@ class DeadLetter(StreamRecord):
     failed_at: float
     stage: str = ""  # what failed: the bridge, an agent's name, `decode` (entries before it have none)
 
+    @classmethod
+    def of(cls, stage: str, ref: str, *, stream: str, reason: str, payload: str | bytes, at: float,
+           prefix: str = "", original_id: str = "") -> DeadLetter:
+        """The one way a dead letter is made. Its id, `<prefix or stage>:<ref>` (`ref`: where the input
+        was, e.g. a stream entry id or `topic/partition/offset`), is stable, so a replay parks nothing
+        new. The reason is capped at `REASON_CHARS`; bytes become a printable preview of their first
+        `PAYLOAD_LIMIT` (invalid UTF-8 escaped); text is kept as the caller bounded it."""
+        if isinstance(payload, bytes):
+            payload = payload[:PAYLOAD_LIMIT].decode("utf-8", "backslashreplace")
+        return cls(id=f"{prefix or stage}:{ref}", reason=reason[:REASON_CHARS], stream=stream,
+                   original_id=original_id or ref, payload=payload, failed_at=at, stage=stage)
+
+
+REASON_CHARS = 500
+PAYLOAD_LIMIT = 2048  # bytes of a binary payload kept in a dead letter (callers cap text alike)
+
 
 # --------------------------------------------------------------------- internal topics and state
 @dataclass(slots=True)

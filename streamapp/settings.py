@@ -13,11 +13,11 @@ import os
 import socket
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from streamapp.auth import MIN_ADMIN_TOKEN_CHARS
 from streamapp.env_aliases import Translation, translate
@@ -27,10 +27,20 @@ from streamapp.shards import shard_of, stream_name
 log = logging.getLogger(__name__)
 
 
-class Settings(BaseSettings):
-    """All configuration of the worker, the API and the CLI."""
+def comma_list(value: object) -> object:
+    """`a, b,c` -> ("a", "b", "c"): a comma list from the environment, parsed once, here."""
+    return tuple(x.strip() for x in value.split(",") if x.strip()) if isinstance(value, str) else value
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+# A tuple of names, written in the environment as a comma list (not JSON).
+CommaList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(comma_list)]
+
+
+class Settings(BaseSettings):
+    """All configuration of the worker, the API and the CLI; frozen once read (a copy with changes is
+    `model_copy(update=...)`)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False, frozen=True)
 
     # --- identity and infrastructure -------------------------------------------------------------
     streamapp_id: str = Field(
@@ -245,8 +255,9 @@ class Settings(BaseSettings):
     miner_snapshot_sec: float = Field(30.0, gt=0, description="How often miner state is saved, seconds.")
 
     # --- issues and clusters -----------------------------------------------------------------------
-    issue_key_fields: str = Field(
-        "os,host,component,pid", description="Fields whose values make the aggregation key (comma list)."
+    issue_key_fields: CommaList = Field(
+        ("os", "host", "component", "pid"),
+        description="Fields whose values make the aggregation key (comma list).",
     )
     issue_continuation_gap_sec: float = Field(
         10.0, ge=0, description="A continuation line (stack frame, register dump, indented or headerless line) "
@@ -321,8 +332,9 @@ class Settings(BaseSettings):
         "127.0.0.0/8,::1/128` (cloud metadata, the host's own services); a source's URL or host is checked when it "
         "is configured, a name by the addresses it resolves to then. Empty = none.",
     )
-    filetail_allowed_dirs: str = Field(
-        "/var/log", description="Comma-separated folders below which `filetail` sources may read (symlinks resolved; "
+    filetail_allowed_dirs: CommaList = Field(
+        ("/var/log",),
+        description="Comma-separated folders below which `filetail` sources may read (symlinks resolved; "
         "regular files only): a source naming another path is refused, so no admin can tail `/proc` or secrets.",
     )
 
@@ -410,7 +422,7 @@ class Settings(BaseSettings):
 
     def filetail_dirs(self) -> tuple[Path, ...]:
         """FILETAIL_ALLOWED_DIRS, resolved."""
-        return tuple(Path(os.path.realpath(d.strip())) for d in self.filetail_allowed_dirs.split(",") if d.strip())
+        return tuple(Path(os.path.realpath(d)) for d in self.filetail_allowed_dirs)
 
     def redis_key(self, name: str) -> str:
         """A Redis stream/key name with the isolation prefix applied."""

@@ -7,7 +7,7 @@ import logging
 
 import uvicorn
 
-from streamapp.api import create_api
+from streamapp.api.app import create_api
 from streamapp.settings import get_settings
 
 

@@ -29,6 +29,8 @@ def rows() -> list[tuple[str, str, str]]:
             default = _masked(field.default.get_secret_value())
         elif isinstance(field.default, Path):
             default = f'"{field.default}"'
+        elif isinstance(field.default, tuple):  # a comma list in the environment
+            default = f'"{",".join(field.default)}"'
         else:
             default = repr(field.default) if not isinstance(field.default, str) else f'"{field.default}"'
         out.append((name.upper(), default, field.description or ""))

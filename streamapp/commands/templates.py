@@ -18,6 +18,7 @@ from streamapp.rules import RuleSet
 from streamapp.settings import get_settings
 from streamapp.sources import profile_from_spec
 from streamapp.taxonomy import header_severity
+from streamapp.vector_schema import Metadata, template_metadata
 
 SAMPLES = 3
 
@@ -62,15 +63,14 @@ def bootstrap(args: argparse.Namespace) -> int:
         return 1
     embedder = embedder_from_settings(settings)
     vectors = asyncio.run(embedder.embed([texts[t] for t in ids]))
-    metas: list[dict[str, str | int]] = []
+    metas: list[Metadata] = []
     for tid in ids:
         stated = [lv for lv, _ in levels[tid].most_common() if header_severity(lv)]
         verdict = classifier.classify_line(texts[tid], level=stated[0] if stated else "")
-        metas.append({
-            "template_id": tid, "source": "bootstrap", "count": counts[tid],
-            "levels": json.dumps(dict(levels[tid])), "samples": json.dumps(samples[tid]),
-            "failure_type": str(verdict.failure_type), "severity": str(verdict.severity),
-        })
+        metas.append(template_metadata(
+            tid, "bootstrap", count=counts[tid], levels=json.dumps(dict(levels[tid])),
+            samples=json.dumps(samples[tid]), failure_type=str(verdict.failure_type), severity=str(verdict.severity),
+        ))
     store = ChromaVectorStore.from_settings(settings, embedder=embedder.name)
     try:
         store.upsert("templates", args.os, ids, vectors, metadatas=metas, documents=[texts[t] for t in ids])

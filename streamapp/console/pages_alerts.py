@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from connectors.alert_store import AlertStore
-from streamapp import api_alerts
-from streamapp.api_alerts import alert_json
-from streamapp.api_errors import ApiError
+from streamapp.api import alerts as api_alerts
+from streamapp.api.alerts import alert_json
+from streamapp.api.errors import ApiError
 from streamapp.automations.config import AutomationConfig
 from streamapp.console import reads
 from streamapp.console.highlight import segments

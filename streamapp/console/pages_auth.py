@@ -10,7 +10,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from streamapp.api_alerts import client_address, failed_attempt
+from streamapp.api.alerts import client_address, failed_attempt
 from streamapp.auth import token_hash, token_matches
 from streamapp.console import session as sessions
 from streamapp.console.web import (

@@ -16,8 +16,8 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response
 
-from streamapp import api_alerts
-from streamapp.api_errors import ApiError
+from streamapp.api import alerts as api_alerts
+from streamapp.api.errors import ApiError
 from streamapp.console import reads
 from streamapp.console.chart import Chart, per_minute_chart
 from streamapp.console.highlight import segments

@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from streamapp.bodies import BodyTooLarge, capped_body
+from streamapp.api.bodies import BodyTooLarge, capped_body
 from streamapp.console.session import COOKIE, Session, SessionCodec, csrf_ok, session_id
 from streamapp.errors import TransientError
 from streamapp.settings import Settings

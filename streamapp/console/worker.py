@@ -1,4 +1,4 @@
-"""The worker's table views (`streamapp.views`), fetched server-side with the admin token: open
+"""The worker's table views (`streamapp.worker.views`), fetched server-side with the admin token: open
 issues and prototypes live in the worker's tables, not on Redis. A worker that does not answer is
 a message on the page, never an error of the page."""
 

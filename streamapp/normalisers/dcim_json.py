@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from streamapp.errors import ConfigError
-from streamapp.metrics import normaliser
 from streamapp.records import Metric
 
 MAX_POINTS = 10_000
@@ -255,7 +254,6 @@ def alarms(doc: Any, rules: Rules) -> dict[str, Alarm]:
     return out
 
 
-@normaliser("dcim_json")
 def normalise(line_id: str, payload: dict[str, Any]) -> list[Metric]:
     """A `{"schema": "dcim_json", "host", "url", "time", "points": [[name, value, unit, type, attrs]]}`
     payload as metrics; malformed points are skipped."""

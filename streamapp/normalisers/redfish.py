@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, TypeGuard
 
-from streamapp.metrics import normaliser
 from streamapp.records import Metric
 
 # ReadingUnits -> ReadingType, for sensors that leave the type out (the DMTF mockup's temperatures).
@@ -37,7 +36,6 @@ Point = tuple[str, float, str, str, dict[str, Any]]  # name, value, unit, type, 
 Alarm = tuple[str, str, str]  # subject, problem (compared between polls), detail (not compared)
 
 
-@normaliser("redfish")
 def normalise(line_id: str, payload: dict[str, Any]) -> list[Metric]:
     resource = {"host.name": host_name(payload), "redfish.bmc": str(payload.get("bmc", ""))}
     when = float(payload.get("time", 0) or 0)

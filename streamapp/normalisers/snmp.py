@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, TypeGuard
 
-from streamapp.metrics import normaliser
 from streamapp.records import Metric
 
 # entPhySensorScale -> power of ten (RFC 3433: yocto(1) .. units(9) .. yotta(17)).
@@ -65,7 +64,6 @@ def sensor_value(raw: int, scale: int, precision: int) -> float:
     return raw / 10**-exponent if exponent < 0 else float(raw * 10**exponent)
 
 
-@normaliser("snmp")
 def normalise(line_id: str, payload: dict[str, Any]) -> list[Metric]:
     resource = {"host.name": str(payload.get("host", "")), "snmp.agent": str(payload.get("agent", ""))}
     when = float(payload.get("time", 0) or 0)

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from streamapp.metrics import normaliser
 from streamapp.records import Metric
 
 
@@ -154,7 +153,6 @@ TAGS: dict[str, tuple[frozenset[str], Callable[[dict[str, str]], dict[str, Any]]
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 
-@normaliser("telegraf")
 def telegraf(line_id: str, payload: dict[str, Any]) -> list[Metric]:
     """Every numeric field of every metric; ids `<line id>#<metric index>:<field>` stay equal on replays."""
     items = payload.get("metrics")

@@ -21,7 +21,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from connectors.redis_streams import StreamWriter
-from streamapp.api_alerts import SCAN_BUDGET
+from streamapp.api.alerts import SCAN_BUDGET
 from streamapp.automations.records import AutomationEvent
 from streamapp.console.pages_alerts import PAGE_SIZE
 from streamapp.processes import Proc, start_worker

@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 import time
 
-from streamapp.application import create_app
 from streamapp.records import Alert, IssueCandidate, LineBatch, RawLine
+from streamapp.worker.app import create_app
 
 app = create_app()
 topics = app.pipeline_topics

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from connectors.alert_store import AlertGroups, AlertStore
 from connectors.redis_streams import StreamWriter
 from streamapp.alert_groups import Occurrence
-from streamapp.api import create_api
+from streamapp.api.app import create_api
 from streamapp.enrichment import grouped
 from streamapp.records import Alert
 from streamapp.settings import Settings

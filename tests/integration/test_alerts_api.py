@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from connectors.redis_streams import StreamWriter
-from streamapp.api import create_api
+from streamapp.api.app import create_api
 from streamapp.processes import free_port
 from streamapp.records import Alert
 from streamapp.settings import Settings

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from streamapp.api import create_api
+from streamapp.api.app import create_api
 from streamapp.processes import free_port
 from streamapp.settings import Settings
 

@@ -19,19 +19,20 @@ import pytest
 import redis.asyncio as aioredis
 from pydantic import SecretStr
 
-from agents.automations import Automations, EventLog, RulesWatcher
-from connectors.automation import Follower, Providers
+from agents.automations import Automations, RulesWatcher
+from connectors.automations import Follower, Providers
+from connectors.automations.events import EventLog
 from connectors.redis_streams import StreamWriter
 from connectors.toggles import Toggles
 from streamapp.automations.config import AutomationConfig
 from streamapp.automations.records import AutomationEvent, AutomationTask
 from streamapp.clock import ManualClock
-from streamapp.deps import Deps
 from streamapp.embedding import HashedTfidfEmbedder
 from streamapp.processes import free_port, start_worker
 from streamapp.records import Alert
 from streamapp.rules import RuleSet
 from streamapp.settings import Settings
+from streamapp.worker.deps import Deps
 from tests.doubles.automation import AWXDouble, ServiceNowDouble, TerraformDouble
 from tests.support.kafka import produce
 from tests.support.streams import eventually, records

@@ -29,7 +29,7 @@ async def test_a_stalled_bridge_cannot_acknowledge_after_another_took_the_lease(
     try:
         shard = stalled.shards[0]  # `logs`
         assert await shard.lease.hold()
-        entries = await stalled._read(shard)
+        entries = await shard.reader.read()
         assert len(entries) == 20
         # It stalls here past its lease; the lease expires and a standby bridge takes it.
         await redis.set(shard.lease.key, "standby-bridge", px=60_000)

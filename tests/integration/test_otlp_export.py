@@ -19,13 +19,13 @@ from connectors.otlp import OtlpExport, otlp_exporter
 from connectors.redis_streams import connect
 from connectors.toggles import Toggles
 from streamapp import telemetry
-from streamapp.api import create_api
-from streamapp.application import create_app
+from streamapp.api.app import create_api
 from streamapp.metrics import metric_payload, normalise
 from streamapp.processes import start_worker
 from streamapp.records import Metric
 from streamapp.settings import Settings
 from streamapp.telegraf import parse_body, payload_lines
+from streamapp.worker.app import create_app
 from tests.doubles.otlp_receiver import OtlpReceiver
 from tests.support.streams import eventually
 

@@ -24,7 +24,7 @@ import redis.asyncio as aioredis
 from pydantic import SecretStr
 
 from connectors.sources.manager import ProducerManager
-from streamapp.api import create_api
+from streamapp.api.app import create_api
 from streamapp.processes import free_port
 from streamapp.settings import Settings
 from tests.support.streams import eventually

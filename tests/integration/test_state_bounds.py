@@ -13,15 +13,16 @@ import pytest
 import agents.consumer
 from agents.clustering import Clusterer
 from agents.consumer import LineConsumer
-from connectors.vectorstore import AsyncVectorStore, ChromaVectorStore, open_client
+from connectors.vector_process import AsyncVectorStore
+from connectors.vectorstore import ChromaVectorStore, open_client
 from streamapp import telemetry
 from streamapp.clock import ManualClock
-from streamapp.deps import Deps
 from streamapp.embedding import HashedTfidfEmbedder
 from streamapp.issues import OpenIssue
 from streamapp.records import ClosedIssue, ParsedEvent, PrototypeCommand
 from streamapp.rules import RuleSet
 from streamapp.settings import Settings
+from streamapp.worker.deps import Deps
 from tests.support.lines import distinct_lines
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 from pydantic import SecretStr
 
 from connectors.toggles import Toggles
-from streamapp.api import create_api
+from streamapp.api.app import create_api
 from streamapp.clock import ManualClock
 from streamapp.settings import Settings
 

@@ -19,7 +19,8 @@ import pytest
 from chromadb.api.types import DefaultEmbeddingFunction
 from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
 
-from connectors.vectorstore import AsyncVectorStore, ChromaVectorStore, Stored, collection_name, open_client
+from connectors.vector_process import AsyncVectorStore
+from connectors.vectorstore import ChromaVectorStore, Stored, collection_name, open_client
 from streamapp.embedding import HashedTfidfEmbedder, Vectors
 from streamapp.errors import ConfigError, TransientError
 from streamapp.processes import free_port

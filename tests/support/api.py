@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from streamapp.api import create_api
+from streamapp.api.app import create_api
 from streamapp.settings import Settings
 
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from streamapp.api import create_api
+from streamapp.api.app import create_api
 from streamapp.auth import FailureLimiter
 from streamapp.clock import ManualClock
 from streamapp.errors import ConfigError

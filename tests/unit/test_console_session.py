@@ -12,7 +12,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from streamapp.api import create_api
+from streamapp.api.app import create_api
 from streamapp.clock import ManualClock
 from streamapp.console.session import COOKIE, MAX_AGE_SEC, SessionCodec, csrf_ok
 from streamapp.settings import load_settings

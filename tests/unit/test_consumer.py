@@ -9,12 +9,12 @@ from types import SimpleNamespace
 
 from agents.consumer import LineConsumer
 from streamapp.clock import ManualClock
-from streamapp.deps import Deps
 from streamapp.embedding import HashedTfidfEmbedder
 from streamapp.records import LINES_PER_RECORD, DeadLetter, IssueEvents, LineBatch, RawLine
 from streamapp.rules import RuleSet
 from streamapp.settings import Settings
 from streamapp.sources import FormatLookups
+from streamapp.worker.deps import Deps
 
 LINE = "Jun 14 15:16:{s:02d} host{h} sshd[{p}]: authentication failure; rhost=10.0.0.{n} user=root"
 

@@ -121,8 +121,8 @@ def test_the_warnings_are_printed_once_at_start_one_line_each() -> None:
 
 
 def test_request_logs_can_be_switched_off() -> None:
-    from streamapp.api import create_api
-    from streamapp.api_logging import RequestLogging
+    from streamapp.api.app import create_api
+    from streamapp.api.request_log import RequestLogging
 
     def middlewares(**kw: object) -> list[type]:
         return [m.cls for m in create_api(load_settings(**kw), probes={}).user_middleware]  # type: ignore[misc]

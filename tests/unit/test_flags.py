@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from streamapp.application import create_app
 from streamapp.settings import Settings
+from streamapp.worker.app import create_app
 
 STAGES = {
     "enable_consumer": ({"consumer"}, set()),

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from agents.guard import letter, run_guarded
-from streamapp.application import create_app
 from streamapp.settings import Settings
+from streamapp.worker.app import create_app
 
 
 def event(offset: int, value: Any) -> Any:

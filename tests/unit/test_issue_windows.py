@@ -11,7 +11,6 @@ import pytest
 
 from agents.issues_aggregator import Aggregator
 from streamapp.clock import ManualClock
-from streamapp.deps import Deps
 from streamapp.embedding import HashedTfidfEmbedder
 from streamapp.issues import OpenIssue, partition_key
 from streamapp.lines import LineProcessor
@@ -19,6 +18,7 @@ from streamapp.records import IssueEvents, ParsedEvent, RawLine
 from streamapp.rules import RuleSet
 from streamapp.settings import Settings
 from streamapp.sources import SourceProfiles
+from streamapp.worker.deps import Deps
 
 
 class Sink:

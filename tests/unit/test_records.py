@@ -120,3 +120,18 @@ def test_defaults_are_not_shared_between_records() -> None:
     b = Alert(id="2", type="issue", os="x", failure_type="y", confidence=1.0, result={})
     a.log_ids.append("1-0")
     assert b.log_ids == []
+
+
+def test_one_factory_makes_every_dead_letter() -> None:
+    """Stable ids (a replay parks nothing new), bounded reason and payload, bytes shown printable."""
+    from streamapp.records import PAYLOAD_LIMIT, REASON_CHARS
+
+    kafka = DeadLetter.of("enricher", "alerts/3/42", stream="alerts", reason="x" * 900, payload=b"\xff" + b"a" * 5000,
+                          at=2.0, original_id="a-1")
+    assert (kafka.id, kafka.original_id, kafka.stage) == ("enricher:alerts/3/42", "a-1", "enricher")
+    assert len(kafka.reason) == REASON_CHARS and kafka.payload == "\\xff" + "a" * (PAYLOAD_LIMIT - 1)
+    def entry() -> DeadLetter:
+        return DeadLetter.of("bridge_in", "1-0", prefix="logs", stream="logs", reason="bad", payload="line", at=1.0)
+
+    assert (entry().id, entry().original_id, entry().payload) == ("logs:1-0", "1-0", "line")
+    assert entry() == entry(), "the same input makes the same letter"

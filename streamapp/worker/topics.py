@@ -6,6 +6,7 @@ from dataclasses import dataclass, fields
 
 import faust
 
+from streamapp.automations.records import AutomationTask
 from streamapp.records import (
     Alert,
     ClosedIssue,
@@ -38,6 +39,7 @@ class Topics:
     closed_issues: faust.TopicT
     prototype_commands: faust.TopicT
     pattern_counts: faust.TopicT
+    automation_tasks: faust.TopicT
 
     def all(self) -> list[faust.TopicT]:
         return [getattr(self, f.name) for f in fields(self)]
@@ -60,7 +62,11 @@ VALUE_TYPES: dict[str, type] = {
     "prototype_commands": PrototypeCommand,
     # internal: consumer -> the patterns agent (keyed by OS)
     "pattern_counts": PatternCounts,
+    # internal: the automations router -> their actor (keyed by cooldown scope, like the cooldowns table)
+    "automation_tasks": AutomationTask,
 }
+# Topics Faust itself creates along with the tables co-partitioned with them.
+INTERNAL = frozenset({"automation_tasks"})
 
 
 def declare_topics(app: faust.App, settings: Settings) -> Topics:
@@ -70,7 +76,7 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
     return Topics(**{
         name: app.topic(
             settings.topic_name(name), key_type=str, partitions=settings.topic_partitions,
-            **({"value_type": vt} if issubclass(vt, faust.Record) else raw),
+            internal=name in INTERNAL, **({"value_type": vt} if issubclass(vt, faust.Record) else raw),
         )
         for name, vt in VALUE_TYPES.items()
     })

@@ -146,3 +146,20 @@ def _encoded(body: Any, content_type: str) -> dict[str, Any]:
     if body is None:
         return {}
     return {"content": json.dumps(body).encode(), "headers": {"Content-Type": content_type}}
+
+
+def with_slash(url: str) -> str:
+    """A base URL that relative paths extend (`https://awx/api/v2` + `jobs/` keeps `v2`)."""
+    return url if url.endswith("/") else url + "/"
+
+
+class ProviderClient:
+    """What every provider's client shares: its HTTP client, closed with it."""
+
+    provider: str
+
+    def __init__(self, http: ProviderHTTP) -> None:
+        self.http = http
+
+    async def aclose(self) -> None:
+        await self.http.aclose()

@@ -29,7 +29,7 @@ from streamapp.clustering import Prototype
 from streamapp.issues import OpenIssue, contract_issue_key, issue_id
 from streamapp.patterns import STATUSES, OsBook, PatternPolicy, book_key, pattern_query, pattern_rows, template_key
 from streamapp.settings import Settings
-from streamapp.topics import Topics
+from streamapp.worker.topics import Topics
 
 MAX_LIMIT = 500
 ROUTE_WAIT_SEC = 5.0

@@ -25,11 +25,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connectors.telegraf_intake import TelegrafSink, TelegrafSource, TelegrafTokens
-from streamapp import api_sources
-from streamapp.api_alerts import failed_attempt, too_many_failures
-from streamapp.api_errors import ApiError, error
+from streamapp.api import sources
+from streamapp.api.alerts import failed_attempt, too_many_failures
+from streamapp.api.bodies import BodyTooLarge, capped_chunks
+from streamapp.api.errors import ApiError, error
 from streamapp.auth import bearer
-from streamapp.bodies import BodyTooLarge, capped_chunks
 from streamapp.telegraf import HostNotAllowed, MalformedBody, accept
 
 AGENT_HEADER = "x-telegraf-agent"
@@ -73,7 +73,7 @@ async def _source(request: Request) -> TelegrafSource | Response:
         state.telegraf_tokens = TelegrafTokens()
 
     async def stored_hashes() -> dict[str, tuple[str, str, dict]]:
-        return await (await api_sources.source_store(request)).token_hashes()
+        return await (await sources.source_store(request)).token_hashes()
 
     if throttled := too_many_failures(request):
         return throttled

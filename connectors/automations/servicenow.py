@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from connectors.automation.http import ProviderHTTP, Sleep, json_body
+from connectors.automations.http import ProviderClient, ProviderHTTP, Sleep, json_body, with_slash
 from streamapp.automations.config import AutomationConfig
 from streamapp.errors import AuthFailed, ExternalAPIError
 
@@ -85,11 +85,8 @@ class PasswordGrant(httpx.Auth):
         self._expires = self.clock() + float(body.get("expires_in", 1799)) - TOKEN_MARGIN_SEC
 
 
-class ServiceNow:
+class ServiceNow(ProviderClient):
     provider = SYSTEM
-
-    def __init__(self, http: ProviderHTTP) -> None:
-        self.http = http
 
     @classmethod
     def from_config(
@@ -97,7 +94,7 @@ class ServiceNow:
     ) -> ServiceNow | None:
         if not config.servicenow_url:
             return None
-        base = config.servicenow_url if config.servicenow_url.endswith("/") else config.servicenow_url + "/"
+        base = with_slash(config.servicenow_url)
         auth: httpx.Auth
         password = config.servicenow_password.get_secret_value()
         if config.servicenow_client_id:
@@ -108,9 +105,6 @@ class ServiceNow:
             auth = httpx.BasicAuth(config.servicenow_username, password)
         return cls(ProviderHTTP.build(SYSTEM, base, config, detail=detail, auth=auth, reset=reset_after,
                                       transport=transport, sleep=sleep))
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
 
     async def execute(self, action: dict[str, Any], correlation_id: str, *, look_first: bool = False) -> dict[str, Any]:
         if look_first and (found := await self.find(correlation_id)) is not None:

@@ -26,8 +26,8 @@ from starlette.routing import Route
 
 from connectors.datasources import DataSourceStore
 from connectors.sources.registry import MODULES, PUSH_TYPES, producer_class
-from streamapp.api_alerts import admin_only, json_body
-from streamapp.api_errors import ApiError, error
+from streamapp.api.alerts import admin_only, json_body
+from streamapp.api.errors import ApiError, error
 from streamapp.auth import new_token, token_hash
 from streamapp.errors import ConfigError
 from streamapp.settings import Settings

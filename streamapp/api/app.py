@@ -1,6 +1,6 @@
-"""The Starlette API: health and readiness, and the alert endpoints (`streamapp.api_alerts`).
+"""The Starlette API: health and readiness, and the alert endpoints (`streamapp.api.alerts`).
 
-Run with `streamapp api` or `uvicorn --factory streamapp.api:create_api`.
+Run with `streamapp api` or `uvicorn --factory streamapp.api.app:create_api`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from connectors.alert_store import AlertStore
 from connectors.health import Probe, Readiness, dependency_probes
 from connectors.llm import LLMConnector
 from connectors.llm_health import LLMHealth
-from streamapp import api_alerts, api_deadletters, api_sources, api_status, api_telemetry, api_toggles, console
-from streamapp.api_errors import HANDLERS
-from streamapp.api_logging import RequestLogging
+from streamapp import console
+from streamapp.api import alerts, deadletters, sources, status, telemetry, toggles
+from streamapp.api.errors import HANDLERS
+from streamapp.api.request_log import RequestLogging
 from streamapp.auth import FailureLimiter
 from streamapp.settings import Settings, get_settings
 
@@ -67,8 +68,8 @@ def create_api(settings: Settings | None = None, probes: dict[str, Probe] | None
     app = Starlette(
         routes=[
             Route("/healthz", healthz), Route("/readyz", readyz),
-            *api_alerts.routes, *api_sources.routes, *api_deadletters.routes, *api_toggles.routes,
-            *api_telemetry.routes, *api_status.routes,
+            *alerts.routes, *sources.routes, *deadletters.routes, *toggles.routes,
+            *telemetry.routes, *status.routes,
             console.mount(),  # the operator console's pages (`streamapp.console`)
         ],
         exception_handlers=HANDLERS,

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import httpx
 
-from connectors.automation.http import ProviderHTTP, Sleep, json_body
+from connectors.automations.http import ProviderClient, ProviderHTTP, Sleep, json_body
 from streamapp.automations.config import AutomationConfig
 from streamapp.errors import ExternalAPIError
 
@@ -50,11 +50,11 @@ def _checked(regex: re.Pattern[str], value: Any, what: str) -> str:
     return value
 
 
-class Terraform:
+class Terraform(ProviderClient):
     provider = SYSTEM
 
     def __init__(self, http: ProviderHTTP) -> None:
-        self.http = http
+        super().__init__(http)
         self._workspaces: dict[tuple[str, str], str] = {}
 
     @classmethod
@@ -66,9 +66,6 @@ class Terraform:
         headers = {"Authorization": f"Bearer {config.tfc_token.get_secret_value()}", "Accept": JSON_API}
         return cls(ProviderHTTP.build(SYSTEM, config.tfc_url, config, detail=detail, headers=headers,
                                       reset=reset_after, transport=transport, sleep=sleep))
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
 
     async def execute(self, action: dict[str, Any], correlation_id: str, *, look_first: bool = False) -> dict[str, Any]:
         workspace = action.get("workspace_id") or await self.workspace_id(action["organization"], action["workspace"])

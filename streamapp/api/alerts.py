@@ -24,9 +24,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connectors.alert_store import AlertStore
-from streamapp.api_errors import ApiError, error
+from streamapp.api.bodies import BodyTooLarge, capped_body
+from streamapp.api.errors import ApiError, error
 from streamapp.auth import admin_ok, bearer
-from streamapp.bodies import BodyTooLarge, capped_body
 from streamapp.feedback import FeedbackBody, InvalidFeedback, feedback_for
 from streamapp.records import Alert, decode_value
 from streamapp.taxonomy import FailureType, Severity

@@ -33,12 +33,12 @@ from connectors.kafka_admin import broker_credentials, ensure_topics
 from connectors.llm import LLMConnector
 from connectors.llm_health import LLMHealth
 from connectors.sources.manager import ProducerManager
-from streamapp import views
 from streamapp.clock import Clock, SystemClock
-from streamapp.deps import Deps
 from streamapp.rules import RuleSet
 from streamapp.settings import Settings, get_settings
-from streamapp.topics import Topics, declare_topics
+from streamapp.worker import views, views_automations
+from streamapp.worker.deps import Deps
+from streamapp.worker.topics import Topics, declare_topics
 
 
 class StreamApp(faust.App):
@@ -134,7 +134,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         cluster_enricher.register(deps)
     if s.enable_prototype_improver:
         prototype_improver.register(deps)
-    automations.register(deps)  # always: with ENABLE_AUTOMATIONS off, matching alerts are dry runs
+    # always: with ENABLE_AUTOMATIONS off, matching alerts are dry runs
+    acting = automations.register(deps)
+    views_automations.register(app, s, acting.table, acting.rules, deps.clock)
     otlp_export.register(deps)  # always: the `otel_export` toggle decides at runtime whether anything is sent
     views.register(app, s, deps.tables, app.pipeline_topics, deps.clock)
     return app

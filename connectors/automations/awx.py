@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from connectors.automation.http import ActionRefused, ProviderHTTP, Sleep, json_body
+from connectors.automations.http import ActionRefused, ProviderClient, ProviderHTTP, Sleep, json_body, with_slash
 from streamapp.automations.config import AutomationConfig
 from streamapp.errors import ExternalAPIError
 
@@ -44,11 +44,8 @@ def _job_id(body: dict[str, Any]) -> int:
     return job
 
 
-class AWX:
+class AWX(ProviderClient):
     provider = SYSTEM
-
-    def __init__(self, http: ProviderHTTP) -> None:
-        self.http = http
 
     @classmethod
     def from_config(
@@ -56,13 +53,9 @@ class AWX:
     ) -> AWX | None:
         if not config.awx_url:
             return None
-        base = config.awx_url if config.awx_url.endswith("/") else config.awx_url + "/"
         headers = {"Authorization": f"Bearer {config.awx_token.get_secret_value()}"}
-        return cls(ProviderHTTP.build(SYSTEM, base, config, detail=detail, headers=headers, transport=transport,
-                                      sleep=sleep))
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
+        return cls(ProviderHTTP.build(SYSTEM, with_slash(config.awx_url), config, detail=detail, headers=headers,
+                                      transport=transport, sleep=sleep))
 
     async def execute(self, action: dict[str, Any], correlation_id: str, *, look_first: bool = False) -> dict[str, Any]:
         template = int(action["template_id"])

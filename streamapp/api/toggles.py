@@ -14,8 +14,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connectors.toggles import InvalidToggles, Toggles
-from streamapp.api_alerts import admin_only, json_body
-from streamapp.api_errors import ApiError
+from streamapp.api.alerts import admin_only, json_body
+from streamapp.api.errors import ApiError
 
 
 def _toggles(request: Request) -> Toggles:

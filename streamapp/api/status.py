@@ -21,9 +21,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connectors.toggles import Toggles
-from streamapp.api_alerts import admin_only, limit_param
-from streamapp.api_errors import ApiError
-from streamapp.api_sources import source_store
+from streamapp.api.alerts import admin_only, limit_param
+from streamapp.api.errors import ApiError
+from streamapp.api.sources import source_store
 from streamapp.records import Metric
 
 RECENT_EVENTS = 1000  # automation decisions counted by the status (the newest ones)

@@ -7,7 +7,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connectors.deadletters import DeadLetters
-from streamapp.api_alerts import admin_only, before_id, limit_param
+from streamapp.api.alerts import admin_only, before_id, limit_param
 
 
 @admin_only

@@ -17,7 +17,7 @@ from faust import web
 
 from streamapp.clock import Clock
 from streamapp.settings import Settings
-from streamapp.views import admin_guard, page
+from streamapp.worker.views import admin_guard, page
 
 if TYPE_CHECKING:
     from agents.automations import RulesWatcher

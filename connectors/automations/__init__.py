@@ -13,10 +13,10 @@ from typing import Any, Protocol
 import httpx
 from mode import Service
 
-from connectors.automation.awx import AWX
-from connectors.automation.http import Sleep
-from connectors.automation.servicenow import ServiceNow
-from connectors.automation.terraform import Terraform
+from connectors.automations.awx import AWX
+from connectors.automations.http import Sleep
+from connectors.automations.servicenow import ServiceNow
+from connectors.automations.terraform import Terraform
 from streamapp.automations.config import AutomationConfig
 from streamapp.errors import StreamAppError
 
