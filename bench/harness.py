@@ -92,6 +92,12 @@ def rss_mb(proc: Proc) -> float:
     return sum(_rss_kb(pid) for pid in _tree(proc.popen.pid)) / 1024
 
 
+def rss_split_mb(proc: Proc) -> tuple[float, float]:
+    """Resident set size of the worker process alone and of its children (the vector store's), MiB."""
+    own = _rss_kb(proc.popen.pid) / 1024
+    return own, rss_mb(proc) - own
+
+
 def _tree(root: int) -> list[int]:
     parents: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):

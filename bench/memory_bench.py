@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import redis
-from harness import ClosedLines, cleanup, generate, namespace, rss_mb, services_up, wait, worker
+from harness import ClosedLines, cleanup, generate, namespace, rss_mb, rss_split_mb, services_up, wait, worker
 
 INACTIVITY = 2.0
 FIRST = 100_000
@@ -38,13 +38,14 @@ def main() -> None:
     w = worker(env, work / "worker.log")
     closed = ClosedLines(client, s)
     rss = {"start": rss_mb(w)}
+    split: dict[str, tuple[float, float]] = {}
     start = time.perf_counter()
     fed = 0
     try:
         while fed < n:
             done = closed()
             if done >= FIRST and "100k" not in rss:
-                rss["100k"] = rss_mb(w)
+                rss["100k"], split["100k"] = rss_mb(w), rss_split_mb(w)
             if fed - done >= args.ahead:
                 if w.popen.poll() is not None:
                     raise SystemExit(f"worker exited ({w.popen.returncode}):\n{w.output()[-3000:]}")
@@ -56,9 +57,10 @@ def main() -> None:
             pipe.execute()
             fed = min(n, fed + CHUNK)
         wait(closed, FIRST, 3600, "first 100k", w)
-        rss.setdefault("100k", rss_mb(w))
+        if "100k" not in rss:
+            rss["100k"], split["100k"] = rss_mb(w), rss_split_mb(w)
         wait(closed, n, 7200, "all lines", w)
-        rss["end"] = rss_mb(w)
+        rss["end"], split["end"] = rss_mb(w), rss_split_mb(w)
         seconds = time.perf_counter() - start
     finally:
         w.terminate()
@@ -66,6 +68,8 @@ def main() -> None:
     print(f"lines: {n} (generated Linux syslog), one worker, offline classifier, {n / seconds:,.0f} lines/s")
     print(f"worker RSS (with its vector-store process): {rss['start']:.0f} MiB at start, "
           f"{rss['100k']:.0f} MiB after {FIRST:,} lines, {rss['end']:.0f} MiB after {n:,} lines")
+    for at, (own, children) in split.items():
+        print(f"  at {at}: worker process {own:.0f} MiB, vector-store process {children:.0f} MiB")
     print(f"rss_1m_vs_100k={rss['end'] / rss['100k']:.3f}")
 
 
