@@ -13,9 +13,8 @@ from streamapp.alert_groups import MAX_EVIDENCE, AlertGroup, Occurrence, alert_f
 from streamapp.classify.subjects import Neighbour
 from streamapp.records import Alert, ClusterCandidate, IssueCandidate
 from streamapp.taxonomy import FailureType
-from streamapp.verdicts import Verdict, llm_only
+from streamapp.verdicts import OPERATOR, Verdict, llm_only
 
-OPERATOR = "operator"
 OVERRIDE_DISTANCE = 0.15  # an operator-labelled prototype this close decides the failure type
 MAX_PROMPT_LINES = 30
 

@@ -12,8 +12,8 @@ import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 
 from streamapp.taxonomy import FailureType
+from streamapp.verdicts import OPERATOR
 
-OPERATOR = "operator"
 PROPAGATED = "operator-propagated"
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from streamapp.taxonomy import FailureType, Severity
 
 PROMPT_VERSION = "v2"
+OPERATOR = "operator"  # `labelled_by` of a label an operator gave: it wins over any classifier
 
 VERDICT_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -24,10 +24,9 @@ from streamapp.classify.subjects import Neighbour, Subject, Unit, from_cluster, 
 from streamapp.records import ClusterCandidate, IssueCandidate
 from streamapp.rules import RuleSet
 from streamapp.taxonomy import FailureType, Severity, header_severity
-from streamapp.verdicts import Verdict
+from streamapp.verdicts import OPERATOR, Verdict
 
 NAME = "offline-v1"
-OPERATOR = "operator"
 MAX_EVIDENCE = 10
 
 F = FailureType
