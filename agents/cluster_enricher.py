@@ -19,12 +19,11 @@ from streamapp.enrichment import (
     cluster_occurrence,
     cluster_prompt,
     operator_override,
-    worth_alerting,
 )
 from streamapp.errors import StreamAppError
 from streamapp.records import Alert, ClusterCandidate, PrototypeCommand
 from streamapp.vector_schema import cluster_lines
-from streamapp.verdicts import Verdict
+from streamapp.verdicts import Verdict, worth_alerting
 from streamapp.worker.deps import Deps
 
 log = logging.getLogger(__name__)

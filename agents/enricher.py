@@ -31,13 +31,12 @@ from streamapp.enrichment import (
     issue_prompt,
     occurrence,
     operator_override,
-    worth_alerting,
 )
 from streamapp.errors import StreamAppError
 from streamapp.issues import line_issue
 from streamapp.records import Alert, IssueCandidate, LineCandidate
 from streamapp.vector_schema import labelled_by, prototype_label
-from streamapp.verdicts import Verdict
+from streamapp.verdicts import Verdict, worth_alerting
 from streamapp.worker.deps import Deps
 
 log = logging.getLogger(__name__)

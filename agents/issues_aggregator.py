@@ -34,7 +34,7 @@ from streamapp.issues import (
     should_emit,
     to_candidate,
 )
-from streamapp.records import ClosedIssue, IssueEvents
+from streamapp.records import ClosedIssue, IssueCommand, IssueEvents, IssueLines, IssueSweep
 from streamapp.worker.deps import Deps
 from tables.issues import open_issues
 from tables.partition import acting_for
@@ -85,11 +85,11 @@ class Aggregator:
         self.cache_evicted = 0
 
     # ------------------------------------------------------------------------ stream iteration
-    async def apply(self, cmd: IssueEvents) -> None:
+    async def apply(self, cmd: IssueCommand) -> None:
         """One command, written to the table at once."""
         await self.apply_all([cmd])
 
-    async def apply_all(self, cmds: list[IssueEvents]) -> None:
+    async def apply_all(self, cmds: list[IssueCommand]) -> None:
         """Commands of one partition, in order; each changed key is written once, at the end."""
         try:
             for cmd in cmds:
@@ -97,9 +97,9 @@ class Aggregator:
         finally:
             self._write()
 
-    async def _apply(self, cmd: IssueEvents) -> None:
+    async def _apply(self, cmd: IssueCommand) -> None:
         now = self.deps.clock.now()
-        if cmd.kind == "lines":
+        if isinstance(cmd, IssueLines):
             for key, group in cmd.groups.items():
                 issue = self._load(key)
                 events = group
@@ -109,10 +109,10 @@ class Aggregator:
                         await self._close(issue, "max_lines", now)
                     else:
                         self._store(issue)
-        elif cmd.kind == "sweep":
+        elif isinstance(cmd, IssueSweep):
             for action, key, version, reason in cmd.actions:
                 await self._act(action, key, version, reason, now)
-        elif cmd.kind == "signals":  # from the patterns agent: novelty and rate on these keys' issues
+        else:  # signals from the patterns agent: novelty and rate on these keys' issues
             for key, signals in cmd.groups.items():
                 issue = self._load(key)
                 if issue is not None and add_pattern_signals(issue, signals):
@@ -201,7 +201,7 @@ class Aggregator:
         self._asked.clear()
         self._next_due = 0.0
 
-    def due(self, now: float, *, full: bool = True) -> dict[int, IssueEvents]:
+    def due(self, now: float, *, full: bool = True) -> dict[int, IssueSweep]:
         """One sweep command per partition holding issues that must close or may be purged now
         (pure over the index): a handful of messages per sweep, not one per issue. Unless `full`,
         the index is only scanned once the earliest deadline the last scan saw has come (or the
@@ -230,7 +230,7 @@ class Aggregator:
             else:
                 next_due = min(next_due, e.closed_at + s.issue_purge_grace_sec)
         self._next_due = next_due
-        return {part: IssueEvents(kind="sweep", key=f"sweep:{part}", actions=acts) for part, acts in actions.items()}
+        return {part: IssueSweep(f"sweep:{part}", acts) for part, acts in actions.items()}
 
     def partition_of(self, key: str) -> int:
         return partition_for(key, self.deps.settings.topic_partitions)

@@ -16,7 +16,7 @@ from agents.guard import guarded_agent
 from connectors.kafka_admin import partition_for
 from streamapp import telemetry
 from streamapp.patterns import PatternPolicy, PatternSignal, book_key, evict, observe, os_prefix
-from streamapp.records import IssueEvents, PatternCounts
+from streamapp.records import IssueSignals, PatternCounts
 from streamapp.worker.deps import Deps
 from tables.patterns import patterns
 
@@ -56,7 +56,7 @@ class PatternKeeper:
             for key in sig.keys:
                 parts[partition_for(key, self.deps.settings.topic_partitions)][key].append(sig.as_json())
         for part, groups in parts.items():
-            cmd = IssueEvents(kind="signals", key=f"signals:{part}", groups=dict(groups))
+            cmd = IssueSignals(f"signals:{part}", dict(groups))
             await self.deps.topics.issue_events.send(key=cmd.key, value=cmd.dumps(), partition=part)
 
 

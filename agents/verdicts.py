@@ -8,9 +8,17 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from connectors.llm import UnusableAnswer
-from streamapp.enrichment import cache_key, corroborate, verdict_from_cache, verdict_to_cache
 from streamapp.errors import StreamAppError
-from streamapp.verdicts import VERDICT_SCHEMA, InvalidVerdict, Verdict, parse_verdict
+from streamapp.verdicts import (
+    VERDICT_SCHEMA,
+    InvalidVerdict,
+    Verdict,
+    cache_key,
+    corroborate,
+    parse_verdict,
+    verdict_from_cache,
+    verdict_to_cache,
+)
 from streamapp.worker.deps import Deps
 
 log = logging.getLogger(__name__)

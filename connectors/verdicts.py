@@ -1,4 +1,4 @@
-"""LLM verdicts cached on Redis by key (`streamapp.enrichment.cache_key`: subject, prompt version and
+"""LLM verdicts cached on Redis by key (`streamapp.verdicts.cache_key`: subject, prompt version and
 model), so a subject seen again costs no LLM call. The cache is an optimisation, never a dependency:
 a read that fails is a miss, a write that fails is logged, and neither stops an alert."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from streamapp.records import IssueEvents, LineBatch, ParsedEvent, RawLine
+from streamapp.records import IssueLines, LineBatch, ParsedEvent, RawLine
 
 # Below Kafka's default limits (broker message.max.bytes and producer max_request_size, ~1 MiB),
 # with room for the record's headers: a record never fails for its size alone.
@@ -66,11 +66,11 @@ def line_records(lines: Sequence[RawLine], partition_of: Callable[[RawLine], int
 
 def event_records(events: Sequence[ParsedEvent], key_of: Callable[[ParsedEvent], str],
                   partition_of: Callable[[str], int], max_bytes: int = MAX_RECORD_BYTES
-                  ) -> tuple[list[tuple[int, IssueEvents, bytes]], list[ParsedEvent]]:
+                  ) -> tuple[list[tuple[int, IssueLines, bytes]], list[ParsedEvent]]:
     """One consumer batch as `issue_events` records (kind `lines`): per partition, the lines
     grouped by aggregation key in order; and the lines that cannot fit in any record."""
     keyed = [(key_of(ev), ev) for ev in events]
-    out: list[tuple[int, IssueEvents, bytes]] = []
+    out: list[tuple[int, IssueLines, bytes]] = []
     too_big: list[ParsedEvent] = []
     for part, group in by_partition(keyed, lambda kv: partition_of(kv[0])).items():
         name = f"lines:{part}"
@@ -80,8 +80,8 @@ def event_records(events: Sequence[ParsedEvent], key_of: Callable[[ParsedEvent],
     return out, too_big
 
 
-def _grouped(name: str, keyed: list[tuple[str, ParsedEvent]]) -> IssueEvents:
+def _grouped(name: str, keyed: list[tuple[str, ParsedEvent]]) -> IssueLines:
     groups: dict[str, list[ParsedEvent]] = {}
     for key, ev in keyed:
         groups.setdefault(key, []).append(ev)
-    return IssueEvents(kind="lines", key=name, groups=groups)
+    return IssueLines(name, groups)

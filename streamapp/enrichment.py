@@ -1,9 +1,9 @@
-"""Enrichment, pure: the prompts (HyDE and classification), the verdict cache key, operator
-overrides, and the alerts built from a verdict. The agents do the I/O around these."""
+"""Enrichment, pure: the prompts (HyDE and classification), operator overrides, and the alerts
+built from a verdict (what a verdict itself means, its cache form included: `streamapp.verdicts`).
+The agents do the I/O around these."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -12,8 +12,8 @@ from dataclasses import replace
 from streamapp.alert_groups import MAX_EVIDENCE, AlertGroup, Occurrence, alert_fields, template_family
 from streamapp.classify.subjects import Neighbour
 from streamapp.records import Alert, ClusterCandidate, IssueCandidate
-from streamapp.taxonomy import FailureType, Severity
-from streamapp.verdicts import PROMPT_VERSION, Verdict
+from streamapp.taxonomy import FailureType
+from streamapp.verdicts import Verdict, llm_only
 
 OPERATOR = "operator"
 OVERRIDE_DISTANCE = 0.15  # an operator-labelled prototype this close decides the failure type
@@ -101,40 +101,9 @@ def _classify_text(head: str, data: str, signals: Iterable[dict], hints: dict, n
     )
 
 
-def cache_key(subject: Iterable[str], model: str) -> str:
-    """Same templates (or the same prototype), same prompt version, same model: same verdict."""
-    basis = "|".join(sorted(subject)) + f"|{PROMPT_VERSION}|{model}"
-    return "verdict:" + hashlib.blake2b(basis.encode(), digest_size=16).hexdigest()
 
 
-def verdict_to_cache(verdict: Verdict) -> str:
-    return json.dumps({**verdict.as_result(), "classifier": verdict.classifier})
 
-
-def verdict_from_cache(raw: str | bytes, line_ids: Sequence[str], template_ids: Sequence[str]) -> Verdict:
-    """A cached verdict applied to a new occurrence: its evidence re-pointed at this issue's lines
-    (the cached ids belong to the issue that paid for the LLM call)."""
-    data = json.loads(raw)
-    cited = set(data["evidence"]["template_ids"]) & set(template_ids)
-    return Verdict(
-        failure_type=FailureType(data["failure_type"]), severity=Severity(data["severity"]),
-        confidence=float(data["confidence"]), summary=data["summary"],
-        root_cause_hypothesis=data.get("root_cause_hypothesis", ""),
-        recommended_action=data.get("recommended_action", ""), line_ids=tuple(line_ids[:10]),
-        template_ids=tuple(cited or template_ids[:5]), classifier=f"{data.get('classifier', '')}+cache",
-    )
-
-
-def corroborate(llm: Verdict, offline: Verdict) -> Verdict:
-    """An LLM's verdict, marked `llm_only` unless the offline classifier (rules and the words of
-    the lines) reaches the same failure type: text in a prompt can talk an LLM into a verdict, so
-    automations act on such a verdict only where a rule allows it."""
-    return replace(llm, extra={**llm.extra, "llm_only": offline.failure_type != llm.failure_type})
-
-
-def llm_only(verdict: Verdict) -> bool:
-    """Only an LLM supports this verdict (an operator's label on a close prototype does)."""
-    return bool(verdict.extra.get("llm_only")) and "+operator-label" not in verdict.classifier
 
 
 def operator_override(verdict: Verdict, neighbours: Sequence[Neighbour]) -> Verdict:
@@ -214,7 +183,3 @@ def grouped(alert: Alert, group: AlertGroup) -> Alert:
     """The alert with its group's fields (hosts, counts, first and last seen)."""
     return Alert(**{**alert.asdict(), **alert_fields(group)})
 
-
-def worth_alerting(verdict: Verdict) -> bool:
-    """Benign verdicts are recorded on the issue, not raised as alerts."""
-    return verdict.failure_type is not FailureType.BENIGN

@@ -66,5 +66,5 @@ NORMALISERS: dict[str, Normaliser] = {
     "snmp": snmp.normalise,
     "redfish": redfish.normalise,
     "dcim_json": dcim_json.normalise,
-    "telegraf": telegraf.telegraf,
+    "telegraf": telegraf.normalise,
 }

@@ -315,45 +315,90 @@ class ParsedEvent:
 
 
 @dataclass(frozen=True)
-class IssueEvents:
-    """A command on the issue-events topic, sent to the partition of the keys it concerns. `lines`
-    carries a consumer batch's lines of that partition, grouped by aggregation key (`groups`: key
-    -> ParsedEvents, in order): one message per partition per batch, not one per key. `sweep`
-    carries the timer's decisions for the partition's issues (`actions` items are
-    `[close|purge, key, version, reason]`): only stream iteration may change a table, so the
-    timer asks instead of acting. `signals` carries the patterns agent's novelty and rate signals
-    (`groups`: key -> signal dicts) for the issues of those keys.
+class IssueLines:
+    """A consumer batch's lines of one partition, grouped by aggregation key (`groups`: key ->
+    ParsedEvents, in order): one message per partition per batch, not one per key."""
 
-    On Kafka: JSON `{"kind", "key", "fields", "groups", "actions"}`, encoded once per record; for
-    `lines`, each event is a row of its values in the order `fields` names (rows parse several
-    times faster than objects, and a reader maps by name when its fields differ)."""
-
-    kind: str  # lines | sweep | signals
     key: str
-    groups: dict[str, list] = field(default_factory=dict)  # kind=lines: ParsedEvents; kind=signals: dicts
-    actions: list[list] = field(default_factory=list)  # for kind=sweep
+    groups: dict[str, list[ParsedEvent]] = field(default_factory=dict)
+    kind: ClassVar[str] = "lines"
 
     def line_ids(self) -> list[str]:
-        if self.kind != "lines":
-            return []
         return [e.id for events in self.groups.values() for e in events]
 
     def dumps(self) -> bytes:
-        groups: dict[str, list] = self.groups
-        if self.kind == "lines":
-            groups = {key: [_event_row(e) for e in events] for key, events in self.groups.items()}
-        return orjson.dumps({"kind": self.kind, "key": self.key, "fields": EVENT_FIELDS if self.kind == "lines" else [],
-                             "groups": groups, "actions": self.actions})
+        rows = {key: [_event_row(e) for e in events] for key, events in self.groups.items()}
+        return orjson.dumps({"kind": self.kind, "key": self.key, "fields": EVENT_FIELDS, "groups": rows, "actions": []})
 
-    @classmethod
-    def loads(cls, data: bytes) -> IssueEvents:
+
+@dataclass(frozen=True)
+class IssueSweep:
+    """The sweep timer's decisions for a partition's issues (`actions` items are
+    `[close|purge, key, version, reason]`): only stream iteration may change a table, so the timer
+    asks instead of acting."""
+
+    key: str
+    actions: list[list] = field(default_factory=list)
+    kind: ClassVar[str] = "sweep"
+
+    def line_ids(self) -> list[str]:
+        return []
+
+    def dumps(self) -> bytes:
+        return orjson.dumps({"kind": self.kind, "key": self.key, "fields": [], "groups": {}, "actions": self.actions})
+
+
+@dataclass(frozen=True)
+class IssueSignals:
+    """The patterns agent's novelty and rate signals (`groups`: key -> signal dicts) for the issues
+    of those keys."""
+
+    key: str
+    groups: dict[str, list[dict]] = field(default_factory=dict)
+    kind: ClassVar[str] = "signals"
+
+    def line_ids(self) -> list[str]:
+        return []
+
+    def dumps(self) -> bytes:
+        return orjson.dumps({"kind": self.kind, "key": self.key, "fields": [], "groups": self.groups, "actions": []})
+
+
+IssueCommand = IssueLines | IssueSweep | IssueSignals
+
+
+class IssueEvents:
+    """The messages of the issue-events topic, each sent to the partition of the keys it concerns:
+    `IssueLines`, `IssueSweep`, `IssueSignals`. `IssueEvents(kind=..., ...)` makes the one of that
+    kind; `IssueEvents.loads` reads any.
+
+    On Kafka: JSON `{"kind", "key", "fields", "groups", "actions"}`, encoded once per record; for
+    lines, each event is a row of its values in the order `fields` names (rows parse several times
+    faster than objects, and a reader maps by name when its fields differ)."""
+
+    def __new__(cls, kind: str, key: str, groups: dict[str, list] | None = None,  # type: ignore[misc]
+                actions: list[list] | None = None) -> IssueCommand:
+        return issue_command(kind, key, groups or {}, actions or [])
+
+    @staticmethod
+    def loads(data: bytes) -> IssueCommand:
         """Decode a record (ValueError/TypeError/KeyError on a malformed one)."""
         obj = orjson.loads(data)
         groups = obj.get("groups", {})
         if obj["kind"] == "lines":
             decode = _event_decoder(tuple(obj["fields"]))
             groups = {key: [decode(row) for row in rows] for key, rows in groups.items()}
-        return cls(kind=obj["kind"], key=obj["key"], groups=groups, actions=obj.get("actions", []))
+        return issue_command(obj["kind"], obj["key"], groups, obj.get("actions", []))
+
+
+def issue_command(kind: str, key: str, groups: dict[str, list], actions: list[list]) -> IssueCommand:
+    if kind == "lines":
+        return IssueLines(key, groups)
+    if kind == "sweep":
+        return IssueSweep(key, actions)
+    if kind == "signals":
+        return IssueSignals(key, groups)
+    raise ValueError(f"unknown issue-events kind {kind!r}")
 
 
 EVENT_FIELDS: tuple[str, ...] = tuple(ParsedEvent.__slots__)  # type: ignore[attr-defined]

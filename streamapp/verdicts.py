@@ -1,10 +1,14 @@
 """The classification schema: what any classifier (LLM or offline) must answer about an issue or a
-cluster, as a JSON schema for structured output and as a validated value for the pipeline."""
+cluster, as a JSON schema for structured output and as a validated value for the pipeline; and what
+a verdict means downstream: its cache key and cached form, corroboration by the offline classifier,
+whether it is worth an alert."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from streamapp.taxonomy import FailureType, Severity
@@ -111,3 +115,44 @@ def parse_verdict(
         template_ids=tuple(str(i) for i in evidence.get("template_ids") or () if not templates or str(i) in templates),
         classifier=classifier,
     )
+
+
+def cache_key(subject: Iterable[str], model: str) -> str:
+    """Same templates (or the same prototype), same prompt version, same model: same verdict."""
+    basis = "|".join(sorted(subject)) + f"|{PROMPT_VERSION}|{model}"
+    return "verdict:" + hashlib.blake2b(basis.encode(), digest_size=16).hexdigest()
+
+
+def verdict_to_cache(verdict: Verdict) -> str:
+    return json.dumps({**verdict.as_result(), "classifier": verdict.classifier})
+
+
+def verdict_from_cache(raw: str | bytes, line_ids: Sequence[str], template_ids: Sequence[str]) -> Verdict:
+    """A cached verdict applied to a new occurrence: its evidence re-pointed at this issue's lines
+    (the cached ids belong to the issue that paid for the LLM call)."""
+    data = json.loads(raw)
+    cited = set(data["evidence"]["template_ids"]) & set(template_ids)
+    return Verdict(
+        failure_type=FailureType(data["failure_type"]), severity=Severity(data["severity"]),
+        confidence=float(data["confidence"]), summary=data["summary"],
+        root_cause_hypothesis=data.get("root_cause_hypothesis", ""),
+        recommended_action=data.get("recommended_action", ""), line_ids=tuple(line_ids[:10]),
+        template_ids=tuple(cited or template_ids[:5]), classifier=f"{data.get('classifier', '')}+cache",
+    )
+
+
+def corroborate(llm: Verdict, offline: Verdict) -> Verdict:
+    """An LLM's verdict, marked `llm_only` unless the offline classifier (rules and the words of
+    the lines) reaches the same failure type: text in a prompt can talk an LLM into a verdict, so
+    automations act on such a verdict only where a rule allows it."""
+    return replace(llm, extra={**llm.extra, "llm_only": offline.failure_type != llm.failure_type})
+
+
+def llm_only(verdict: Verdict) -> bool:
+    """Only an LLM supports this verdict (an operator's label on a close prototype does)."""
+    return bool(verdict.extra.get("llm_only")) and "+operator-label" not in verdict.classifier
+
+
+def worth_alerting(verdict: Verdict) -> bool:
+    """Benign verdicts are recorded on the issue, not raised as alerts."""
+    return verdict.failure_type is not FailureType.BENIGN

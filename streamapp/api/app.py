@@ -19,7 +19,7 @@ from connectors.health import Probe, Readiness, dependency_probes
 from connectors.llm import LLMConnector
 from connectors.llm_health import LLMHealth
 from streamapp import console
-from streamapp.api import alerts, deadletters, sources, status, telemetry, toggles
+from streamapp.api import alerts, deadletters, sources, status, telegraf, toggles
 from streamapp.api.errors import HANDLERS
 from streamapp.api.request_log import RequestLogging
 from streamapp.auth import FailureLimiter
@@ -69,7 +69,7 @@ def create_api(settings: Settings | None = None, probes: dict[str, Probe] | None
         routes=[
             Route("/healthz", healthz), Route("/readyz", readyz),
             *alerts.routes, *sources.routes, *deadletters.routes, *toggles.routes,
-            *telemetry.routes, *status.routes,
+            *telegraf.routes, *status.routes,
             console.mount(),  # the operator console's pages (`streamapp.console`)
         ],
         exception_handlers=HANDLERS,

@@ -153,7 +153,7 @@ TAGS: dict[str, tuple[frozenset[str], Callable[[dict[str, str]], dict[str, Any]]
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 
-def telegraf(line_id: str, payload: dict[str, Any]) -> list[Metric]:
+def normalise(line_id: str, payload: dict[str, Any]) -> list[Metric]:
     """Every numeric field of every metric; ids `<line id>#<metric index>:<field>` stay equal on replays."""
     items = payload.get("metrics")
     out: list[Metric] = []

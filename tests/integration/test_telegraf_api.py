@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from streamapp.api import telemetry as api_telemetry
+from streamapp.api import telegraf as api_telemetry
 from streamapp.metrics import metric_payload, normalise
 from streamapp.records import Metric
 from streamapp.settings import Settings

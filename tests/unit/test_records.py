@@ -14,6 +14,10 @@ from streamapp.records import (
     ClusterCandidate,
     DeadLetter,
     IssueCandidate,
+    IssueEvents,
+    IssueLines,
+    IssueSignals,
+    IssueSweep,
     LineCandidate,
     LogLine,
     Metric,
@@ -135,3 +139,23 @@ def test_one_factory_makes_every_dead_letter() -> None:
 
     assert (entry().id, entry().original_id, entry().payload) == ("logs:1-0", "1-0", "line")
     assert entry() == entry(), "the same input makes the same letter"
+
+
+def test_issue_events_carry_three_frozen_messages_in_one_wire_format() -> None:
+    """Lines, a sweep and signals are types of their own; on Kafka they keep the one JSON layout
+    (`kind`, `key`, `fields`, `groups`, `actions`), so workers of both sides of a rolling upgrade agree."""
+    import dataclasses
+
+    import orjson
+
+    sweep, signals = IssueSweep("sweep:1", [["close", "k", 3, "inactivity"]]), IssueSignals("signals:0", {"k": [{}]})
+    assert orjson.loads(sweep.dumps()) == {"kind": "sweep", "key": "sweep:1", "fields": [], "groups": {},
+                                           "actions": [["close", "k", 3, "inactivity"]]}
+    assert orjson.loads(signals.dumps())["groups"] == {"k": [{}]}
+    lines = IssueLines("lines:0", {})
+    for cmd in (sweep, signals, lines):
+        assert type(IssueEvents.loads(cmd.dumps())) is type(cmd) and IssueEvents.loads(cmd.dumps()) == cmd
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            cmd.key = "other"  # type: ignore[misc]
+    with pytest.raises(ValueError, match="unknown issue-events kind"):
+        IssueEvents.loads(b'{"kind": "purge-all", "key": "x"}')
