@@ -4,6 +4,7 @@ poison is dead-lettered; trimming never drops what a group has not acknowledged.
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from collections import Counter
 from pathlib import Path
@@ -19,6 +20,8 @@ from streamapp.settings import Settings
 from tests.support.kafka import read_topic
 
 pytestmark = pytest.mark.integration
+
+MID_BATCH_ATTEMPTS = 20
 
 
 async def xadd_lines(redis: aioredis.Redis, stream: str, n: int, source: str = "app.log") -> list[str]:
@@ -75,18 +78,31 @@ async def test_sigkill_mid_batch_loses_nothing(
     seen: list[bytes] = []
     watcher = asyncio.create_task(read_topic(settings, topic, lambda v: False, timeout=60, into=seen))
 
-    async def mid_batch():
+    async def pending() -> int:
         try:
-            pending = (await redis.xpending(stream, settings.bridge_group))["pending"]
+            return int((await redis.xpending(stream, settings.bridge_group))["pending"])
         except ResponseError:  # the bridge has not created its group yet
-            return False
-        return pending > 0 and len(seen) > 0
+            return 0
 
-    # The 10,000-entry batch is read and partly on Kafka, but not yet acknowledged: kill now.
-    await wait_for(mid_batch, timeout=60, interval=0.002)
+    # A 10,000-entry batch read and partly on Kafka, but not yet acknowledged: freeze the bridge there
+    # (SIGSTOP), then kill it. The XACK follows Kafka's ack within milliseconds, so a freeze that came
+    # after it lets the bridge go on with another batch to read, until one freeze lands mid-batch.
+    pending_after_crash = 0
+    for _ in range(MID_BATCH_ATTEMPTS):
+        on_kafka = len(seen)
+
+        async def mid_batch(on_kafka: int = on_kafka) -> bool:
+            return await pending() > 0 and len(seen) > on_kafka
+
+        await wait_for(mid_batch, timeout=60, interval=0.002)
+        first.popen.send_signal(signal.SIGSTOP)
+        pending_after_crash = await pending()
+        if pending_after_crash > 0:
+            break
+        ids += await xadd_lines(redis, stream, 10_000)
+        first.popen.send_signal(signal.SIGCONT)
     first.kill()
     watcher.cancel()
-    pending_after_crash = (await redis.xpending(stream, settings.bridge_group))["pending"]
     assert pending_after_crash > 0, "the kill must land mid-batch, before the XACK"
 
     second = start_cli(["bridge", "in"], {**env, "BRIDGE_CONSUMER": "bridge-b"}, tmp_path / "b.log")
