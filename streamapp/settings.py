@@ -27,13 +27,28 @@ from streamapp.shards import shard_of, stream_name
 log = logging.getLogger(__name__)
 
 
+def _items(text: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in text.split(",") if x.strip())
+
+
 def comma_list(value: object) -> object:
     """`a, b,c` -> ("a", "b", "c"): a comma list from the environment, parsed once, here."""
-    return tuple(x.strip() for x in value.split(",") if x.strip()) if isinstance(value, str) else value
+    return _items(value) if isinstance(value, str) else value
 
 
 # A tuple of names, written in the environment as a comma list (not JSON).
 CommaList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(comma_list)]
+
+
+def network_list(value: object) -> object:
+    """`10.0.0.0/8, ::1/128` -> their networks (host bits allowed), parsed once, here."""
+    return tuple(ipaddress.ip_network(n, strict=False) for n in _items(value)) if isinstance(value, str) else value
+
+
+# Networks (CIDR), written in the environment as a comma list; a bad entry fails at start, named.
+NetworkList = Annotated[
+    tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode, BeforeValidator(network_list)
+]
 
 # The units settings are declared in, each with the bound every setting of it needs; a setting may raise the
 # floor (`ge=`) or set a ceiling (`le=`) of its own.
@@ -338,8 +353,8 @@ class Settings(BaseSettings):
         60.0, description="Feedback a crashed improver left unacknowledged this long is taken over, seconds."
     )
 
-    source_deny_networks: str = Field(
-        "", description="Comma-separated networks (CIDR) no data source may reach, e.g. `169.254.0.0/16,"
+    source_deny_networks: NetworkList = Field(
+        (), description="Comma-separated networks (CIDR) no data source may reach, e.g. `169.254.0.0/16,"
         "127.0.0.0/8,::1/128` (cloud metadata, the host's own services); a source's URL or host is checked when it "
         "is configured, a name by the addresses it resolves to then. Empty = none.",
     )
@@ -406,11 +421,6 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _deny_networks(self) -> Settings:
-        self.denied_networks()  # a bad entry fails at start, named
-        return self
-
-    @model_validator(mode="after")
     def _sasl_credentials(self) -> Settings:
         if self.kafka_security_protocol.startswith("SASL") and not (
             self.kafka_sasl_username and self.kafka_sasl_password.get_secret_value()
@@ -421,15 +431,7 @@ class Settings(BaseSettings):
 
     def secret_keys(self) -> tuple[str, ...]:
         """SECRETS_KEY as its list of keys (empty when unset)."""
-        return tuple(k.strip() for k in self.secrets_key.get_secret_value().split(",") if k.strip())
-
-    def denied_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-        """SOURCE_DENY_NETWORKS, parsed (ConfigError naming the bad entry)."""
-        try:
-            return tuple(ipaddress.ip_network(n.strip(), strict=False)
-                         for n in self.source_deny_networks.split(",") if n.strip())
-        except ValueError as exc:
-            raise ConfigError(f"SOURCE_DENY_NETWORKS: {exc}") from None
+        return _items(self.secrets_key.get_secret_value())
 
     def filetail_dirs(self) -> tuple[Path, ...]:
         """FILETAIL_ALLOWED_DIRS, resolved."""
