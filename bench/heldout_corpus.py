@@ -5,8 +5,9 @@ The messages are written from knowledge of how the real software logs (its heade
 rhythm); values (addresses, ids, sizes, timings) are drawn from a seeded generator. Most systems carry
 routine traffic with one or two incidents, misleading routine lines (ERROR-level chatter that is
 harmless, INFO-level lines that reveal a real failure) and one system (`journal`) has no incident.
-Every message kind carries its label (`Kind`); a continuation line (stack frame, autovacuum detail)
-takes the label of the record it continues. Written blind to the classifier: see the corpus README.
+Every message kind carries its label (`Kind`, declared per system in `heldout_kinds.yml` beside this file);
+a continuation line (stack frame, autovacuum detail) takes the label of the record it continues. Written
+blind to the classifier: see the corpus README.
 
     .venv/bin/python bench/heldout_corpus.py [--out DIR]
 
@@ -23,6 +24,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+
+import yaml
 
 from streamapp.taxonomy import FailureType as F
 from streamapp.taxonomy import Severity as S
@@ -45,8 +48,29 @@ class Kind:
         return self.failure_type is not F.BENIGN and self.severity.rank >= S.ERROR.rank
 
 
-def ok(note: str) -> Kind:
-    return Kind(F.BENIGN, S.INFO, note)
+def load_kinds(path: Path) -> dict[str, dict[str, Kind]]:
+    """system -> kind name -> its label, from `heldout_kinds.yml`; anything off is an error naming the entry."""
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path.name}: expected a mapping of systems")
+    out: dict[str, dict[str, Kind]] = {}
+    for system, kinds in doc.items():
+        if not isinstance(kinds, dict):
+            raise ValueError(f"{path.name}: {system}: expected a mapping of kinds")
+        out[system] = {}
+        for name, entry in kinds.items():
+            if not isinstance(entry, dict) or set(entry) != {"failure_type", "severity", "note"}:
+                raise ValueError(f"{path.name}: {system}.{name}: needs exactly failure_type, severity and note")
+            if not isinstance(entry["note"], str) or not entry["note"].strip():
+                raise ValueError(f"{path.name}: {system}.{name}: the note is empty")
+            try:
+                out[system][name] = Kind(F(entry["failure_type"]), S(entry["severity"]), entry["note"])
+            except ValueError as exc:
+                raise ValueError(f"{path.name}: {system}.{name}: {exc}") from None
+    return out
+
+
+KINDS = load_kinds(Path(__file__).with_name("heldout_kinds.yml"))
 
 
 class Log:
@@ -104,21 +128,7 @@ def mac(rng: random.Random) -> str:
 # ---------------------------------------------------------------- nginx error log (reverse proxy)
 
 NGINX_FORMAT = r"<Date> <Time> \[<Level>\] <Pid>#<Tid>: <Content>"
-NG_SCAN = ok("scanner probing for files that do not exist; nginx logs 404s of open() at error level")
-NG_FORBID = ok("deny rule refusing a probe for secrets: working as configured")
-NG_CLIENT = ok("client-side connection noise (keepalive close, timeout, reset, TLS eof)")
-NG_TLS_CRIT = ok("malformed TLS handshake from a scanner; nginx logs it at crit but nothing is wrong")
-NG_BODY = ok("client sent a body above client_max_body_size; it got a 413")
-NG_BUFFER = ok("large body buffered to a temporary file: normal for big uploads and exports")
-NG_LIMIT = ok("rate limiting a noisy client: the limit doing its job")
-NG_RELOAD = ok("log reopening or configuration reload")
-NG_STAPLING = Kind(F.APP_CONFIG, S.WARNING, "OCSP stapling off for one legacy certificate: minor misconfiguration")
-NG_UP_BLIP = Kind(F.APP_DEPENDENCY, S.WARNING, "a single upstream reset: one backend worker recycled, clients retried")
-NG_REFUSED = Kind(F.APP_DEPENDENCY, S.ERROR, "backend pool refuses connections: requests fail with 502")
-NG_DISABLED = Kind(F.APP_DEPENDENCY, S.ERROR, "nginx marks a backend down after failures (warn level, real outage)")
-NG_NO_LIVE = Kind(F.APP_DEPENDENCY, S.CRITICAL, "no backend left in the pool: every request fails")
-NG_TIMEOUT = Kind(F.APP_DEPENDENCY, S.ERROR, "backend does not answer while the pool is failing")
-NG_SEGV = Kind(F.APP_CRASH, S.ERROR, "nginx worker crashed with a segfault and dumped core")
+NG = KINDS["nginx"]
 
 
 def nginx(rng: random.Random) -> Log:
@@ -156,69 +166,69 @@ def nginx(rng: random.Random) -> Log:
     for t in log.spread(64):
         path = rng.choice(scan)
         root = "/usr/share/nginx/html" if path.startswith("/fav") or path.startswith("/apple") else "/var/www/site"
-        add(t, NG_SCAN, "error", f'*{conn(t)} open() "{root}{path}" failed (2: No such file or directory), '
+        add(t, NG["scan"], "error", f'*{conn(t)} open() "{root}{path}" failed (2: No such file or directory), '
             + ctx(t, "www.example.com", f"GET {path} HTTP/1.1"))
     for t in log.spread(26):
         path = rng.choice(["/.env", "/.git/config", "/server-status", "/.aws/credentials", "/.DS_Store"])
-        add(t, NG_FORBID, "error", f"*{conn(t)} access forbidden by rule, " + ctx(t, rng.choice(hosts), f"GET {path} HTTP/1.1"))
+        add(t, NG["forbid"], "error", f"*{conn(t)} access forbidden by rule, " + ctx(t, rng.choice(hosts), f"GET {path} HTTP/1.1"))
     for t in log.spread(118):
-        add(t, NG_CLIENT, "info", f"*{conn(t)} client {public_ip(rng)} closed keepalive connection")
+        add(t, NG["client"], "info", f"*{conn(t)} client {public_ip(rng)} closed keepalive connection")
     for t in log.spread(41):
-        add(t, NG_CLIENT, "info", f"*{conn(t)} client timed out (110: Connection timed out) while waiting for request, "
+        add(t, NG["client"], "info", f"*{conn(t)} client timed out (110: Connection timed out) while waiting for request, "
             f"client: {public_ip(rng)}, server: 0.0.0.0:443")
     for t in log.spread(32):
-        add(t, NG_CLIENT, "info", f"*{conn(t)} SSL_read() failed (SSL: error:0A000126:SSL routines::unexpected eof while "
+        add(t, NG["client"], "info", f"*{conn(t)} SSL_read() failed (SSL: error:0A000126:SSL routines::unexpected eof while "
             f"reading) while waiting for request, client: {public_ip(rng)}, server: 0.0.0.0:443")
     for t in log.spread(17):
-        add(t, NG_CLIENT, "info", f"*{conn(t)} recv() failed (104: Connection reset by peer) while reading client "
+        add(t, NG["client"], "info", f"*{conn(t)} recv() failed (104: Connection reset by peer) while reading client "
             f"request line, client: {public_ip(rng)}, server: 0.0.0.0:443")
     for t in log.spread(15):
-        add(t, NG_TLS_CRIT, "crit", f"*{conn(t)} SSL_do_handshake() failed (SSL: error:0A00006C:SSL routines::bad key "
+        add(t, NG["tls_crit"], "crit", f"*{conn(t)} SSL_do_handshake() failed (SSL: error:0A00006C:SSL routines::bad key "
             f"share) while SSL handshaking, client: {public_ip(rng)}, server: 0.0.0.0:443")
     for t in log.spread(7):
-        add(t, NG_BODY, "error", f"*{conn(t)} client intended to send too large body: {rng.randrange(11, 60) * 1048576} "
+        add(t, NG["body"], "error", f"*{conn(t)} client intended to send too large body: {rng.randrange(11, 60) * 1048576} "
             "bytes, " + ctx(t, "api.example.com", "POST /api/v2/uploads HTTP/2.0"))
     for t in log.spread(21):
         tmp = f"/var/cache/nginx/proxy_temp/{rng.randrange(10)}/{rng.randrange(10, 99)}/00000{rng.randrange(10000, 99999)}"
-        add(t, NG_BUFFER, "warn", f"*{conn(t)} an upstream response is buffered to a temporary file {tmp} while reading "
+        add(t, NG["buffer"], "warn", f"*{conn(t)} an upstream response is buffered to a temporary file {tmp} while reading "
             f'upstream, {ctx(t, "api.example.com", "GET /api/v2/export?format=csv HTTP/2.0")}, '
             f'upstream: "http://10.0.4.{rng.randrange(21, 24)}:8080/api/v2/export?format=csv"')
     for t in log.spread(14):
-        add(t, NG_BUFFER, "warn", f"*{conn(t)} a client request body is buffered to a temporary file "
+        add(t, NG["buffer"], "warn", f"*{conn(t)} a client request body is buffered to a temporary file "
             f"/var/cache/nginx/client_temp/00000{rng.randrange(10000, 99999)}, "
             + ctx(t, "api.example.com", "POST /api/v2/uploads HTTP/2.0"))
     for t in log.spread(24):
-        add(t, NG_LIMIT, "error", f'*{conn(t)} limiting requests, excess: {rng.uniform(10, 30):.3f} by zone "api_limit", '
+        add(t, NG["limit"], "error", f'*{conn(t)} limiting requests, excess: {rng.uniform(10, 30):.3f} by zone "api_limit", '
             + ctx(t, "api.example.com", f"GET {api(t)} HTTP/2.0"))
     for t in log.spread(11):
-        add(t, NG_LIMIT, "warn", f'*{conn(t)} delaying request, excess: {rng.uniform(0.1, 9.9):.3f}, by zone "api_limit", '
+        add(t, NG["limit"], "warn", f'*{conn(t)} delaying request, excess: {rng.uniform(0.1, 9.9):.3f}, by zone "api_limit", '
             + ctx(t, "api.example.com", f"GET {api(t)} HTTP/2.0"))
     for t in log.spread(3):
         path = api(t)
-        add(t, NG_UP_BLIP, "error", f"*{conn(t)} upstream prematurely closed connection while reading response header "
+        add(t, NG["up_blip"], "error", f"*{conn(t)} upstream prematurely closed connection while reading response header "
             f'from upstream, {ctx(t, "api.example.com", f"GET {path} HTTP/2.0")}, '
             f'upstream: "http://10.0.4.{rng.randrange(21, 24)}:8080{path}"')
     # logrotate's USR1 at 06:25, a certificate deploy's HUP at 11:02
     for i, (t, sig) in enumerate(zip(reloads, ("10 (SIGUSR1)", "1 (SIGHUP)"), strict=True)):
-        add(t, NG_RELOAD, "notice", f"signal {sig} received from {rng.randrange(30000, 60000)}, "
+        add(t, NG["reload"], "notice", f"signal {sig} received from {rng.randrange(30000, 60000)}, "
             + ("reopening logs" if i == 0 else "reconfiguring"), pid=1)
         if i == 0:
-            add(after(t, 0.001), NG_RELOAD, "notice", "reopening logs", pid=1)
+            add(after(t, 0.001), NG["reload"], "notice", "reopening logs", pid=1)
             for p in pids[0]:
-                add(after(t, 0.002), NG_RELOAD, "notice", "reopening logs", pid=p)
+                add(after(t, 0.002), NG["reload"], "notice", "reopening logs", pid=p)
             continue
-        add(after(t, 0.003), NG_RELOAD, "notice", 'using the "epoll" event method', pid=1)
-        add(after(t, 0.004), NG_STAPLING, "warn", '"ssl_stapling" ignored, issuer certificate not found for certificate '
+        add(after(t, 0.003), NG["reload"], "notice", 'using the "epoll" event method', pid=1)
+        add(after(t, 0.004), NG["stapling"], "warn", '"ssl_stapling" ignored, issuer certificate not found for certificate '
             '"/etc/nginx/certs/legacy.example.com.pem"', pid=1)
-        add(after(t, 0.005), NG_RELOAD, "notice", "start worker processes", pid=1)
+        add(after(t, 0.005), NG["reload"], "notice", "start worker processes", pid=1)
         for p in pids[2]:
-            add(after(t, 0.006), NG_RELOAD, "notice", f"start worker process {p}", pid=1)
+            add(after(t, 0.006), NG["reload"], "notice", f"start worker process {p}", pid=1)
         for k, p in enumerate(pids[1]):
-            add(after(t, 0.2 + k * 0.01), NG_RELOAD, "notice", "gracefully shutting down", pid=p)
-            add(after(t, 1.5 + k), NG_RELOAD, "notice", "exiting", pid=p)
-            add(after(t, 1.5 + k + 0.001), NG_RELOAD, "notice", "exit", pid=p)
-            add(after(t, 1.5 + k + 0.002), NG_RELOAD, "notice", f"signal 17 (SIGCHLD) received from {p}", pid=1)
-            add(after(t, 1.5 + k + 0.003), NG_RELOAD, "notice", f"worker process {p} exited with code 0", pid=1)
+            add(after(t, 0.2 + k * 0.01), NG["reload"], "notice", "gracefully shutting down", pid=p)
+            add(after(t, 1.5 + k), NG["reload"], "notice", "exiting", pid=p)
+            add(after(t, 1.5 + k + 0.001), NG["reload"], "notice", "exit", pid=p)
+            add(after(t, 1.5 + k + 0.002), NG["reload"], "notice", f"signal 17 (SIGCHLD) received from {p}", pid=1)
+            add(after(t, 1.5 + k + 0.003), NG["reload"], "notice", f"worker process {p} exited with code 0", pid=1)
     # The application pool fails after a bad deploy (09:41-09:48): refused, marked down, none left, timeouts.
     t0 = log.at(3.685)
     for t in [after(t0, s) for s in sorted(rng.uniform(0, 440) for _ in range(92))]:
@@ -227,44 +237,28 @@ def nginx(rng: random.Random) -> Log:
         path = api(t)
         where = f'{ctx(t, "api.example.com", f"GET {path} HTTP/2.0")}'
         if into < 25 or rng.random() < 0.2:
-            add(t, NG_REFUSED, "error", f"*{conn(t)} connect() failed (111: Connection refused) while connecting to "
+            add(t, NG["refused"], "error", f"*{conn(t)} connect() failed (111: Connection refused) while connecting to "
                 f'upstream, {where}, upstream: "http://{backend}{path}"')
             if rng.random() < 0.45:
-                add(after(t, 0.001), NG_DISABLED, "warn", f"*{conn(t)} upstream server temporarily disabled while "
+                add(after(t, 0.001), NG["disabled"], "warn", f"*{conn(t)} upstream server temporarily disabled while "
                     f'connecting to upstream, {where}, upstream: "http://{backend}{path}"')
         elif into > 330 and rng.random() < 0.6:
-            add(t, NG_TIMEOUT, "error", f"*{conn(t)} upstream timed out (110: Connection timed out) while reading "
+            add(t, NG["timeout"], "error", f"*{conn(t)} upstream timed out (110: Connection timed out) while reading "
                 f'response header from upstream, {where}, upstream: "http://{backend}{path}"')
         else:
-            add(t, NG_NO_LIVE, "error", f"*{conn(t)} no live upstreams while connecting to upstream, {where}, "
+            add(t, NG["no_live"], "error", f"*{conn(t)} no live upstreams while connecting to upstream, {where}, "
                 f'upstream: "http://app_backend{path}"')
     # Two worker segfaults (a third-party module), each respawned by the master.
     for t, dead, new in segfaults:
-        add(t, NG_SEGV, "alert", f"worker process {dead} exited on signal 11 (core dumped)", pid=1)
-        add(after(t, 0.001), NG_RELOAD, "notice", f"start worker process {new}", pid=1)
+        add(t, NG["segv"], "alert", f"worker process {dead} exited on signal 11 (core dumped)", pid=1)
+        add(after(t, 0.001), NG["reload"], "notice", f"start worker process {new}", pid=1)
     return log
 
 
 # ---------------------------------------------------------------- PostgreSQL 15 server log (primary)
 
 PG_FORMAT = r"<Date> <Time> <Tz> \[<Pid>\] (<User>@<Db> )?<Level>:  <Content>"
-PG_CKPT = ok("checkpoint, routine")
-PG_CONN = ok("connection logging (log_connections)")
-PG_VACUUM = ok("autovacuum or autoanalyze report")
-PG_SLOW = ok("slow-statement log above log_min_duration_statement: routine for reports")
-PG_DUP = ok("unique violation the application relies on for idempotent retries")
-PG_TEMP = ok("large sort spilled to a temporary file (log_temp_files)")
-PG_CLIENT = ok("client went away without closing its session")
-PG_TIMEOUT = Kind(F.PERFORMANCE, S.WARNING, "a statement hit statement_timeout: occasional, no trend")
-PG_DEADLOCK = Kind(F.PERFORMANCE, S.WARNING, "a deadlock resolved by aborting one transaction; the app retries")
-PG_AUTH = Kind(F.SECURITY_AUTH, S.WARNING, "a reporting tool with a stale password: failed logins, no attack")
-PG_CKPT_FAST = Kind(F.PERFORMANCE, S.WARNING, "checkpoints too frequent during the nightly load: tuning hint")
-PG_ARCHIVE = Kind(F.APP_DEPENDENCY, S.ERROR, "WAL archiving fails (archive mount gone): backups stop, pg_wal fills")
-PG_DISK = Kind(F.OS_FILESYSTEM_FULL, S.CRITICAL, "pg_wal volume full: the server PANICs")
-PG_CRASH = Kind(F.APP_CRASH, S.CRITICAL, "postmaster crash and restart: every session is lost")
-PG_CRASH_SESSION = Kind(F.APP_CRASH, S.ERROR, "sessions killed or refused because the server crashed")
-PG_CRASH_AFTER = Kind(F.APP_CRASH, S.WARNING, "startup after the crash notes the unclean stop; recovery follows")
-PG_START = ok("server start-up and crash recovery progressing normally")
+PG = KINDS["postgresql"]
 
 PG_QUERIES = [
     "SELECT o.id, o.status, o.total FROM orders o WHERE o.customer_id = $1 ORDER BY o.created_at DESC LIMIT 50",
@@ -298,32 +292,32 @@ def postgresql(rng: random.Random) -> Log:
         took = rng.uniform(120, 270)
         if not up(t, after(t, took)):
             continue
-        log.add(t, PG_CKPT, "checkpoint starting: time", pid=checkpointer(t), level="LOG")
-        log.add(after(t, took), PG_CKPT, f"checkpoint complete: wrote {written} buffers ({written / 1310.72:.1f}%); 0 WAL "
+        log.add(t, PG["ckpt"], "checkpoint starting: time", pid=checkpointer(t), level="LOG")
+        log.add(after(t, took), PG["ckpt"], f"checkpoint complete: wrote {written} buffers ({written / 1310.72:.1f}%); 0 WAL "
                 f"file(s) added, 0 removed, {rng.randrange(0, 6)} recycled; write={took - 0.05:.3f} s, sync=0.0{rng.randrange(10, 99)}"
                 f" s, total={took:.3f} s; sync files={rng.randrange(40, 200)}, longest=0.00{rng.randrange(1, 9)} s, average=0.001 s; "
                 f"distance={rng.randrange(9000, 90000)} kB, estimate={rng.randrange(40000, 90000)} kB", pid=checkpointer(t),
                 level="LOG")
     # the nightly load (02:00-03:00) makes WAL fast: checkpoints triggered by WAL, and the tuning hint
     for t in log.spread(7, 2.02, 3.0):
-        log.add(t, PG_CKPT_FAST, f"checkpoints are occurring too frequently ({rng.randrange(14, 29)} seconds apart)",
+        log.add(t, PG["ckpt_fast"], f"checkpoints are occurring too frequently ({rng.randrange(14, 29)} seconds apart)",
                 pid=1184, level="LOG")
-        log.add(t, PG_CKPT_FAST, 'Consider increasing the configuration parameter "max_wal_size".', pid=1184, level="HINT")
-        log.add(after(t, 0.001), PG_CKPT, "checkpoint starting: wal", pid=1184, level="LOG")
+        log.add(t, PG["ckpt_fast"], 'Consider increasing the configuration parameter "max_wal_size".', pid=1184, level="HINT")
+        log.add(after(t, 0.001), PG["ckpt"], "checkpoint starting: wal", pid=1184, level="LOG")
     for t in log.spread(44):
         if not up(t):
             continue
         pid, ip, port = backend(), f"10.0.5.{rng.randrange(10, 60)}", rng.randrange(32768, 61000)
         user, db, app = rng.choice([("app", "shop", "orders-api"), ("app", "shop", "billing-worker"),
                                     ("reporting", "analytics", "metabase"), ("etl", "analytics", "airflow")])
-        log.add(t, PG_CONN, f"connection received: host={ip} port={port}", pid=pid, level="LOG", who="[unknown]@[unknown] ")
-        log.add(after(t, 0.004), PG_CONN, f"connection authenticated: identity=\"{user}\" method=scram-sha-256 "
+        log.add(t, PG["conn"], f"connection received: host={ip} port={port}", pid=pid, level="LOG", who="[unknown]@[unknown] ")
+        log.add(after(t, 0.004), PG["conn"], f"connection authenticated: identity=\"{user}\" method=scram-sha-256 "
                 "(/etc/postgresql/15/main/pg_hba.conf:103)", pid=pid, level="LOG", who=f"{user}@{db} ")
-        log.add(after(t, 0.005), PG_CONN, f"connection authorized: user={user} database={db} application_name={app} "
+        log.add(after(t, 0.005), PG["conn"], f"connection authorized: user={user} database={db} application_name={app} "
                 "SSL enabled (protocol=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, bits=256)", pid=pid, level="LOG", who=f"{user}@{db} ")
         span = rng.uniform(2, 2400)
         if up(t, after(t, span)):
-            log.add(after(t, span), PG_CONN, f"disconnection: session time: {int(span // 3600)}:{int(span % 3600 // 60):02d}:"
+            log.add(after(t, span), PG["conn"], f"disconnection: session time: {int(span // 3600)}:{int(span % 3600 // 60):02d}:"
                     f"{span % 60:06.3f} user={user} database={db} host={ip} port={port}", pid=pid, level="LOG",
                     who=f"{user}@{db} ")
     for t in log.spread(16):
@@ -332,14 +326,14 @@ def postgresql(rng: random.Random) -> Log:
         table = rng.choice(PG_TABLES)
         pages, scanned = rng.randrange(2000, 200000), rng.randrange(100, 9000)
         if rng.random() < 0.35:
-            log.add(t, PG_VACUUM, f'automatic analyze of table "shop.public.{table}"\n'
+            log.add(t, PG["vacuum"], f'automatic analyze of table "shop.public.{table}"\n'
                     f"\tavg read rate: {rng.uniform(1, 40):.3f} MB/s, avg write rate: 0.000 MB/s\n"
                     f"\tbuffer usage: {rng.randrange(900, 9000)} hits, {rng.randrange(10, 2000)} misses, 0 dirtied\n"
                     f"\tsystem usage: CPU: user: {rng.uniform(0.01, 0.9):.2f} s, system: 0.0{rng.randrange(1, 9)} s, "
                     f"elapsed: {rng.uniform(0.3, 3):.2f} s", pid=backend(), level="LOG")
             continue
         dead = rng.randrange(1000, 90000)
-        log.add(t, PG_VACUUM, f'automatic vacuum of table "shop.public.{table}": index scans: 1\n'
+        log.add(t, PG["vacuum"], f'automatic vacuum of table "shop.public.{table}": index scans: 1\n'
                 f"\tpages: 0 removed, {pages} remain, {scanned} scanned ({100 * scanned / pages:.2f}% of total)\n"
                 f"\ttuples: {dead} removed, {rng.randrange(100000, 9000000)} remain, 0 are dead but not yet removable\n"
                 f"\tremovable cutoff: {rng.randrange(48000000, 49000000)}, which was {rng.randrange(1, 40)} XIDs old when "
@@ -356,22 +350,22 @@ def postgresql(rng: random.Random) -> Log:
                 f"elapsed: {rng.uniform(0.3, 9):.2f} s", pid=backend(), level="LOG")
     for t in log.spread(27):
         if up(t):
-            log.add(t, PG_SLOW, f"duration: {rng.uniform(1000, 9000):.3f} ms  execute <unnamed>: {rng.choice(PG_QUERIES)}",
+            log.add(t, PG["slow"], f"duration: {rng.uniform(1000, 9000):.3f} ms  execute <unnamed>: {rng.choice(PG_QUERIES)}",
                     pid=backend(), level="LOG", who=rng.choice(["app@shop ", "reporting@analytics "]))
     for t in log.spread(12):
         if not up(t):
             continue
         pid, key = backend(), hexs(rng, 32)
-        log.add(t, PG_DUP, 'duplicate key value violates unique constraint "orders_idempotency_key_key"', pid=pid,
+        log.add(t, PG["dup"], 'duplicate key value violates unique constraint "orders_idempotency_key_key"', pid=pid,
                 level="ERROR", who="app@shop ")
-        log.add(t, PG_DUP, f"Key (idempotency_key)=({key}) already exists.", pid=pid, level="DETAIL", who="app@shop ")
-        log.add(t, PG_DUP, "INSERT INTO orders (idempotency_key, customer_id, total, status) VALUES ($1, $2, $3, 'new')",
+        log.add(t, PG["dup"], f"Key (idempotency_key)=({key}) already exists.", pid=pid, level="DETAIL", who="app@shop ")
+        log.add(t, PG["dup"], "INSERT INTO orders (idempotency_key, customer_id, total, status) VALUES ($1, $2, $3, 'new')",
                 pid=pid, level="STATEMENT", who="app@shop ")
     for t in log.spread(5):
         if up(t):
             pid = backend()
-            log.add(t, PG_TIMEOUT, "canceling statement due to statement timeout", pid=pid, level="ERROR", who="app@shop ")
-            log.add(t, PG_TIMEOUT, rng.choice(PG_QUERIES[:2]), pid=pid, level="STATEMENT", who="app@shop ")
+            log.add(t, PG["timeout"], "canceling statement due to statement timeout", pid=pid, level="ERROR", who="app@shop ")
+            log.add(t, PG["timeout"], rng.choice(PG_QUERIES[:2]), pid=pid, level="STATEMENT", who="app@shop ")
     for t in log.spread(2, 4, 12):
         pid, other, tx1, tx2 = backend(), backend(), rng.randrange(48000000, 49000000), rng.randrange(48000000, 49000000)
         for level, text in [
@@ -383,73 +377,73 @@ def postgresql(rng: random.Random) -> Log:
             ("CONTEXT", f'while updating tuple ({rng.randrange(100, 9000)},{rng.randrange(1, 40)}) in relation "inventory"'),
             ("STATEMENT", PG_QUERIES[2]),
         ]:
-            log.add(t, PG_DEADLOCK, text, pid=pid, level=level, who="app@shop ")
+            log.add(t, PG["deadlock"], text, pid=pid, level=level, who="app@shop ")
     for t in log.spread(6, 6, 12):
         pid = backend()
-        log.add(t, PG_AUTH, 'password authentication failed for user "reporting"', pid=pid, level="FATAL",
+        log.add(t, PG["auth"], 'password authentication failed for user "reporting"', pid=pid, level="FATAL",
                 who="reporting@analytics ")
-        log.add(t, PG_AUTH, 'Connection matched pg_hba.conf line 103: "host    analytics    reporting    10.0.0.0/8    '
+        log.add(t, PG["auth"], 'Connection matched pg_hba.conf line 103: "host    analytics    reporting    10.0.0.0/8    '
                 'scram-sha-256"', pid=pid, level="DETAIL", who="reporting@analytics ")
     for t in log.spread(9):
         if up(t):
-            log.add(t, PG_CLIENT, rng.choice(["could not receive data from client: Connection reset by peer",
+            log.add(t, PG["client"], rng.choice(["could not receive data from client: Connection reset by peer",
                                               "unexpected EOF on client connection with an open transaction"]),
                     pid=backend(), level="LOG", who="app@shop ")
     for t in log.spread(8):
         if up(t):
             pid = backend()
-            log.add(t, PG_TEMP, f'temporary file: path "base/pgsql_tmp/pgsql_tmp{pid}.{rng.randrange(0, 4)}", size '
+            log.add(t, PG["temp"], f'temporary file: path "base/pgsql_tmp/pgsql_tmp{pid}.{rng.randrange(0, 4)}", size '
                     f"{rng.randrange(20, 900) * 1048576}", pid=pid, level="LOG", who="reporting@analytics ")
-            log.add(t, PG_TEMP, PG_QUERIES[1], pid=pid, level="STATEMENT", who="reporting@analytics ")
+            log.add(t, PG["temp"], PG_QUERIES[1], pid=pid, level="STATEMENT", who="reporting@analytics ")
     # 02:48 the WAL archive mount goes stale; archiving fails every minute until pg_wal is full at 03:01.
     seg = 0x61
     for t in log.every(60, 3, 2.885, 3.018):
         name = f"00000001000000A3000000{seg:02X}"
         for k in range(3):
             tk = after(t, k * 1.0)
-            log.add(tk, PG_ARCHIVE, "archive command failed with exit code 1", pid=1187, level="LOG")
-            log.add(tk, PG_ARCHIVE, f"The failed archive command was: test ! -f /mnt/wal_archive/{name} && cp "
+            log.add(tk, PG["archive"], "archive command failed with exit code 1", pid=1187, level="LOG")
+            log.add(tk, PG["archive"], f"The failed archive command was: test ! -f /mnt/wal_archive/{name} && cp "
                     f"pg_wal/{name} /mnt/wal_archive/{name}\ncp: cannot create regular file '/mnt/wal_archive/{name}': "
                     "Stale file handle", pid=1187, level="DETAIL")
-        log.add(after(t, 2.001), PG_ARCHIVE, f'archiving write-ahead log file "{name}" failed too many times, will try '
+        log.add(after(t, 2.001), PG["archive"], f'archiving write-ahead log file "{name}" failed too many times, will try '
                 "again later", pid=1187, level="WARNING")
     victim, t = 31877, crash_at
-    log.add(t, PG_DISK, f'could not write to file "pg_wal/xlogtemp.{victim}": No space left on device', pid=victim,
+    log.add(t, PG["disk"], f'could not write to file "pg_wal/xlogtemp.{victim}": No space left on device', pid=victim,
             level="PANIC", who="app@shop ")
-    log.add(t, PG_DISK, PG_QUERIES[4], pid=victim, level="STATEMENT", who="app@shop ")
-    log.add(after(t, 0.24), PG_CRASH, f"server process (PID {victim}) was terminated by signal 6: Aborted", pid=post, level="LOG")
-    log.add(after(t, 0.24), PG_CRASH, f"Failed process was running: {PG_QUERIES[4]}", pid=post, level="DETAIL")
-    log.add(after(t, 0.25), PG_CRASH, "terminating any other active server processes", pid=post, level="LOG")
+    log.add(t, PG["disk"], PG_QUERIES[4], pid=victim, level="STATEMENT", who="app@shop ")
+    log.add(after(t, 0.24), PG["crash"], f"server process (PID {victim}) was terminated by signal 6: Aborted", pid=post, level="LOG")
+    log.add(after(t, 0.24), PG["crash"], f"Failed process was running: {PG_QUERIES[4]}", pid=post, level="DETAIL")
+    log.add(after(t, 0.25), PG["crash"], "terminating any other active server processes", pid=post, level="LOG")
     for k in range(6):
         pid, who = backend(), rng.choice(["app@shop ", "app@shop ", "etl@analytics "])
         tk = after(t, 0.26 + k * 0.01)
-        log.add(tk, PG_CRASH_SESSION, "terminating connection because of crash of another server process", pid=pid,
+        log.add(tk, PG["crash_session"], "terminating connection because of crash of another server process", pid=pid,
                 level="WARNING", who=who)
-        log.add(tk, PG_CRASH_SESSION, "The postmaster has commanded this server process to roll back the current "
+        log.add(tk, PG["crash_session"], "The postmaster has commanded this server process to roll back the current "
                 "transaction and exit, because another server process exited abnormally and possibly corrupted shared "
                 "memory.", pid=pid, level="DETAIL", who=who)
-        log.add(tk, PG_CRASH_SESSION, "In a moment you should be able to reconnect to the database and repeat your "
+        log.add(tk, PG["crash_session"], "In a moment you should be able to reconnect to the database and repeat your "
                 "command.", pid=pid, level="HINT", who=who)
-    log.add(after(t, 0.6), PG_CRASH, "all server processes terminated; reinitializing", pid=post, level="LOG")
+    log.add(after(t, 0.6), PG["crash"], "all server processes terminated; reinitializing", pid=post, level="LOG")
     start = 31990
-    log.add(after(t, 0.7), PG_CRASH_AFTER, "database system was interrupted; last known up at 2024-03-12 02:56:40 UTC",
+    log.add(after(t, 0.7), PG["crash_after"], "database system was interrupted; last known up at 2024-03-12 02:56:40 UTC",
             pid=start, level="LOG")
-    log.add(after(t, 0.8), PG_CRASH_AFTER, "database system was not properly shut down; automatic recovery in progress",
+    log.add(after(t, 0.8), PG["crash_after"], "database system was not properly shut down; automatic recovery in progress",
             pid=start, level="LOG")
-    log.add(after(t, 0.8), PG_START, "redo starts at A3/7B0001B8", pid=start, level="LOG")
+    log.add(after(t, 0.8), PG["start"], "redo starts at A3/7B0001B8", pid=start, level="LOG")
     for k in range(8):
-        log.add(after(t, 1 + k * 0.9), PG_CRASH_SESSION, "the database system is in recovery mode", pid=backend(),
+        log.add(after(t, 1 + k * 0.9), PG["crash_session"], "the database system is in recovery mode", pid=backend(),
                 level="FATAL", who="app@shop ")
-    log.add(after(t, 8.4), PG_START, "redo done at A3/7FFFF0A8 system usage: CPU: user: 1.21 s, system: 0.88 s, elapsed: "
+    log.add(after(t, 8.4), PG["start"], "redo done at A3/7FFFF0A8 system usage: CPU: user: 1.21 s, system: 0.88 s, elapsed: "
             "7.41 s", pid=start, level="LOG")
-    log.add(after(t, 8.5), PG_START, "checkpoint starting: end-of-recovery immediate wait", pid=31991, level="LOG")
-    log.add(after(t, 8.9), PG_DISK, 'could not write to file "pg_wal/xlogtemp.31991": No space left on device', pid=31991,
+    log.add(after(t, 8.5), PG["start"], "checkpoint starting: end-of-recovery immediate wait", pid=31991, level="LOG")
+    log.add(after(t, 8.9), PG["disk"], 'could not write to file "pg_wal/xlogtemp.31991": No space left on device', pid=31991,
             level="PANIC")
-    log.add(after(t, 9.1), PG_CRASH, "checkpointer process (PID 31991) was terminated by signal 6: Aborted", pid=post,
+    log.add(after(t, 9.1), PG["crash"], "checkpointer process (PID 31991) was terminated by signal 6: Aborted", pid=post,
             level="LOG")
-    log.add(after(t, 9.1), PG_CRASH, "terminating any other active server processes", pid=post, level="LOG")
-    log.add(after(t, 9.2), PG_CRASH, "aborting startup due to startup process failure", pid=post, level="LOG")
-    log.add(after(t, 9.3), PG_CRASH, "database system is shut down", pid=post, level="LOG")
+    log.add(after(t, 9.1), PG["crash"], "terminating any other active server processes", pid=post, level="LOG")
+    log.add(after(t, 9.2), PG["crash"], "aborting startup due to startup process failure", pid=post, level="LOG")
+    log.add(after(t, 9.3), PG["crash"], "database system is shut down", pid=post, level="LOG")
     # 03:19 the volume was grown and the mount fixed; the service is started again.
     t, post, start = down_until, 33012, 33019
     for k, text in enumerate([
@@ -459,37 +453,28 @@ def postgresql(rng: random.Random) -> Log:
         'listening on IPv6 address "::", port 5432',
         'listening on Unix socket "/var/run/postgresql/.s.PGSQL.5432"',
     ]):
-        log.add(after(t, k * 0.01), PG_START, text, pid=post, level="LOG")
-    log.add(after(t, 0.1), PG_CRASH_AFTER, "database system was interrupted while in recovery at 2024-03-12 03:01:16 UTC",
+        log.add(after(t, k * 0.01), PG["start"], text, pid=post, level="LOG")
+    log.add(after(t, 0.1), PG["crash_after"], "database system was interrupted while in recovery at 2024-03-12 03:01:16 UTC",
             pid=start, level="LOG")
-    log.add(after(t, 0.1), PG_CRASH_AFTER, "This probably means that some data is corrupted and you will have to use the "
+    log.add(after(t, 0.1), PG["crash_after"], "This probably means that some data is corrupted and you will have to use the "
             "last backup for recovery.", pid=start, level="HINT")
-    log.add(after(t, 0.2), PG_CRASH_AFTER, "database system was not properly shut down; automatic recovery in progress",
+    log.add(after(t, 0.2), PG["crash_after"], "database system was not properly shut down; automatic recovery in progress",
             pid=start, level="LOG")
-    log.add(after(t, 0.2), PG_START, "redo starts at A3/7B0001B8", pid=start, level="LOG")
-    log.add(after(t, 7.9), PG_START, "redo done at A3/7FFFF0A8 system usage: CPU: user: 1.19 s, system: 0.91 s, elapsed: "
+    log.add(after(t, 0.2), PG["start"], "redo starts at A3/7B0001B8", pid=start, level="LOG")
+    log.add(after(t, 7.9), PG["start"], "redo done at A3/7FFFF0A8 system usage: CPU: user: 1.19 s, system: 0.91 s, elapsed: "
             "7.62 s", pid=start, level="LOG")
-    log.add(after(t, 8.0), PG_START, "checkpoint starting: end-of-recovery immediate wait", pid=33020, level="LOG")
-    log.add(after(t, 14.6), PG_START, "checkpoint complete: wrote 16231 buffers (12.4%); 0 WAL file(s) added, 0 removed, "
+    log.add(after(t, 8.0), PG["start"], "checkpoint starting: end-of-recovery immediate wait", pid=33020, level="LOG")
+    log.add(after(t, 14.6), PG["start"], "checkpoint complete: wrote 16231 buffers (12.4%); 0 WAL file(s) added, 0 removed, "
             "0 recycled; write=5.802 s, sync=0.611 s, total=6.588 s; sync files=212, longest=0.081 s, average=0.003 s; "
             "distance=589211 kB, estimate=589211 kB", pid=33020, level="LOG")
-    log.add(after(t, 14.7), PG_START, "database system is ready to accept connections", pid=post, level="LOG")
+    log.add(after(t, 14.7), PG["start"], "database system is ready to accept connections", pid=post, level="LOG")
     return log
 
 
 # ---------------------------------------------------------------- Kafka 3.6 broker server.log (ZooKeeper mode)
 
 KAFKA_FORMAT = r"\[<Date> <Time>\] <Level> <Content>"
-KF_LOG = ok("log segment roll, retention or compaction")
-KF_GROUP = ok("consumer group coordination: rebalances and member churn are routine")
-KF_CTRL = ok("controller housekeeping")
-KF_PROBE = ok("non-Kafka traffic (an HTTP probe) on the broker port, rejected")
-KF_CLIENT_AUTH = Kind(F.SECURITY_AUTH, S.WARNING, "one client misconfigured for SASL: its own problem, no attack")
-KF_PEER = Kind(F.APP_DEPENDENCY, S.ERROR, "a peer broker is unreachable: replication from it stops")
-KF_LOST = Kind(F.APP_DEPENDENCY, S.ERROR, "the controller lost a broker (info level, real failure)")
-KF_ISR = Kind(F.APP_DEPENDENCY, S.ERROR, "partitions under-replicated after a broker loss")
-KF_FAILOVER = ok("leadership moved or restored by the controller: the cluster handling the loss as designed")
-KF_BACK = ok("broker back, replicas catching up and rejoining the ISR")
+KF = KINDS["kafka"]
 
 KF_TOPICS = [("orders", 12), ("payments", 6), ("inventory-events", 8), ("clickstream", 24), ("__consumer_offsets", 50)]
 KF_FRAMES_IO = ("\tat org.apache.kafka.clients.NetworkClientUtils.sendAndReceive(NetworkClientUtils.java:99)\n"
@@ -513,48 +498,48 @@ def kafka(rng: random.Random) -> Log:
         log.add(t, kind, text, level=level)
 
     for t in log.spread(58):
-        info(t, KF_LOG, f"[LocalLog partition={partition()}, dir=/var/lib/kafka/data] Rolled new log segment at offset "
+        info(t, KF["log"], f"[LocalLog partition={partition()}, dir=/var/lib/kafka/data] Rolled new log segment at offset "
              f"{offset()} in {rng.randrange(1, 9)} ms. (kafka.log.LocalLog)")
     for t in log.spread(17):
         p, base = partition(), offset()
         seg = f"LogSegment(baseOffset={base}, size={rng.randrange(1073000000, 1073741824)}, lastModifiedTime=" \
               f"{1709540000000 + rng.randrange(10**8)}, largestRecordTimestamp=Some({1709540000000 + rng.randrange(10**8)}))"
-        info(t, KF_LOG, f"[UnifiedLog partition={p}, dir=/var/lib/kafka/data] Deleting segment {seg} due to retention time "
+        info(t, KF["log"], f"[UnifiedLog partition={p}, dir=/var/lib/kafka/data] Deleting segment {seg} due to retention time "
              "604800000ms breach based on the largest record timestamp in the segment (kafka.log.UnifiedLog)")
-        info(after(t, 0.001), KF_LOG, f"[LocalLog partition={p}, dir=/var/lib/kafka/data] Deleting segment files {seg} "
+        info(after(t, 0.001), KF["log"], f"[LocalLog partition={p}, dir=/var/lib/kafka/data] Deleting segment files {seg} "
              "(kafka.log.LocalLog$)")
         for what, ext in [("log", "log"), ("offset index", "index"), ("time index", "timeindex")]:
-            info(after(t, 60.01), KF_LOG, f"Deleted {what} /var/lib/kafka/data/{p}/{base:020d}.{ext}.deleted. "
+            info(after(t, 60.01), KF["log"], f"Deleted {what} /var/lib/kafka/data/{p}/{base:020d}.{ext}.deleted. "
                  "(kafka.log.LogSegment)")
     for t in log.spread(24):
         group, gen = rng.choice(["billing-consumers", "search-indexer", "fraud-scoring", "analytics"]), rng.randrange(90, 400)
         part = f"__consumer_offsets-{rng.randrange(50)}"
         member = f"consumer-{group}-{rng.randrange(1, 9)}-{hexs(rng, 8)}-{hexs(rng, 4)}-{hexs(rng, 4)}-{hexs(rng, 12)}"
         if rng.random() < 0.35:
-            info(after(t, -10), KF_GROUP, f"[GroupCoordinator 1]: Member {member} in group {group} has failed, removing it "
+            info(after(t, -10), KF["group"], f"[GroupCoordinator 1]: Member {member} in group {group} has failed, removing it "
                  "from the group (kafka.coordinator.group.GroupCoordinator)")
-        info(t, KF_GROUP, f"[GroupCoordinator 1]: Preparing to rebalance group {group} in state PreparingRebalance with "
+        info(t, KF["group"], f"[GroupCoordinator 1]: Preparing to rebalance group {group} in state PreparingRebalance with "
              f"old generation {gen} ({part}) (reason: Adding new member {member} with group instance id None; client "
              "reason: rebalance failed due to MemberIdRequiredException) (kafka.coordinator.group.GroupCoordinator)")
         n = rng.randrange(2, 9)
-        info(after(t, 3.1), KF_GROUP, f"[GroupCoordinator 1]: Stabilized group {group} generation {gen + 1} ({part}) with "
+        info(after(t, 3.1), KF["group"], f"[GroupCoordinator 1]: Stabilized group {group} generation {gen + 1} ({part}) with "
              f"{n} members (kafka.coordinator.group.GroupCoordinator)")
-        info(after(t, 3.2), KF_GROUP, f"[GroupCoordinator 1]: Assignment received from leader {member} for group {group} "
+        info(after(t, 3.2), KF["group"], f"[GroupCoordinator 1]: Assignment received from leader {member} for group {group} "
              f"for generation {gen + 1}. The group has {n} members, 0 of which are static. "
              "(kafka.coordinator.group.GroupCoordinator)")
     for t in log.every(600, 2):
-        info(t, KF_GROUP, f"[GroupMetadataManager brokerId=1] Removed {rng.choice([0, 0, 0, 1, 3])} expired offsets in "
+        info(t, KF["group"], f"[GroupMetadataManager brokerId=1] Removed {rng.choice([0, 0, 0, 1, 3])} expired offsets in "
              f"{rng.randrange(0, 3)} milliseconds. (kafka.coordinator.group.GroupMetadataManager)")
     for t in log.every(300, 1):
-        info(t, KF_CTRL, "[Controller id=1] Processing automatic preferred replica leader election "
+        info(t, KF["ctrl"], "[Controller id=1] Processing automatic preferred replica leader election "
              "(kafka.controller.KafkaController)")
     for t in log.spread(26):
-        info(t, KF_LOG, f"[ProducerStateManager partition={partition()}] Wrote producer snapshot at offset {offset()} with "
+        info(t, KF["log"], f"[ProducerStateManager partition={partition()}] Wrote producer snapshot at offset {offset()} with "
              f"{rng.randrange(0, 40)} producer ids in {rng.randrange(1, 12)} ms. (kafka.log.ProducerStateManager)")
     for t in log.spread(7):
         dirty = offset()
         mb = rng.uniform(2, 90)
-        info(t, KF_LOG, "[kafka-log-cleaner-thread-0]: \n"
+        info(t, KF["log"], "[kafka-log-cleaner-thread-0]: \n"
              f"\tLog cleaner thread 0 cleaned log __consumer_offsets-{rng.randrange(50)} (dirty section = [{dirty}, "
              f"{dirty + rng.randrange(10000, 90000)}])\n"
              f"\t{mb:.1f} MB of log processed in {mb / 40:.1f} seconds ({40 + rng.uniform(-9, 9):.1f} MB/sec).\n"
@@ -567,7 +552,7 @@ def kafka(rng: random.Random) -> Log:
              " (kafka.log.LogCleaner)")
     for t in log.spread(4):
         src = f"10.30.{rng.randrange(1, 9)}.{rng.randrange(2, 250)}"
-        info(t, KF_PROBE, f"[SocketServer listenerType=ZK_BROKER, nodeId=1] Unexpected error from /{src} (channelId="
+        info(t, KF["probe"], f"[SocketServer listenerType=ZK_BROKER, nodeId=1] Unexpected error from /{src} (channelId="
              f"10.20.1.11:9092-{src}:{rng.randrange(32768, 61000)}-{rng.randrange(100, 9999)}); closing connection "
              "(org.apache.kafka.common.network.Selector)\n"
              "org.apache.kafka.common.network.InvalidReceiveException: Invalid receive (size = 1195725856 larger than "
@@ -578,7 +563,7 @@ def kafka(rng: random.Random) -> Log:
              "\tat org.apache.kafka.common.network.Selector.attemptRead(Selector.java:674)", level="WARN")
     for t in log.spread(9):
         src = "10.30.7.9"
-        info(t, KF_CLIENT_AUTH, f"[SocketServer listenerType=ZK_BROKER, nodeId=1] Failed authentication with /{src} "
+        info(t, KF["client_auth"], f"[SocketServer listenerType=ZK_BROKER, nodeId=1] Failed authentication with /{src} "
              f"(channelId=10.20.1.11:9093-{src}:{rng.randrange(32768, 61000)}-{rng.randrange(100, 9999)}) (Unexpected "
              "Kafka request of type METADATA during SASL handshake.) (org.apache.kafka.common.network.Selector)")
     # 10:22 broker 3's host dies; the controller (this broker) notices after the ZooKeeper session times out.
@@ -589,60 +574,60 @@ def kafka(rng: random.Random) -> Log:
     for fetcher in (0, 1):
         f = f"[ReplicaFetcher replicaId=1, leaderId=3, fetcherId={fetcher}]"
         ts = after(t0, fetcher * 0.2)
-        info(ts, KF_PEER, f"{f} Error sending fetch request (sessionId={session + fetcher}, epoch={rng.randrange(10**4, 10**5)})"
+        info(ts, KF["peer"], f"{f} Error sending fetch request (sessionId={session + fetcher}, epoch={rng.randrange(10**4, 10**5)})"
              " to node 3: (org.apache.kafka.clients.FetchSessionHandler)\n"
              "java.io.IOException: Connection to 3 was disconnected before the response was read\n" + KF_FRAMES_IO)
-        info(after(ts, 0.002), KF_PEER, f"{f} Error in response for fetch request (type=FetchRequest, replicaId=1, "
+        info(after(ts, 0.002), KF["peer"], f"{f} Error in response for fetch request (type=FetchRequest, replicaId=1, "
              f"maxWait=500, minBytes=1, maxBytes=10485760, fetchData={{{led_by_3[fetcher]}=PartitionData(topicId="
              f"{hexs(rng, 22)}, fetchOffset={offset()}, logStartOffset={offset()}, maxBytes=1048576, currentLeaderEpoch="
              f"Optional[18], lastFetchedEpoch=Optional[18])}}, isolationLevel=READ_UNCOMMITTED, removed=, replaced=, "
              f"metadata=(sessionId={session + fetcher}, epoch=INITIAL), rackId=) (kafka.server.ReplicaFetcherThread)\n"
              "java.io.IOException: Connection to 3 was disconnected before the response was read\n" + KF_FRAMES_IO, level="WARN")
         for s in (2.1, 5.3, 8.9, 12.4, 16.2):
-            info(after(ts, s + rng.uniform(0, 0.5)), KF_PEER, f"{f} Connection to node 3 (kafka-3.prod.internal/10.20.1.13:9092) "
+            info(after(ts, s + rng.uniform(0, 0.5)), KF["peer"], f"{f} Connection to node 3 (kafka-3.prod.internal/10.20.1.13:9092) "
                  "could not be established. Broker may not be available. (org.apache.kafka.clients.NetworkClient)", level="WARN")
     for s in (1.0, 6.0, 11.0):
-        info(after(t0, s), KF_PEER, "[RequestSendThread controllerId=1] Controller 1's connection to broker "
+        info(after(t0, s), KF["peer"], "[RequestSendThread controllerId=1] Controller 1's connection to broker "
              "kafka-3.prod.internal:9092 (id: 3 rack: null) was unsuccessful (kafka.controller.RequestSendThread)\n"
              "java.io.IOException: Connection to kafka-3.prod.internal:9092 (id: 3 rack: null) failed.\n"
              "\tat org.apache.kafka.clients.NetworkClientUtils.awaitReady(NetworkClientUtils.java:71)\n"
              "\tat kafka.controller.RequestSendThread.brokerReady(ControllerChannelManager.scala:299)\n"
              "\tat kafka.controller.RequestSendThread.doWork(ControllerChannelManager.scala:252)", level="WARN")
     t1 = after(t0, 18.3)
-    info(t1, KF_LOST, "[Controller id=1] Newly added brokers: , deleted brokers: 3, bounced brokers: , all live brokers: 1,2 "
+    info(t1, KF["lost"], "[Controller id=1] Newly added brokers: , deleted brokers: 3, bounced brokers: , all live brokers: 1,2 "
          "(kafka.controller.KafkaController)")
     for k, text in enumerate(["[RequestSendThread controllerId=1] Shutting down (kafka.controller.RequestSendThread)",
                               "[RequestSendThread controllerId=1] Stopped (kafka.controller.RequestSendThread)",
                               "[RequestSendThread controllerId=1] Shutdown completed (kafka.controller.RequestSendThread)"]):
-        info(after(t1, 0.01 + k * 0.001), KF_CTRL, text)
-    info(after(t1, 0.02), KF_LOST, "[Controller id=1] Broker failure callback for 3 (kafka.controller.KafkaController)")
-    info(after(t1, 0.03), KF_FAILOVER, f"[ReplicaFetcherManager on broker 1] Removed fetcher for partitions "
+        info(after(t1, 0.01 + k * 0.001), KF["ctrl"], text)
+    info(after(t1, 0.02), KF["lost"], "[Controller id=1] Broker failure callback for 3 (kafka.controller.KafkaController)")
+    info(after(t1, 0.03), KF["failover"], f"[ReplicaFetcherManager on broker 1] Removed fetcher for partitions "
          f"Set({', '.join(led_by_3)}) (kafka.server.ReplicaFetcherManager)")
     for p in led_by_3:
         epoch = rng.randrange(10, 40)
-        info(after(t1, 0.05), KF_FAILOVER, f"[Partition {p} broker=1] {p} starts at leader epoch {epoch + 1} from offset "
+        info(after(t1, 0.05), KF["failover"], f"[Partition {p} broker=1] {p} starts at leader epoch {epoch + 1} from offset "
              f"{offset()} with partition epoch {epoch + 22}, high watermark {offset()}, ISR [1,2], adding replicas [] and "
              f"removing replicas [] . Previous leader epoch was {epoch}. (kafka.cluster.Partition)")
     for p in led_here:
         hw = offset()
-        info(after(t1, 11 + rng.uniform(0, 3)), KF_ISR, f"[Partition {p} broker=1] Shrinking ISR from 1,3,2 to 1,2. Leader: "
+        info(after(t1, 11 + rng.uniform(0, 3)), KF["isr"], f"[Partition {p} broker=1] Shrinking ISR from 1,3,2 to 1,2. Leader: "
              f"(highWatermark: {hw}, endOffset: {hw + rng.randrange(10, 400)}). Out of sync replicas: (brokerId: 3, endOffset: "
              f"{hw}). (kafka.cluster.Partition)")
     # 10:58 broker 3 is back
     t2 = log.at(4.97)
-    info(t2, KF_BACK, "[Controller id=1] Newly added brokers: 3, deleted brokers: , bounced brokers: , all live brokers: "
+    info(t2, KF["back"], "[Controller id=1] Newly added brokers: 3, deleted brokers: , bounced brokers: , all live brokers: "
          "1,2,3 (kafka.controller.KafkaController)")
-    info(after(t2, 0.01), KF_BACK, "[RequestSendThread controllerId=1] Starting (kafka.controller.RequestSendThread)")
-    info(after(t2, 0.02), KF_BACK, "[Controller id=1] New broker startup callback for 3 (kafka.controller.KafkaController)")
+    info(after(t2, 0.01), KF["back"], "[RequestSendThread controllerId=1] Starting (kafka.controller.RequestSendThread)")
+    info(after(t2, 0.02), KF["back"], "[Controller id=1] New broker startup callback for 3 (kafka.controller.KafkaController)")
     for p in led_here:
-        info(after(t2, 20 + rng.uniform(0, 40)), KF_BACK, f"[Partition {p} broker=1] Expanding ISR from 1,2 to 1,2,3 "
+        info(after(t2, 20 + rng.uniform(0, 40)), KF["back"], f"[Partition {p} broker=1] Expanding ISR from 1,2 to 1,2,3 "
              "(kafka.cluster.Partition)")
     for p in led_by_3:
         epoch = rng.randrange(10, 40)
-        info(after(t2, 302), KF_BACK, f"[Broker id=1] Follower {p} starts at leader epoch {epoch} from offset {offset()} "
+        info(after(t2, 302), KF["back"], f"[Broker id=1] Follower {p} starts at leader epoch {epoch} from offset {offset()} "
              f"with partition epoch {epoch + 23} and high watermark {offset()}. Current leader is 3. Previous leader epoch "
              f"was {epoch - 1}. (state.change.logger)")
-    info(after(t2, 302.1), KF_BACK, f"[ReplicaFetcherManager on broker 1] Added fetcher to broker 3 for partitions "
+    info(after(t2, 302.1), KF["back"], f"[ReplicaFetcherManager on broker 1] Added fetcher to broker 3 for partitions "
          f"Map({', '.join(f'{p} -> InitialFetchState(...)' for p in led_by_3[:3])}, ...) (kafka.server.ReplicaFetcherManager)")
     return log
 
@@ -650,16 +635,7 @@ def kafka(rng: random.Random) -> Log:
 # ---------------------------------------------------------------- Redis 7.2 server log (replica)
 
 REDIS_FORMAT = r"<Pid>:<Role> <Day> <Month> <Year> <Time> <Level> <Content>"
-RD_SAVE = ok("RDB snapshot or AOF rewrite, routine persistence")
-RD_START = ok("start-up after a planned upgrade and replica handshake")
-RD_ADVICE = Kind(F.APP_CONFIG, S.WARNING, "host tuning advice printed at every start (somaxconn, overcommit)")
-RD_IPV6 = ok("no IPv6 on this host: the ::1 listener cannot bind, IPv4 works")
-RD_FSYNC = Kind(F.PERFORMANCE, S.WARNING, "AOF fsync slow while the nightly backup reads the disk: brief, self-clearing")
-RD_LOST = Kind(F.APP_DEPENDENCY, S.ERROR, "replica lost its master: reads go stale, writes stop replicating")
-RD_RETRY = ok("the replica's reconnect attempt itself")
-RD_REFUSED = Kind(F.APP_DEPENDENCY, S.ERROR, "master refuses connections: replication down")
-RD_LOADING = Kind(F.APP_DEPENDENCY, S.WARNING, "master back but still loading its dataset: recovering")
-RD_RESYNC = ok("full resynchronisation after the master restart: replication restored")
+RD = KINDS["redis"]
 
 
 def redis(rng: random.Random) -> Log:
@@ -669,51 +645,51 @@ def redis(rng: random.Random) -> Log:
     master, replid = "10.0.3.21:6379", hexs(rng, 40)
     start = log.at(0.02)
     boot = [
-        ("#", RD_START, "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo"),
-        ("#", RD_START, "Redis version=7.2.4, bits=64, commit=00000000, modified=0, pid=812, just started"),
-        ("#", RD_START, "Configuration loaded"),
-        ("*", RD_START, "monotonic clock: POSIX clock_gettime"),
-        ("*", RD_START, "Running mode=standalone, port=6379."),
-        ("#", RD_ADVICE, "WARNING: The TCP backlog setting of 511 cannot be enforced because /proc/sys/net/core/somaxconn "
+        ("#", RD["start"], "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo"),
+        ("#", RD["start"], "Redis version=7.2.4, bits=64, commit=00000000, modified=0, pid=812, just started"),
+        ("#", RD["start"], "Configuration loaded"),
+        ("*", RD["start"], "monotonic clock: POSIX clock_gettime"),
+        ("*", RD["start"], "Running mode=standalone, port=6379."),
+        ("#", RD["advice"], "WARNING: The TCP backlog setting of 511 cannot be enforced because /proc/sys/net/core/somaxconn "
                          "is set to the lower value of 128."),
-        ("#", RD_IPV6, "Warning: Could not create server TCP listening socket ::1:6379: bind: Cannot assign requested "
+        ("#", RD["ipv6"], "Warning: Could not create server TCP listening socket ::1:6379: bind: Cannot assign requested "
                        "address"),
-        ("#", RD_START, "Server initialized"),
-        ("#", RD_ADVICE, "WARNING Memory overcommit must be enabled! Without it, a background save or replication may "
+        ("#", RD["start"], "Server initialized"),
+        ("#", RD["advice"], "WARNING Memory overcommit must be enabled! Without it, a background save or replication may "
                          "fail under low memory condition. Being disabled, it can also cause failures without low "
                          "memory condition, see https://github.com/jemalloc/jemalloc/issues/1328. To fix this issue add "
                          "'vm.overcommit_memory = 1' to /etc/sysctl.conf and then reboot or run the command 'sysctl "
                          "vm.overcommit_memory=1' for this to take effect."),
-        ("*", RD_START, "Reading RDB base file on AOF loading..."),
-        ("*", RD_START, "Loading RDB produced by version 7.2.4"),
-        ("*", RD_START, "RDB age 41 seconds"),
-        ("*", RD_START, "RDB memory usage when created 1843.22 Mb"),
-        ("*", RD_START, "Done loading RDB, keys loaded: 2711845, keys expired: 0."),
-        ("*", RD_START, "DB loaded from append only file: 12.331 seconds"),
-        ("*", RD_START, "Before turning into a replica, using my own master parameters to synthesize a cached master: I "
+        ("*", RD["start"], "Reading RDB base file on AOF loading..."),
+        ("*", RD["start"], "Loading RDB produced by version 7.2.4"),
+        ("*", RD["start"], "RDB age 41 seconds"),
+        ("*", RD["start"], "RDB memory usage when created 1843.22 Mb"),
+        ("*", RD["start"], "Done loading RDB, keys loaded: 2711845, keys expired: 0."),
+        ("*", RD["start"], "DB loaded from append only file: 12.331 seconds"),
+        ("*", RD["start"], "Before turning into a replica, using my own master parameters to synthesize a cached master: I "
                         "may be able to synchronize with the new master with just a partial transfer."),
-        ("*", RD_START, "Ready to accept connections tcp"),
-        ("*", RD_START, f"Connecting to MASTER {master}"),
-        ("*", RD_START, "MASTER <-> REPLICA sync started"),
-        ("*", RD_START, "Non blocking connect for SYNC fired the event."),
-        ("*", RD_START, "Master replied to PING, replication can continue..."),
-        ("*", RD_START, f"Trying a partial resynchronization (request {replid}:48211311)."),
-        ("*", RD_START, "Successful partial resynchronization with master."),
-        ("*", RD_START, "MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization."),
+        ("*", RD["start"], "Ready to accept connections tcp"),
+        ("*", RD["start"], f"Connecting to MASTER {master}"),
+        ("*", RD["start"], "MASTER <-> REPLICA sync started"),
+        ("*", RD["start"], "Non blocking connect for SYNC fired the event."),
+        ("*", RD["start"], "Master replied to PING, replication can continue..."),
+        ("*", RD["start"], f"Trying a partial resynchronization (request {replid}:48211311)."),
+        ("*", RD["start"], "Successful partial resynchronization with master."),
+        ("*", RD["start"], "MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization."),
     ]
     for k, (level, kind, text) in enumerate(boot):
         log.add(after(start, 0.001 * k + (12.4 if k >= 13 else 0)), kind, text, level=level)
 
     def save(t: datetime, changes: int, window: int) -> None:
         child = rng.randrange(3000, 60000)
-        log.add(t, RD_SAVE, f"{changes} changes in {window} seconds. Saving...")
-        log.add(after(t, 0.012), RD_SAVE, f"Background saving started by pid {child}")
+        log.add(t, RD["save"], f"{changes} changes in {window} seconds. Saving...")
+        log.add(after(t, 0.012), RD["save"], f"Background saving started by pid {child}")
         took = rng.uniform(9, 16)
-        log.add(after(t, took), RD_SAVE, "DB saved on disk", pid=child, role="C")
+        log.add(after(t, took), RD["save"], "DB saved on disk", pid=child, role="C")
         cow = rng.randrange(2, 40)
-        log.add(after(t, took + 0.001), RD_SAVE, f"Fork CoW for RDB: current {cow} MB, peak {cow} MB, average {cow // 2 + 1} MB",
+        log.add(after(t, took + 0.001), RD["save"], f"Fork CoW for RDB: current {cow} MB, peak {cow} MB, average {cow // 2 + 1} MB",
                 pid=child, role="C")
-        log.add(after(t, took + 0.09), RD_SAVE, "Background saving terminated with success")
+        log.add(after(t, took + 0.09), RD["save"], "Background saving terminated with success")
 
     for t in log.every(900, 120, 7.0, 22.0):
         save(t, rng.randrange(100, 9000), 900)
@@ -737,27 +713,27 @@ def redis(rng: random.Random) -> Log:
             (812, "S", f"Removing the history file appendonly.aof.{n - 1}.base.rdb in the background"),
             (812, "S", "Background AOF rewrite finished successfully"),
         ]):
-            log.add(after(t, k * 3.1 if k > 2 else k * 0.01), RD_SAVE, text, pid=pid, role=role)
+            log.add(after(t, k * 3.1 if k > 2 else k * 0.01), RD["save"], text, pid=pid, role=role)
     for t in log.spread(3, 2.0, 2.5):
-        log.add(t, RD_FSYNC, "Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without "
+        log.add(t, RD["fsync"], "Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without "
                 "waiting for fsync to complete, this may slow down Redis.", level="#")
     # 14:07 the master is OOM-killed and restarted by systemd: refused for ~64 s, then loading for ~9 s.
     t0 = log.at(14.12)
-    log.add(t0, RD_LOST, "Connection with master lost.", level="#")
-    log.add(after(t0, 0.001), RD_RETRY, "Caching the disconnected master state.")
-    log.add(after(t0, 0.002), RD_RETRY, f"Reconnecting to MASTER {master} after failure")
+    log.add(t0, RD["lost"], "Connection with master lost.", level="#")
+    log.add(after(t0, 0.001), RD["retry"], "Caching the disconnected master state.")
+    log.add(after(t0, 0.002), RD["retry"], f"Reconnecting to MASTER {master} after failure")
     for s in range(65):
         ts = after(t0, 0.003 + s * 1.0 + rng.uniform(0, 0.01))
         if s:
-            log.add(ts, RD_RETRY, f"Connecting to MASTER {master}")
-        log.add(after(ts, 0.0001), RD_RETRY, "MASTER <-> REPLICA sync started")
-        log.add(after(ts, 0.0002), RD_REFUSED, "Error condition on socket for SYNC: Connection refused", level="#")
+            log.add(ts, RD["retry"], f"Connecting to MASTER {master}")
+        log.add(after(ts, 0.0001), RD["retry"], "MASTER <-> REPLICA sync started")
+        log.add(after(ts, 0.0002), RD["refused"], "Error condition on socket for SYNC: Connection refused", level="#")
     for s in range(65, 74):
         ts = after(t0, s * 1.0 + rng.uniform(0, 0.01))
-        log.add(ts, RD_RETRY, f"Connecting to MASTER {master}")
-        log.add(after(ts, 0.0001), RD_RETRY, "MASTER <-> REPLICA sync started")
-        log.add(after(ts, 0.0002), RD_RETRY, "Non blocking connect for SYNC fired the event.")
-        log.add(after(ts, 0.0003), RD_LOADING, "Error reply to PING from master: '-LOADING Redis is loading the dataset "
+        log.add(ts, RD["retry"], f"Connecting to MASTER {master}")
+        log.add(after(ts, 0.0001), RD["retry"], "MASTER <-> REPLICA sync started")
+        log.add(after(ts, 0.0002), RD["retry"], "Non blocking connect for SYNC fired the event.")
+        log.add(after(ts, 0.0003), RD["loading"], "Error reply to PING from master: '-LOADING Redis is loading the dataset "
                 "in memory'", level="#")
     ts = after(t0, 74.0)
     new = hexs(rng, 40)
@@ -772,23 +748,14 @@ def redis(rng: random.Random) -> Log:
         "RDB memory usage when created 1850.01 Mb", f"Done loading RDB, keys loaded: {rng.randrange(2700000, 2800000)}, keys "
         f"expired: {rng.randrange(100, 900)}.", "MASTER <-> REPLICA sync: Finished with success",
     ]):
-        log.add(after(ts, k * (0.001 if k < 6 else 1.7)), RD_RESYNC, text)
+        log.add(after(ts, k * (0.001 if k < 6 else 1.7)), RD["resync"], text)
     return log
 
 
 # ---------------------------------------------------------------- kubelet 1.28 on a worker node (journald to syslog)
 
 KUBELET_FORMAT = r"<Month> <Day> <Time> <Host> <Component>\[<Pid>\]: <Level>\d{4} \d{2}:\d{2}:\d{2}\.\d{6} \d+ <Source>\] <Content>"
-KB_POD = ok("pod lifecycle: sync loop, volumes, sandboxes, containers started and finished")
-KB_STARTUP = ok("readiness probe failing while a new pod starts: expected")
-KB_NOISE = ok("known harmless kubelet error chatter (stats cache miss, race on a deleted container, orphan cleanup)")
-KB_WATCH = ok("API watch reconnecting: routine")
-KB_EXIT = Kind(F.APP_CRASH, S.ERROR, "container exited with a non-zero code right after start: crash loop")
-KB_BACKOFF = Kind(F.APP_CRASH, S.ERROR, "CrashLoopBackOff: the new release cannot start")
-KB_RESTART = Kind(F.APP_CRASH, S.WARNING, "the restart of a crash-looping container (its failure is stated nearby)")
-KB_PRESSURE = Kind(F.OS_FILESYSTEM_FULL, S.ERROR, "node out of ephemeral storage: kubelet evicts pods (info level)")
-KB_RECLAIM = Kind(F.OS_FILESYSTEM_FULL, S.WARNING, "kubelet reclaiming disk under pressure (the pressure is stated nearby)")
-KB_GC_FAIL = Kind(F.OS_FILESYSTEM_FULL, S.ERROR, "image garbage collection cannot free the disk it needs")
+KB = KINDS["kubelet"]
 
 KB_APPS = ["orders-api-6d8f9c7b5", "search-7b6c5d4f9", "cart-5c8d7f6b4", "ingress-nginx-controller-7d9f8c6b5",
            "node-exporter", "fluent-bit", "payments-api-5b7c9d8f6"]
@@ -809,75 +776,75 @@ def kubelet(rng: random.Random) -> Log:
     def say(t: datetime, kind: Kind, src: str, text: str, level: str = "I") -> None:
         log.add(t, kind, text, level=level, src=src)
 
-    def pleg(t: datetime, name: str, puid: str, kind: str, kind_label: Kind = KB_POD) -> None:
+    def pleg(t: datetime, name: str, puid: str, kind: str, kind_label: Kind = KB["pod"]) -> None:
         say(t, kind_label, "kubelet.go:2440", f'"SyncLoop (PLEG): event for pod" pod="{name}" event={{"ID":"{puid}",'
             f'"Type":"{kind}","Data":"{hexs(rng, 64)}"}}')
 
     def start_pod(t: datetime, name: str, volumes: list[str]) -> str:
         puid = uid()
-        say(t, KB_POD, "kubelet.go:2414", f'"SyncLoop ADD" source="api" pods=["{name}"]')
+        say(t, KB["pod"], "kubelet.go:2414", f'"SyncLoop ADD" source="api" pods=["{name}"]')
         for k, vol in enumerate(volumes):
-            say(after(t, 0.1 + k * 0.01), KB_POD, "reconciler_common.go:258", f'"operationExecutor.VerifyControllerAttachedVolume '
+            say(after(t, 0.1 + k * 0.01), KB["pod"], "reconciler_common.go:258", f'"operationExecutor.VerifyControllerAttachedVolume '
                 f'started for volume \\"{vol}\\" (UniqueName: \\"kubernetes.io/projected/{puid}-{vol}\\") pod=\\"{name.split("/")[1]}'
                 f'\\" (UID: \\"{puid}\\") " pod="{name}"')
-            say(after(t, 0.3 + k * 0.01), KB_POD, "operation_generator.go:721", f'"MountVolume.SetUp succeeded for volume '
+            say(after(t, 0.3 + k * 0.01), KB["pod"], "operation_generator.go:721", f'"MountVolume.SetUp succeeded for volume '
                 f'\\"{vol}\\" (UniqueName: \\"kubernetes.io/projected/{puid}-{vol}\\") pod=\\"{name.split("/")[1]}\\" (UID: '
                 f'\\"{puid}\\") " pod="{name}"')
-        say(after(t, 0.5), KB_POD, "util.go:30", f'"No sandbox for pod can be found. Need to start a new one" pod="{name}"')
+        say(after(t, 0.5), KB["pod"], "util.go:30", f'"No sandbox for pod can be found. Need to start a new one" pod="{name}"')
         pleg(after(t, 1.6), name, puid, "ContainerStarted")
         return puid
 
     def finish_pod(t: datetime, name: str, puid: str, code: int = 0) -> None:
-        say(t, KB_POD if code == 0 else KB_EXIT, "generic.go:334", f'"Generic (PLEG): container finished" podID="{puid}" '
+        say(t, KB["pod"] if code == 0 else KB["exit"], "generic.go:334", f'"Generic (PLEG): container finished" podID="{puid}" '
             f'containerID="{hexs(rng, 64)}" exitCode={code}')
-        pleg(after(t, 0.01), name, puid, "ContainerDied", KB_POD if code == 0 else KB_EXIT)
+        pleg(after(t, 0.01), name, puid, "ContainerDied", KB["pod"] if code == 0 else KB["exit"])
 
     for t in log.every(900, 2, 0, 6):  # a CronJob every 15 minutes
         name = f"prod/report-job-{28511040 + int((t - log.start).total_seconds() // 60)}-{pod('x')[2:]}"
         puid = start_pod(t, name, ["kube-api-access-" + pod("x")[2:]])
         run = rng.uniform(40, 200)
         finish_pod(after(t, run), name, puid)
-        say(after(t, run + 1), KB_POD, "kubelet.go:2430", f'"SyncLoop DELETE" source="api" pods=["{name}"]')
-        say(after(t, run + 1.1), KB_POD, "kubelet.go:2424", f'"SyncLoop REMOVE" source="api" pods=["{name}"]')
-        say(after(t, run + 1.2), KB_POD, "scope.go:117", f'"RemoveContainer" containerID="{hexs(rng, 64)}"')
+        say(after(t, run + 1), KB["pod"], "kubelet.go:2430", f'"SyncLoop DELETE" source="api" pods=["{name}"]')
+        say(after(t, run + 1.1), KB["pod"], "kubelet.go:2424", f'"SyncLoop REMOVE" source="api" pods=["{name}"]')
+        say(after(t, run + 1.2), KB["pod"], "scope.go:117", f'"RemoveContainer" containerID="{hexs(rng, 64)}"')
     # a routine rollout of orders-api at 09:30: new pod up (readiness failing while it warms), old one stopped
     t = log.at(1.5)
     for _ in range(2):
         name = f"prod/{pod(KB_APPS[0])}"
         puid = start_pod(t, name, ["config", "kube-api-access-" + pod("x")[2:]])
         for s in (3, 8, 13):
-            say(after(t, s), KB_STARTUP, "prober.go:107", f'"Probe failed" probeType="Readiness" pod="{name}" podUID="{puid}" '
+            say(after(t, s), KB["startup"], "prober.go:107", f'"Probe failed" probeType="Readiness" pod="{name}" podUID="{puid}" '
                 f'containerName="api" probeResult="failure" output="Get \\"http://10.244.3.{rng.randrange(2, 250)}:8080/ready'
                 '\\": dial tcp 10.244.3.17:8080: connect: connection refused"')
         old = f"prod/{pod(KB_APPS[0])}"
-        say(after(t, 30), KB_POD, "kubelet.go:2430", f'"SyncLoop DELETE" source="api" pods=["{old}"]')
-        say(after(t, 30.1), KB_POD, "kuberuntime_container.go:745", f'"Killing container with a grace period" pod="{old}" '
+        say(after(t, 30), KB["pod"], "kubelet.go:2430", f'"SyncLoop DELETE" source="api" pods=["{old}"]')
+        say(after(t, 30.1), KB["pod"], "kuberuntime_container.go:745", f'"Killing container with a grace period" pod="{old}" '
             f'podUID="{uid()}" containerName="api" containerID="containerd://{hexs(rng, 64)}" gracePeriod=30')
         t = after(t, 95)
     for t in log.spread(22):
-        say(t, KB_NOISE, "cadvisor_stats_provider.go:444", '"Partial failure issuing cadvisor.ContainerInfoV2" '
+        say(t, KB["noise"], "cadvisor_stats_provider.go:444", '"Partial failure issuing cadvisor.ContainerInfoV2" '
             'err="partial failures: [\\"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod'
             f'{hexs(rng, 8)}_{hexs(rng, 4)}.slice/cri-containerd-{hexs(rng, 64)}.scope\\": RecentStats: unable to find data '
             'in memory cache]"', level="E")
     for t in log.spread(6):
         cid = hexs(rng, 64)
-        say(t, KB_NOISE, "remote_runtime.go:432", f'"ContainerStatus from runtime service failed" err="rpc error: code = '
+        say(t, KB["noise"], "remote_runtime.go:432", f'"ContainerStatus from runtime service failed" err="rpc error: code = '
             f'NotFound desc = an error occurred when try to find container \\"{cid}\\": not found" containerID="{cid}"', level="E")
-        say(after(t, 0.001), KB_NOISE, "pod_container_deletor.go:53", f'"DeleteContainer returned error" containerID='
+        say(after(t, 0.001), KB["noise"], "pod_container_deletor.go:53", f'"DeleteContainer returned error" containerID='
             f'{{"Type":"containerd","ID":"{cid}"}} err="failed to get container status \\"{cid}\\": rpc error: code = NotFound '
             f'desc = an error occurred when try to find container \\"{cid}\\": not found"')
     for t in log.spread(8):
-        say(t, KB_NOISE, "watcher.go:93", f'Error while processing event ("/sys/fs/cgroup/kubepods.slice/kubepods-besteffort.'
+        say(t, KB["noise"], "watcher.go:93", f'Error while processing event ("/sys/fs/cgroup/kubepods.slice/kubepods-besteffort.'
             f'slice/kubepods-besteffort-pod{hexs(rng, 8)}.slice": 0x40000100 == IN_CREATE|IN_ISDIR): inotify_add_watch '
             f"/sys/fs/cgroup/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod{hexs(rng, 8)}.slice: no such "
             "file or directory", level="W")
     orphan = uid()
     for t in log.every(120, 3, 2.1, 2.5):
-        say(t, KB_NOISE, "kubelet_volumes.go:245", f'"There were many similar errors. Turn up verbosity to see them." '
+        say(t, KB["noise"], "kubelet_volumes.go:245", f'"There were many similar errors. Turn up verbosity to see them." '
             f'err="orphaned pod \\"{orphan}\\" found, but error not a directory occurred when trying to remove the volumes '
             'dir" numErrs=3', level="E")
     for t in log.spread(4):
-        say(t, KB_WATCH, "reflector.go:535", f'object-"prod"/"{rng.choice(["orders-api-config", "cart-config", "fluent-bit"])}"'
+        say(t, KB["watch"], "reflector.go:535", f'object-"prod"/"{rng.choice(["orders-api-config", "cart-config", "fluent-bit"])}"'
             ': watch of *v1.ConfigMap ended with: an error on the server ("unable to decode an event from the watch stream: '
             'http2: client connection lost") has prevented the request from succeeding', level="W")
     # 10:14 a payments-api release without a required setting: exits 1 at start, CrashLoopBackOff until rolled back 10:39.
@@ -889,43 +856,43 @@ def kubelet(rng: random.Random) -> Log:
         finish_pod(clock, name, puid, code=1)
         shown = f"{backoff // 60}m{backoff % 60}s" if backoff >= 60 else f"{backoff}s"
         for w in range(int(backoff // 30) + 1):
-            say(after(clock, 1 + w * 30 + rng.uniform(0, 5)), KB_BACKOFF, "pod_workers.go:1298", '"Error syncing pod, '
+            say(after(clock, 1 + w * 30 + rng.uniform(0, 5)), KB["backoff"], "pod_workers.go:1298", '"Error syncing pod, '
                 f'skipping" err="failed to \\"StartContainer\\" for \\"payments\\" with CrashLoopBackOff: \\"back-off '
                 f'{shown} restarting failed container=payments pod='
                 f'{name.split("/")[1]}_prod({puid})\\"" pod="{name}" podUID="{puid}"', level="E")
         clock = after(clock, backoff + 1.5)
         if clock >= end:
             break
-        say(after(clock, -0.2), KB_RESTART, "scope.go:117", f'"RemoveContainer" containerID="{hexs(rng, 64)}"')
-        pleg(clock, name, puid, "ContainerStarted", KB_RESTART)
+        say(after(clock, -0.2), KB["restart"], "scope.go:117", f'"RemoveContainer" containerID="{hexs(rng, 64)}"')
+        pleg(clock, name, puid, "ContainerStarted", KB["restart"])
         clock = after(clock, 1.8)
         backoff = min(backoff * 2, 300)
-    say(end, KB_POD, "kubelet.go:2430", f'"SyncLoop DELETE" source="api" pods=["{name}"]')
-    say(after(end, 0.2), KB_POD, "kubelet.go:2424", f'"SyncLoop REMOVE" source="api" pods=["{name}"]')
+    say(end, KB["pod"], "kubelet.go:2430", f'"SyncLoop DELETE" source="api" pods=["{name}"]')
+    say(after(end, 0.2), KB["pod"], "kubelet.go:2424", f'"SyncLoop REMOVE" source="api" pods=["{name}"]')
     # 12:50 a chatty pod fills the node's ephemeral storage; kubelet reclaims images, then evicts.
     t = log.at(4.84)
     ranked = [f"prod/{pod('log-shipper-5f7d8c9b6')}", f"prod/{pod(KB_APPS[2])}", f"prod/{pod(KB_APPS[1])}"]
     for k in range(3):
         tk = after(t, k * 300)
-        say(tk, KB_PRESSURE, "eviction_manager.go:366", '"Eviction manager: attempting to reclaim" resourceName="ephemeral-storage"')
-        say(after(tk, 0.01), KB_RECLAIM, "container_gc.go:88", '"Attempting to delete unused containers"')
-        say(after(tk, 0.3), KB_RECLAIM, "image_gc_manager.go:391", '"Attempting to delete unused images"')
+        say(tk, KB["pressure"], "eviction_manager.go:366", '"Eviction manager: attempting to reclaim" resourceName="ephemeral-storage"')
+        say(after(tk, 0.01), KB["reclaim"], "container_gc.go:88", '"Attempting to delete unused containers"')
+        say(after(tk, 0.3), KB["reclaim"], "image_gc_manager.go:391", '"Attempting to delete unused images"')
         for _ in range(2 if k == 0 else 0):
-            say(after(tk, 0.4), KB_RECLAIM, "image_gc_manager.go:447", f'"Removing image to free bytes" imageID="sha256:'
+            say(after(tk, 0.4), KB["reclaim"], "image_gc_manager.go:447", f'"Removing image to free bytes" imageID="sha256:'
                 f'{hexs(rng, 64)}" size={rng.randrange(40000000, 900000000)} runtimeHandler=""')
-        say(after(tk, 2.1), KB_PRESSURE, "eviction_manager.go:377", '"Eviction manager: must evict pod(s) to reclaim" '
+        say(after(tk, 2.1), KB["pressure"], "eviction_manager.go:377", '"Eviction manager: must evict pod(s) to reclaim" '
             'resourceName="ephemeral-storage"')
-        say(after(tk, 2.2), KB_PRESSURE, "eviction_manager.go:395", '"Eviction manager: pods ranked for eviction" pods=['
+        say(after(tk, 2.2), KB["pressure"], "eviction_manager.go:395", '"Eviction manager: pods ranked for eviction" pods=['
             + ",".join(f'"{p}"' for p in ranked[k:]) + "]")
-        say(after(tk, 2.3), KB_RECLAIM, "kuberuntime_container.go:745", f'"Killing container with a grace period" '
+        say(after(tk, 2.3), KB["reclaim"], "kuberuntime_container.go:745", f'"Killing container with a grace period" '
             f'pod="{ranked[k]}" podUID="{uid()}" containerName="main" containerID="containerd://{hexs(rng, 64)}" gracePeriod=0')
-        say(after(tk, 3.4), KB_PRESSURE, "eviction_manager.go:616", f'"Eviction manager: pod is evicted successfully" '
+        say(after(tk, 3.4), KB["pressure"], "eviction_manager.go:616", f'"Eviction manager: pod is evicted successfully" '
             f'pod="{ranked[k]}"')
-        say(after(tk, 3.5), KB_RECLAIM, "eviction_manager.go:205", f'"Eviction manager: pods evicted, waiting for pod to be '
+        say(after(tk, 3.5), KB["reclaim"], "eviction_manager.go:205", f'"Eviction manager: pods evicted, waiting for pod to be '
             f'cleaned up" pods=["{ranked[k]}"]')
-        say(after(tk, 5.5), KB_RECLAIM, "eviction_manager.go:440", f'"Eviction manager: pods successfully cleaned up" pods=['
+        say(after(tk, 5.5), KB["reclaim"], "eviction_manager.go:440", f'"Eviction manager: pods successfully cleaned up" pods=['
             f'"{ranked[k]}"]')
-        say(after(tk, 60), KB_GC_FAIL, "kubelet.go:1476", '"Image garbage collection failed multiple times in a row" '
+        say(after(tk, 60), KB["gc_fail"], "kubelet.go:1476", '"Image garbage collection failed multiple times in a row" '
             f'err="failed to garbage collect required amount of images. Attempted to free {rng.randrange(4, 9) * 1073741824} '
             'bytes, but only found 0 bytes eligible to free."', level="E")
     return log
@@ -934,14 +901,7 @@ def kubelet(rng: random.Random) -> Log:
 # ---------------------------------------------------------------- Postfix MX (syslog, no level)
 
 POSTFIX_FORMAT = "linux"
-PF_MAIL = ok("a message received, queued, delivered and removed")
-PF_REJECT = ok("spam or bad recipient rejected: the filters working")
-PF_NOISE = ok("internet background noise: unresolvable client names, pipelining, TLS from old clients")
-PF_GREY = ok("remote greylisting or a bounce: normal mail flow")
-PF_SASL = Kind(F.SECURITY_AUTH, S.WARNING, "password guessing on the submission port: constant background, fail2ban bans")
-PF_LMTP = Kind(F.APP_DEPENDENCY, S.ERROR, "mail store (Dovecot LMTP) refuses connections: inbound mail is deferred")
-PF_DNS = Kind(F.NETWORK_DNS, S.ERROR, "the local resolver is down: lookups fail temporarily, mail deferred")
-PF_DNS_ONE = Kind(F.NETWORK_DNS, S.WARNING, "one temporary DNS failure for a client name: a blip, nothing more")
+PF = KINDS["postfix"]
 
 PF_DOMAINS = ["partner.example", "gmail.com", "outlook.com", "supplier-mail.net", "lists.example.org", "bank.example"]
 PF_USERS = ["anna", "ben", "chloe", "dmitri", "eva", "farid", "grace", "hugo", "ines", "jonas", "billing", "support"]
@@ -971,27 +931,27 @@ def postfix(rng: random.Random) -> Log:
 
     def lookup_warning(t: datetime, p: int, name: str, ip: str) -> None:
         if within(t, dns_down):
-            log.add(t, PF_DNS, f"warning: hostname {name} does not resolve to address {ip}: Temporary failure in name "
+            log.add(t, PF["dns"], f"warning: hostname {name} does not resolve to address {ip}: Temporary failure in name "
                     "resolution", prog="smtpd", pid=p)
         elif name == "unknown" and rng.random() < 0.5:
-            log.add(t, PF_NOISE, f"warning: hostname {ip.replace('.', '-')}.static.isp-net.example does not resolve to "
+            log.add(t, PF["noise"], f"warning: hostname {ip.replace('.', '-')}.static.isp-net.example does not resolve to "
                     f"address {ip}: Name or service not known", prog="smtpd", pid=p)
 
     def deliver(t: datetime, q: str, rcpt: str, size: int, sender: str, first: bool) -> None:
-        log.add(t, PF_MAIL, f"{q}: from=<{sender}>, size={size}, nrcpt=1 (queue active)", prog="qmgr", pid=qmgr)
+        log.add(t, PF["mail"], f"{q}: from=<{sender}>, size={size}, nrcpt=1 (queue active)", prog="qmgr", pid=qmgr)
         lp = pid()
         if within(t, lmtp_down):
             delay = rng.uniform(0.1, 2) if first else (t - lmtp_down[0]).total_seconds()
-            log.add(after(t, 0.05), PF_LMTP, f"{q}: to=<{rcpt}>, relay=none, delay={delay:.0f}, delays=0.09/0/{delay:.0f}/0, "
+            log.add(after(t, 0.05), PF["lmtp"], f"{q}: to=<{rcpt}>, relay=none, delay={delay:.0f}, delays=0.09/0/{delay:.0f}/0, "
                     "dsn=4.4.1, status=deferred (connect to mail-store.internal[10.0.2.15]:24: Connection refused)",
                     prog="lmtp", pid=lp)
             deferred.append((q, rcpt, sender, size))
             return
         delay = rng.uniform(0.1, 1.5)
-        log.add(after(t, delay), PF_MAIL, f"{q}: to=<{rcpt}>, relay=mail-store.internal[10.0.2.15]:24, delay={delay:.2f}, "
+        log.add(after(t, delay), PF["mail"], f"{q}: to=<{rcpt}>, relay=mail-store.internal[10.0.2.15]:24, delay={delay:.2f}, "
                 f"delays=0.0{rng.randrange(1, 9)}/0.01/0.02/{delay - 0.1:.2f}, dsn=2.0.0, status=sent (250 2.0.0 <{rcpt}> "
                 f"{hexs(rng, 6)}{rng.choice('ABCDEFGH')}{hexs(rng, 14)} Saved)", prog="lmtp", pid=lp)
-        log.add(after(t, delay + 0.001), PF_MAIL, f"{q}: removed", prog="qmgr", pid=qmgr)
+        log.add(after(t, delay + 0.001), PF["mail"], f"{q}: removed", prog="qmgr", pid=qmgr)
 
     for t in log.spread(48):
         p, q = pid(), qid()
@@ -999,81 +959,81 @@ def postfix(rng: random.Random) -> Log:
         sender = f"{rng.choice(PF_USERS)}@{rng.choice(PF_DOMAINS)}"
         rcpt = f"{rng.choice(PF_USERS)}@example.com"
         size = rng.randrange(2000, 900000)
-        log.add(t, PF_MAIL, f"connect from {name}[{ip}]", prog="smtpd", pid=p)
+        log.add(t, PF["mail"], f"connect from {name}[{ip}]", prog="smtpd", pid=p)
         lookup_warning(after(t, 0.001), p, name, ip)
-        log.add(after(t, 0.4), PF_MAIL, f"{q}: client={name}[{ip}]", prog="smtpd", pid=p)
-        log.add(after(t, 0.5), PF_MAIL, f"{q}: message-id=<{hexs(rng, 16)}@{sender.split('@')[1]}>", prog="cleanup", pid=pid())
-        log.add(after(t, 0.7), PF_MAIL, f"disconnect from {name}[{ip}] ehlo=2 starttls=1 mail=1 rcpt=1 data=1 quit=1 commands=7",
+        log.add(after(t, 0.4), PF["mail"], f"{q}: client={name}[{ip}]", prog="smtpd", pid=p)
+        log.add(after(t, 0.5), PF["mail"], f"{q}: message-id=<{hexs(rng, 16)}@{sender.split('@')[1]}>", prog="cleanup", pid=pid())
+        log.add(after(t, 0.7), PF["mail"], f"disconnect from {name}[{ip}] ehlo=2 starttls=1 mail=1 rcpt=1 data=1 quit=1 commands=7",
                 prog="smtpd", pid=p)
         deliver(after(t, 0.6), q, rcpt, size, sender, True)
     for t in log.spread(14):  # users sending out through submission
         p, q, user = pid(), qid(), rng.choice(PF_USERS)
         ip = f"10.8.{rng.randrange(0, 4)}.{rng.randrange(2, 250)}"
         rcpt = f"{rng.choice(PF_USERS)}@{rng.choice(PF_DOMAINS)}"
-        log.add(t, PF_MAIL, f"connect from unknown[{ip}]", prog="submission/smtpd", pid=p)
-        log.add(after(t, 0.3), PF_MAIL, f"{q}: client=unknown[{ip}], sasl_method=PLAIN, sasl_username={user}@example.com",
+        log.add(t, PF["mail"], f"connect from unknown[{ip}]", prog="submission/smtpd", pid=p)
+        log.add(after(t, 0.3), PF["mail"], f"{q}: client=unknown[{ip}], sasl_method=PLAIN, sasl_username={user}@example.com",
                 prog="submission/smtpd", pid=p)
-        log.add(after(t, 0.4), PF_MAIL, f"{q}: message-id=<{hexs(rng, 16)}@example.com>", prog="cleanup", pid=pid())
-        log.add(after(t, 0.5), PF_MAIL, f"{q}: from=<{user}@example.com>, size={rng.randrange(2000, 400000)}, nrcpt=1 (queue "
+        log.add(after(t, 0.4), PF["mail"], f"{q}: message-id=<{hexs(rng, 16)}@example.com>", prog="cleanup", pid=pid())
+        log.add(after(t, 0.5), PF["mail"], f"{q}: from=<{user}@example.com>, size={rng.randrange(2000, 400000)}, nrcpt=1 (queue "
                 "active)", prog="qmgr", pid=qmgr)
-        log.add(after(t, 0.6), PF_MAIL, f"disconnect from unknown[{ip}] ehlo=2 starttls=1 auth=1 mail=1 rcpt=1 data=1 quit=1 "
+        log.add(after(t, 0.6), PF["mail"], f"disconnect from unknown[{ip}] ehlo=2 starttls=1 auth=1 mail=1 rcpt=1 data=1 quit=1 "
                 "commands=8", prog="submission/smtpd", pid=p)
         sp, domain = pid(), rcpt.split("@")[1]
         if within(t, dns_down):
-            log.add(after(t, 0.7), PF_DNS, f"{q}: to=<{rcpt}>, relay=none, delay=0.8, delays=0.5/0.01/0.3/0, dsn=4.4.3, "
+            log.add(after(t, 0.7), PF["dns"], f"{q}: to=<{rcpt}>, relay=none, delay=0.8, delays=0.5/0.01/0.3/0, dsn=4.4.3, "
                     f"status=deferred (Host or domain name not found. Name service error for name={domain} type=MX: Host "
                     "not found, try again)", prog="smtp", pid=sp)
             continue
         mx = f"mx{rng.randrange(1, 4)}.{domain}[{public_ip(rng)}]:25"
         if rng.random() < 0.15:
-            log.add(after(t, 1.2), PF_GREY, f"{q}: to=<{rcpt}>, relay={mx}, delay=1.2, delays=0.5/0.01/0.4/0.3, dsn=4.7.1, "
+            log.add(after(t, 1.2), PF["grey"], f"{q}: to=<{rcpt}>, relay={mx}, delay=1.2, delays=0.5/0.01/0.4/0.3, dsn=4.7.1, "
                     f"status=deferred (host {mx[:-3]} said: 451 4.7.1 Greylisted, please try again later (in reply to RCPT "
                     "TO command))", prog="smtp", pid=sp)
             continue
-        log.add(after(t, 1.4), PF_MAIL, f"{q}: to=<{rcpt}>, relay={mx}, delay=1.4, delays=0.5/0.01/0.3/0.6, dsn=2.0.0, "
+        log.add(after(t, 1.4), PF["mail"], f"{q}: to=<{rcpt}>, relay={mx}, delay=1.4, delays=0.5/0.01/0.3/0.6, dsn=2.0.0, "
                 f"status=sent (250 2.0.0 OK  {1710230000 + rng.randrange(90000)} {hexs(rng, 10)}.{rng.randrange(100, 999)} - "
                 "gsmtp)", prog="smtp", pid=sp)
-        log.add(after(t, 1.401), PF_MAIL, f"{q}: removed", prog="qmgr", pid=qmgr)
+        log.add(after(t, 1.401), PF["mail"], f"{q}: removed", prog="qmgr", pid=qmgr)
     for t in log.spread(41):
         p, ip = pid(), public_ip(rng)
-        log.add(t, PF_NOISE, f"connect from unknown[{ip}]", prog="smtpd", pid=p)
+        log.add(t, PF["noise"], f"connect from unknown[{ip}]", prog="smtpd", pid=p)
         lookup_warning(after(t, 0.001), p, "unknown", ip)
         if rng.random() < 0.7:
-            log.add(after(t, 0.8), PF_REJECT, f"NOQUEUE: reject: RCPT from unknown[{ip}]: 554 5.7.1 Service unavailable; "
+            log.add(after(t, 0.8), PF["reject"], f"NOQUEUE: reject: RCPT from unknown[{ip}]: 554 5.7.1 Service unavailable; "
                     f"Client host [{ip}] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/{ip}; from=<"
                     f"{rng.choice(['info', 'sales', 'noreply'])}@{hexs(rng, 7)}.top> to=<{rng.choice(PF_USERS)}@example.com> "
                     f"proto=ESMTP helo=<{hexs(rng, 6)}.top>", prog="smtpd", pid=p)
         else:
-            log.add(after(t, 0.8), PF_REJECT, f"NOQUEUE: reject: RCPT from unknown[{ip}]: 550 5.1.1 <{hexs(rng, 6)}@example.com>: "
+            log.add(after(t, 0.8), PF["reject"], f"NOQUEUE: reject: RCPT from unknown[{ip}]: 550 5.1.1 <{hexs(rng, 6)}@example.com>: "
                     f"Recipient address rejected: User unknown in virtual mailbox table; from=<> to=<{hexs(rng, 6)}@example.com>"
                     " proto=ESMTP helo=<User>", prog="smtpd", pid=p)
-        log.add(after(t, 0.9), PF_NOISE, f"disconnect from unknown[{ip}] ehlo=1 mail=1 rcpt=0/1 quit=1 commands=3/4",
+        log.add(after(t, 0.9), PF["noise"], f"disconnect from unknown[{ip}] ehlo=1 mail=1 rcpt=0/1 quit=1 commands=3/4",
                 prog="smtpd", pid=p)
     for t in log.spread(16):
         p, ip = pid(), public_ip(rng)
-        log.add(t, PF_NOISE, f"connect from unknown[{ip}]", prog="submission/smtpd", pid=p)
-        log.add(after(t, 2.1), PF_SASL, f"warning: unknown[{ip}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6",
+        log.add(t, PF["noise"], f"connect from unknown[{ip}]", prog="submission/smtpd", pid=p)
+        log.add(after(t, 2.1), PF["sasl"], f"warning: unknown[{ip}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6",
                 prog="submission/smtpd", pid=p)
-        log.add(after(t, 2.2), PF_SASL, f"lost connection after AUTH from unknown[{ip}]", prog="submission/smtpd", pid=p)
-        log.add(after(t, 2.3), PF_NOISE, f"disconnect from unknown[{ip}] ehlo=1 auth=0/1 rset=1 commands=2/3",
+        log.add(after(t, 2.2), PF["sasl"], f"lost connection after AUTH from unknown[{ip}]", prog="submission/smtpd", pid=p)
+        log.add(after(t, 2.3), PF["noise"], f"disconnect from unknown[{ip}] ehlo=1 auth=0/1 rset=1 commands=2/3",
                 prog="submission/smtpd", pid=p)
     for t in log.spread(6):
         p, ip = pid(), public_ip(rng)
-        log.add(t, PF_NOISE, rng.choice([f"improper command pipelining after CONNECT from unknown[{ip}]: \\r\\n",
+        log.add(t, PF["noise"], rng.choice([f"improper command pipelining after CONNECT from unknown[{ip}]: \\r\\n",
                                          "warning: TLS library problem: error:0A000102:SSL routines::unsupported protocol:"
                                          "../ssl/statem/statem_srvr.c:1657:"]), prog="smtpd", pid=p)
     for t in log.spread(5):
         q, ip = qid(), public_ip(rng)
-        log.add(t, PF_GREY, f"{q}: to=<{hexs(rng, 5)}@{rng.choice(PF_DOMAINS)}>, relay=mx1.{rng.choice(PF_DOMAINS)}[{ip}]:25, "
+        log.add(t, PF["grey"], f"{q}: to=<{hexs(rng, 5)}@{rng.choice(PF_DOMAINS)}>, relay=mx1.{rng.choice(PF_DOMAINS)}[{ip}]:25, "
                 "delay=0.9, delays=0.1/0/0.4/0.4, dsn=5.1.1, status=bounced (host said: 550 5.1.1 User unknown (in reply to "
                 "RCPT TO command))", prog="smtp", pid=pid())
-        log.add(after(t, 0.01), PF_GREY, f"{qid()}: sender non-delivery notification: {q}", prog="bounce", pid=pid())
+        log.add(after(t, 0.01), PF["grey"], f"{qid()}: sender non-delivery notification: {q}", prog="bounce", pid=pid())
     for t in log.spread(2, 0, 6.5):
         name, ip = client()
-        log.add(t, PF_DNS_ONE, f"warning: hostname {name if name != 'unknown' else 'mail.' + rng.choice(PF_DOMAINS)} does not "
+        log.add(t, PF["dns_one"], f"warning: hostname {name if name != 'unknown' else 'mail.' + rng.choice(PF_DOMAINS)} does not "
                 f"resolve to address {ip}: Temporary failure in name resolution", prog="smtpd", pid=pid())
     for t in log.every(600, 0, 0.1):
-        log.add(t, PF_NOISE, f"statistics: max connection rate {rng.randrange(1, 6)}/60s for (smtp:{public_ip(rng)}) at "
+        log.add(t, PF["noise"], f"statistics: max connection rate {rng.randrange(1, 6)}/60s for (smtp:{public_ip(rng)}) at "
                 f"{after(t, -rng.randrange(60, 500)):%b %d %H:%M:%S}", prog="anvil", pid=1311)
     # The mail store was down 11:05-11:31: the queue manager retries deferred mail every 5 minutes.
     for t in log.every(300, 5, 3.1, 3.6):
@@ -1084,7 +1044,7 @@ def postfix(rng: random.Random) -> Log:
     for t in log.spread(9, 6.67, 6.74):
         ip = public_ip(rng)
         rev = ".".join(reversed(ip.split(".")))
-        log.add(t, PF_DNS, f"warning: {ip}: RBL lookup error: Host or domain name not found. Name service error for name="
+        log.add(t, PF["dns"], f"warning: {ip}: RBL lookup error: Host or domain name not found. Name service error for name="
                 f"{rev}.zen.spamhaus.org type=A: Host not found, try again", prog="smtpd", pid=pid())
     return log
 
@@ -1092,18 +1052,7 @@ def postfix(rng: random.Random) -> Log:
 # ---------------------------------------------------------------- IPMI SEL of a server fleet (ipmitool sel elist)
 
 SEL_FORMAT = r"<Host> \| <Id> \| <Date> \| <Time> \| <Component> \| <Content>"
-SE_BOOT = ok("planned shutdown and boot of a server (maintenance or patching)")
-SE_CLEAR = ok("the SEL was cleared by an operator")
-SE_ECC_ONE = ok("an isolated corrected memory error: ECC doing its job")
-SE_FAN_LOW = ok("fan speed dipping under the non-critical threshold at idle, then back")
-SE_CHASSIS = ok("chassis opened by a technician during planned maintenance")
-SE_SWAP = ok("drive removed and inserted during a planned swap")
-SE_INLET = Kind(F.HARDWARE_THERMAL, S.WARNING, "inlet temperature above the non-critical threshold for a while: watch")
-SE_PREDICT = Kind(F.HARDWARE_DISK, S.ERROR, "drive predicts its own failure: replace it")
-SE_FAULT = Kind(F.HARDWARE_DISK, S.CRITICAL, "drive failed; the array is degraded")
-SE_REBUILD = Kind(F.HARDWARE_DISK, S.WARNING, "array rebuilding onto the replacement drive")
-SE_PSU = Kind(F.HARDWARE_PSU, S.ERROR, "a power supply lost its input: redundancy lost")
-SE_RECOVER = ok("a sensor returning to normal (deasserted)")
+SE = KINDS["ipmi_sel"]
 
 
 def sel(rng: random.Random) -> Log:
@@ -1124,77 +1073,64 @@ def sel(rng: random.Random) -> Log:
 
     for t in log.spread(34):
         h = rng.choice(hosts)
-        add(t, h, SE_BOOT, "OS Critical Stop OS Stop", "OS graceful shutdown")
-        add(after(t, 25), h, SE_BOOT, "Power Unit Pwr Unit Status", "Power off/down")
-        add(after(t, 40), h, SE_BOOT, "System Boot Initiated System Restart", "Initiated by power up")
-        add(after(t, 41), h, SE_BOOT, "System Event", "Timestamp Clock Sync")
-        add(after(t, 42), h, SE_BOOT, "System Event", "Timestamp Clock Sync")
-        add(after(t, 160), h, SE_BOOT, "OS Boot OS Boot", "C: boot completed")
+        add(t, h, SE["boot"], "OS Critical Stop OS Stop", "OS graceful shutdown")
+        add(after(t, 25), h, SE["boot"], "Power Unit Pwr Unit Status", "Power off/down")
+        add(after(t, 40), h, SE["boot"], "System Boot Initiated System Restart", "Initiated by power up")
+        add(after(t, 41), h, SE["boot"], "System Event", "Timestamp Clock Sync")
+        add(after(t, 42), h, SE["boot"], "System Event", "Timestamp Clock Sync")
+        add(after(t, 160), h, SE["boot"], "OS Boot OS Boot", "C: boot completed")
     for t in log.spread(9):
         h = rng.choice(hosts)
-        add(t, h, SE_CLEAR, "Event Logging Disabled SEL Status", "Log area reset/cleared")
+        add(t, h, SE["clear"], "Event Logging Disabled SEL Status", "Log area reset/cleared")
     for t in log.spread(21):
-        add(t, rng.choice(hosts), SE_ECC_ONE, f"Memory #{rng.randrange(0x50, 0x60):#04x}", "Correctable ECC")
+        add(t, rng.choice(hosts), SE["ecc_one"], f"Memory #{rng.randrange(0x50, 0x60):#04x}", "Correctable ECC")
     for t in log.spread(17):
         h, fan = rng.choice(hosts), f"Fan FAN{rng.randrange(1, 7)}"
-        add(t, h, SE_FAN_LOW, fan, "Lower Non-critical going low")
-        add(after(t, rng.uniform(20, 400)), h, SE_RECOVER, fan, "Lower Non-critical going low", "Deasserted")
+        add(t, h, SE["fan_low"], fan, "Lower Non-critical going low")
+        add(after(t, rng.uniform(20, 400)), h, SE["recover"], fan, "Lower Non-critical going low", "Deasserted")
     hot = log.start + timedelta(days=104, hours=15)
     for h in rng.sample(hosts[12:36], 5):
         t = after(hot, rng.uniform(0, 3600))
-        add(t, h, SE_INLET, "Temperature Inlet Temp", "Upper Non-critical going high")
-        add(after(t, rng.uniform(600, 2400)), h, SE_RECOVER, "Temperature Inlet Temp", "Upper Non-critical going high",
+        add(t, h, SE["inlet"], "Temperature Inlet Temp", "Upper Non-critical going high")
+        add(after(t, rng.uniform(600, 2400)), h, SE["recover"], "Temperature Inlet Temp", "Upper Non-critical going high",
             "Deasserted")
     for t in log.spread(5):
         h = rng.choice(hosts)
-        add(t, h, SE_CHASSIS, "Physical Security Intrusion", "General Chassis intrusion")
-        add(after(t, rng.uniform(300, 1800)), h, SE_CHASSIS, "Physical Security Intrusion", "General Chassis intrusion",
+        add(t, h, SE["chassis"], "Physical Security Intrusion", "General Chassis intrusion")
+        add(after(t, rng.uniform(300, 1800)), h, SE["chassis"], "Physical Security Intrusion", "General Chassis intrusion",
             "Deasserted")
     for t in log.spread(3):
         h, bay = rng.choice(hosts[36:]), f"Drive Slot / Bay Drive {rng.randrange(0, 12)}"
-        add(t, h, SE_SWAP, bay, "Drive Present", "Deasserted")
-        add(after(t, 95), h, SE_SWAP, bay, "Drive Present")
+        add(t, h, SE["swap"], bay, "Drive Present", "Deasserted")
+        add(after(t, 95), h, SE["swap"], bay, "Drive Present")
     # stor-07 bay 5: predictive failure in January, fault 9 days later, replaced, rebuild
     h, bay, t = "stor-07", "Drive Slot / Bay Drive 5", log.start + timedelta(days=71, hours=3, minutes=12)
-    add(t, h, SE_PREDICT, bay, "Predictive Failure")
+    add(t, h, SE["predict"], bay, "Predictive Failure")
     t = after(t, 9 * 86400 + 7321)
-    add(t, h, SE_FAULT, bay, "Drive Fault")
-    add(after(t, 1), h, SE_FAULT, bay, "In Failed Array")
+    add(t, h, SE["fault"], bay, "Drive Fault")
+    add(after(t, 1), h, SE["fault"], bay, "In Failed Array")
     t = after(t, 26 * 3600)
-    add(t, h, SE_SWAP, bay, "Drive Present", "Deasserted")
-    add(after(t, 80), h, SE_SWAP, bay, "Drive Present")
-    add(after(t, 81), h, SE_RECOVER, bay, "Drive Fault", "Deasserted")
-    add(after(t, 82), h, SE_REBUILD, bay, "Rebuild/Remap in progress")
-    add(after(t, 82 + 5 * 3600), h, SE_RECOVER, bay, "Rebuild/Remap in progress", "Deasserted")
+    add(t, h, SE["swap"], bay, "Drive Present", "Deasserted")
+    add(after(t, 80), h, SE["swap"], bay, "Drive Present")
+    add(after(t, 81), h, SE["recover"], bay, "Drive Fault", "Deasserted")
+    add(after(t, 82), h, SE["rebuild"], bay, "Rebuild/Remap in progress")
+    add(after(t, 82 + 5 * 3600), h, SE["recover"], bay, "Rebuild/Remap in progress", "Deasserted")
     # db-03 PS2 loses its input (a tripped PDU breaker) for most of a day
     h, t = "db-03", log.start + timedelta(days=118, hours=9, minutes=47)
-    add(t, h, SE_PSU, "Power Supply PS2 Status", "Power Supply AC lost")
-    add(after(t, 1), h, SE_PSU, "Power Supply Redundancy", "Redundancy Lost")
-    add(after(t, 2), h, SE_PSU, "Power Supply PS2 Status", "Failure detected")
+    add(t, h, SE["psu"], "Power Supply PS2 Status", "Power Supply AC lost")
+    add(after(t, 1), h, SE["psu"], "Power Supply Redundancy", "Redundancy Lost")
+    add(after(t, 2), h, SE["psu"], "Power Supply PS2 Status", "Failure detected")
     t = after(t, 7.5 * 3600)
-    add(t, h, SE_RECOVER, "Power Supply PS2 Status", "Power Supply AC lost", "Deasserted")
-    add(after(t, 1), h, SE_RECOVER, "Power Supply PS2 Status", "Failure detected", "Deasserted")
-    add(after(t, 2), h, SE_RECOVER, "Power Supply Redundancy", "Fully Redundant")
+    add(t, h, SE["recover"], "Power Supply PS2 Status", "Power Supply AC lost", "Deasserted")
+    add(after(t, 1), h, SE["recover"], "Power Supply PS2 Status", "Failure detected", "Deasserted")
+    add(after(t, 2), h, SE["recover"], "Power Supply Redundancy", "Fully Redundant")
     return log
 
 
 # ---------------------------------------------------------------- Cisco IOS-XE access switch (via a syslog relay)
 
 CISCO_FORMAT = "<Month> <Day> <Time> <Host> <Seq>: <DevTime>: %<Facility>-<Level>-<Mnemonic>: <Content>"
-CS_PORT = ok("an access port going up or down as a user plugs or unplugs (logged at severity 3)")
-CS_AUTH = ok("802.1X/MAB port authentication, routine")
-CS_POE = ok("PoE device detected and powered")
-CS_ADMIN = ok("an administrator's session and configuration change")
-CS_LOGIN_FAIL = Kind(F.SECURITY_AUTH, S.WARNING, "a mistyped admin password: a single failed login")
-CS_DOT1X_FAIL = ok("a printer without a supplicant fails 802.1X and falls back to MAB as designed")
-CS_NATIVE = Kind(F.APP_CONFIG, S.WARNING, "native VLAN mismatch with a lab switch plugged into a user port")
-CS_MACFLAP = Kind(F.NETWORK_LINK, S.WARNING, "a host seen on two ports (dock and wall port): a minor loop risk")
-CS_OPTIC_WARN = Kind(F.NETWORK_LINK, S.WARNING, "uplink optic receive power under the warning threshold")
-CS_OPTIC = Kind(F.NETWORK_LINK, S.ERROR, "uplink optic receive power under the alarm threshold: the link will fail")
-CS_UPLINK_DOWN = Kind(F.NETWORK_LINK, S.ERROR, "uplink going down: redundancy lost, the port-channel loses a member")
-CS_UPLINK_UP = Kind(F.NETWORK_LINK, S.WARNING, "uplink back up between flaps")
-CS_ERRDISABLE = Kind(F.NETWORK_LINK, S.ERROR, "uplink err-disabled for flapping: stays down until someone acts")
-CS_REPAIR = ok("the uplink repaired: optic replaced, port re-enabled and bundled")
+CS = KINDS["cisco_ios"]
 
 
 def cisco(rng: random.Random) -> Log:
@@ -1213,20 +1149,20 @@ def cisco(rng: random.Random) -> Log:
         log.add(t, kind, text, tag=tag)
 
     def port_up(t: datetime, port: str, dot1x: bool) -> None:
-        add(t, CS_PORT, "LINK-3-UPDOWN", f"Interface {port}, changed state to up")
-        add(after(t, 1), CS_PORT, "LINEPROTO-5-UPDOWN", f"Line protocol on Interface {port}, changed state to up")
+        add(t, CS["port"], "LINK-3-UPDOWN", f"Interface {port}, changed state to up")
+        add(after(t, 1), CS["port"], "LINEPROTO-5-UPDOWN", f"Line protocol on Interface {port}, changed state to up")
         if dot1x:
             client, session = mac(rng), hexs(rng, 24).upper()
-            add(after(t, 2), CS_AUTH, "AUTHMGR-5-START", f"Starting 'dot1x' for client ({client}) on Interface {port} "
+            add(after(t, 2), CS["auth"], "AUTHMGR-5-START", f"Starting 'dot1x' for client ({client}) on Interface {port} "
                 f"AuditSessionID {session}")
-            add(after(t, 3), CS_AUTH, "DOT1X-5-SUCCESS", f"Authentication successful for client ({client}) on Interface {port} "
+            add(after(t, 3), CS["auth"], "DOT1X-5-SUCCESS", f"Authentication successful for client ({client}) on Interface {port} "
                 f"AuditSessionID {session}")
-            add(after(t, 3.01), CS_AUTH, "AUTHMGR-5-SUCCESS", f"Authorization succeeded for client ({client}) on Interface "
+            add(after(t, 3.01), CS["auth"], "AUTHMGR-5-SUCCESS", f"Authorization succeeded for client ({client}) on Interface "
                 f"{port} AuditSessionID {session}")
 
     def port_down(t: datetime, port: str) -> None:
-        add(t, CS_PORT, "LINK-3-UPDOWN", f"Interface {port}, changed state to down")
-        add(after(t, 1), CS_PORT, "LINEPROTO-5-UPDOWN", f"Line protocol on Interface {port}, changed state to down")
+        add(t, CS["port"], "LINK-3-UPDOWN", f"Interface {port}, changed state to down")
+        add(after(t, 1), CS["port"], "LINEPROTO-5-UPDOWN", f"Line protocol on Interface {port}, changed state to down")
 
     desks = [f"GigabitEthernet1/0/{n}" for n in range(1, 41)]
     for port in rng.sample(desks, 31):
@@ -1240,86 +1176,79 @@ def cisco(rng: random.Random) -> Log:
         port_up(after(t, rng.uniform(30, 1800)), port, True)
     for t in log.spread(4, 7, 10):
         port = f"GigabitEthernet1/0/{rng.randrange(41, 47)}"
-        add(t, CS_POE, "ILPOWER-7-DETECT", f"Interface {port}: Power Device detected: IEEE PD")
-        add(after(t, 0.5), CS_POE, "ILPOWER-5-POWER_GRANTED", f"Interface {port}: Power granted")
+        add(t, CS["poe"], "ILPOWER-7-DETECT", f"Interface {port}: Power Device detected: IEEE PD")
+        add(after(t, 0.5), CS["poe"], "ILPOWER-5-POWER_GRANTED", f"Interface {port}: Power granted")
         port_up(after(t, 6), port, False)
     for t in log.spread(5):
         port, client, session = "GigabitEthernet1/0/47", mac(rng), hexs(rng, 24).upper()
-        add(t, CS_DOT1X_FAIL, "DOT1X-5-FAIL", f"Authentication failed for client ({client}) on Interface {port} "
+        add(t, CS["dot1x_fail"], "DOT1X-5-FAIL", f"Authentication failed for client ({client}) on Interface {port} "
             f"AuditSessionID {session}")
-        add(after(t, 0.1), CS_DOT1X_FAIL, "AUTHMGR-7-RESULT", f"Authentication result 'no-response' from 'dot1x' for client "
+        add(after(t, 0.1), CS["dot1x_fail"], "AUTHMGR-7-RESULT", f"Authentication result 'no-response' from 'dot1x' for client "
             f"({client}) on Interface {port} AuditSessionID {session}")
-        add(after(t, 0.3), CS_AUTH, "MAB-5-SUCCESS", f"Authentication successful for client ({client}) on Interface {port} "
+        add(after(t, 0.3), CS["auth"], "MAB-5-SUCCESS", f"Authentication successful for client ({client}) on Interface {port} "
             f"AuditSessionID {session}")
     for k, t in enumerate(log.spread(4, 8, 18)):
         src = f"10.10.0.{rng.choice([15, 16, 31])}"
-        add(t, CS_ADMIN, "SSH-5-SSH2_SESSION", f"SSH2 Session request from {src} (tty = 0) using crypto cipher 'aes256-ctr', "
+        add(t, CS["admin"], "SSH-5-SSH2_SESSION", f"SSH2 Session request from {src} (tty = 0) using crypto cipher 'aes256-ctr', "
             "hmac 'hmac-sha2-256' Succeeded")
         if k == 1:
-            add(after(t, 4), CS_LOGIN_FAIL, "SEC_LOGIN-4-LOGIN_FAILED", f"Login failed [user: netadmin] [Source: {src}] "
+            add(after(t, 4), CS["login_fail"], "SEC_LOGIN-4-LOGIN_FAILED", f"Login failed [user: netadmin] [Source: {src}] "
                 f"[localport: 22] [Reason: Login Authentication Failed] at {t:%H:%M:%S} UTC Tue Mar 12 2024")
-        add(after(t, 9), CS_ADMIN, "SSH-5-SSH2_USERAUTH", f"User 'netadmin' authentication for SSH2 Session from {src} (tty = 0) "
+        add(after(t, 9), CS["admin"], "SSH-5-SSH2_USERAUTH", f"User 'netadmin' authentication for SSH2 Session from {src} (tty = 0) "
             "using crypto cipher 'aes256-ctr', hmac 'hmac-sha2-256' Succeeded")
-        add(after(t, 9.1), CS_ADMIN, "SEC_LOGIN-5-LOGIN_SUCCESS", f"Login Success [user: netadmin] [Source: {src}] [localport: "
+        add(after(t, 9.1), CS["admin"], "SEC_LOGIN-5-LOGIN_SUCCESS", f"Login Success [user: netadmin] [Source: {src}] [localport: "
             f"22] at {t:%H:%M:%S} UTC Tue Mar 12 2024")
         if k != 2:
-            add(after(t, 200), CS_ADMIN, "SYS-5-CONFIG_I", f"Configured from console by netadmin on vty0 ({src})")
-        add(after(t, 240), CS_ADMIN, "SSH-5-SSH2_CLOSE", f"SSH2 Session from {src} (tty = 0) for user 'netadmin' using crypto "
+            add(after(t, 200), CS["admin"], "SYS-5-CONFIG_I", f"Configured from console by netadmin on vty0 ({src})")
+        add(after(t, 240), CS["admin"], "SSH-5-SSH2_CLOSE", f"SSH2 Session from {src} (tty = 0) for user 'netadmin' using crypto "
             "cipher 'aes256-ctr', hmac 'hmac-sha2-256' closed")
     lab = log.at(14.05)
     port_up(lab, "GigabitEthernet1/0/48", False)
     for t in log.every(60, 1, 14.06, 14.4):
-        add(t, CS_NATIVE, "CDP-4-NATIVE_VLAN_MISMATCH", "Native VLAN mismatch discovered on GigabitEthernet1/0/48 (1), with "
+        add(t, CS["native"], "CDP-4-NATIVE_VLAN_MISMATCH", "Native VLAN mismatch discovered on GigabitEthernet1/0/48 (1), with "
             "lab-sw-1 GigabitEthernet0/1 (99).")
     port_down(log.at(14.41), "GigabitEthernet1/0/48")
     for t in log.spread(6, 9, 17):
         host, ports = mac(rng), rng.sample(desks, 2)
-        add(t, CS_MACFLAP, "SW_MATM-4-MACFLAP_NOTIF", f"Host {host} in vlan 30 is flapping between port "
+        add(t, CS["macflap"], "SW_MATM-4-MACFLAP_NOTIF", f"Host {host} in vlan 30 is flapping between port "
             f"{ports[0].replace('GigabitEthernet', 'Gi')} and port {ports[1].replace('GigabitEthernet', 'Gi')}")
     # 11:02 the Te1/1/1 uplink optic degrades: receive power alarms, six flaps, err-disable; optic replaced at 13:41.
     up1 = "TenGigabitEthernet1/1/1"
     t = log.at(10.95)
     for k in range(3):
-        add(after(t, k * 60), CS_OPTIC_WARN, "SFF8472-5-THRESHOLD_VIOLATION", f"Te1/1/1: Rx power low warning; Operating "
+        add(after(t, k * 60), CS["optic_warn"], "SFF8472-5-THRESHOLD_VIOLATION", f"Te1/1/1: Rx power low warning; Operating "
             f"value: {-15.2 - k * 0.6:.1f} dBm, Threshold value: -14.9 dBm.")
     t = after(t, 400)
-    add(t, CS_OPTIC, "SFF8472-5-THRESHOLD_VIOLATION", "Te1/1/1: Rx power low alarm; Operating value: -21.3 dBm, Threshold "
+    add(t, CS["optic"], "SFF8472-5-THRESHOLD_VIOLATION", "Te1/1/1: Rx power low alarm; Operating value: -21.3 dBm, Threshold "
         "value: -17.9 dBm.")
     for k in range(6):
         tk = after(t, 30 + k * rng.uniform(70, 130))
-        add(tk, CS_UPLINK_DOWN, "LINK-3-UPDOWN", f"Interface {up1}, changed state to down")
-        add(after(tk, 0.1), CS_UPLINK_DOWN, "EC-5-UNBUNDLE", f"Interface {up1} left the port-channel Port-channel1")
-        add(after(tk, 1), CS_UPLINK_DOWN, "LINEPROTO-5-UPDOWN", f"Line protocol on Interface {up1}, changed state to down")
+        add(tk, CS["uplink_down"], "LINK-3-UPDOWN", f"Interface {up1}, changed state to down")
+        add(after(tk, 0.1), CS["uplink_down"], "EC-5-UNBUNDLE", f"Interface {up1} left the port-channel Port-channel1")
+        add(after(tk, 1), CS["uplink_down"], "LINEPROTO-5-UPDOWN", f"Line protocol on Interface {up1}, changed state to down")
         if k == 5:
-            add(after(tk, 1.2), CS_ERRDISABLE, "PM-4-ERR_DISABLE", "link-flap error detected on Te1/1/1, putting Te1/1/1 in "
+            add(after(tk, 1.2), CS["errdisable"], "PM-4-ERR_DISABLE", "link-flap error detected on Te1/1/1, putting Te1/1/1 in "
                 "err-disable state")
             break
         back = after(tk, rng.uniform(4, 25))
-        add(back, CS_UPLINK_UP, "LINK-3-UPDOWN", f"Interface {up1}, changed state to up")
-        add(after(back, 1), CS_UPLINK_UP, "LINEPROTO-5-UPDOWN", f"Line protocol on Interface {up1}, changed state to up")
-        add(after(back, 3), CS_UPLINK_UP, "EC-5-BUNDLE", f"Interface {up1} joined port-channel Port-channel1")
+        add(back, CS["uplink_up"], "LINK-3-UPDOWN", f"Interface {up1}, changed state to up")
+        add(after(back, 1), CS["uplink_up"], "LINEPROTO-5-UPDOWN", f"Line protocol on Interface {up1}, changed state to up")
+        add(after(back, 3), CS["uplink_up"], "EC-5-BUNDLE", f"Interface {up1} joined port-channel Port-channel1")
     t = log.at(13.69)
-    add(t, CS_REPAIR, "IOSXE_OIR-6-REMSFP", f"Module 1 Transceiver removed from {up1}")
-    add(after(t, 40), CS_REPAIR, "IOSXE_OIR-6-INSSFP", f"Module 1 Transceiver inserted in {up1}")
-    add(after(t, 95), CS_REPAIR, "LINK-5-CHANGED", f"Interface {up1}, changed state to administratively down")
-    add(after(t, 101), CS_ADMIN, "SYS-5-CONFIG_I", "Configured from console by netadmin on vty0 (10.10.0.31)")
-    add(after(t, 104), CS_REPAIR, "LINK-3-UPDOWN", f"Interface {up1}, changed state to up")
-    add(after(t, 105), CS_REPAIR, "LINEPROTO-5-UPDOWN", f"Line protocol on Interface {up1}, changed state to up")
-    add(after(t, 107), CS_REPAIR, "EC-5-BUNDLE", f"Interface {up1} joined port-channel Port-channel1")
+    add(t, CS["repair"], "IOSXE_OIR-6-REMSFP", f"Module 1 Transceiver removed from {up1}")
+    add(after(t, 40), CS["repair"], "IOSXE_OIR-6-INSSFP", f"Module 1 Transceiver inserted in {up1}")
+    add(after(t, 95), CS["repair"], "LINK-5-CHANGED", f"Interface {up1}, changed state to administratively down")
+    add(after(t, 101), CS["admin"], "SYS-5-CONFIG_I", "Configured from console by netadmin on vty0 (10.10.0.31)")
+    add(after(t, 104), CS["repair"], "LINK-3-UPDOWN", f"Interface {up1}, changed state to up")
+    add(after(t, 105), CS["repair"], "LINEPROTO-5-UPDOWN", f"Line protocol on Interface {up1}, changed state to up")
+    add(after(t, 107), CS["repair"], "EC-5-BUNDLE", f"Interface {up1} joined port-channel Port-channel1")
     return log
 
 
 # ---------------------------------------------------------------- systemd journal of a web server (no incident)
 
 JOURNAL_FORMAT = "linux"
-JR_CRON = ok("cron job sessions")
-JR_TIMER = ok("systemd timers and their services finishing")
-JR_MOTD = ok("motd-news cannot reach the internet from this host: cosmetic, fails every time")
-JR_SSH_OPS = ok("an operator's SSH session")
-JR_SSH_NOISE = ok("internet SSH noise against a key-only server: scanners dropping off")
-JR_SSH_GUESS = Kind(F.SECURITY_AUTH, S.WARNING, "invalid-user probes against a key-only server: background scanning")
-JR_FW = ok("firewall dropping unsolicited traffic")
-JR_MISC = ok("routine daemon chatter (journald rotation, resolver fallback, SMART readings, AppArmor on cups)")
+JR = KINDS["journal"]
 
 
 def journal(rng: random.Random) -> Log:
@@ -1327,14 +1256,14 @@ def journal(rng: random.Random) -> Log:
               lambda t, prog, pid=None: f"{t:%Y-%m-%dT%H:%M:%S}+0000 web-03 {prog}{'' if pid is None else f'[{pid}]'}: ")
     for t in log.every(600, 1):
         pid = rng.randrange(10000, 99999)
-        log.add(t, JR_CRON, "pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)", prog="CRON", pid=pid)
-        log.add(after(t, 0.01), JR_CRON, "(root) CMD (command -v debian-sa1 > /dev/null && debian-sa1 1 1)", prog="CRON", pid=pid)
-        log.add(after(t, 0.3), JR_CRON, "pam_unix(cron:session): session closed for user root", prog="CRON", pid=pid)
+        log.add(t, JR["cron"], "pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)", prog="CRON", pid=pid)
+        log.add(after(t, 0.01), JR["cron"], "(root) CMD (command -v debian-sa1 > /dev/null && debian-sa1 1 1)", prog="CRON", pid=pid)
+        log.add(after(t, 0.3), JR["cron"], "pam_unix(cron:session): session closed for user root", prog="CRON", pid=pid)
     for t in log.every(3600, 1, 17 / 60):
         pid = rng.randrange(10000, 99999)
-        log.add(t, JR_CRON, "pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)", prog="CRON", pid=pid)
-        log.add(after(t, 0.01), JR_CRON, "(root) CMD (   cd / && run-parts --report /etc/cron.hourly)", prog="CRON", pid=pid)
-        log.add(after(t, 0.2), JR_CRON, "pam_unix(cron:session): session closed for user root", prog="CRON", pid=pid)
+        log.add(t, JR["cron"], "pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)", prog="CRON", pid=pid)
+        log.add(after(t, 0.01), JR["cron"], "(root) CMD (   cd / && run-parts --report /etc/cron.hourly)", prog="CRON", pid=pid)
+        log.add(after(t, 0.2), JR["cron"], "pam_unix(cron:session): session closed for user root", prog="CRON", pid=pid)
     timers = [
         (0.0, "logrotate.service", "Rotate log files"), (0.0, "man-db.service", "Daily man-db regeneration"),
         (6.43, "apt-daily-upgrade.service", "Daily apt upgrade and clean activities"),
@@ -1346,21 +1275,21 @@ def journal(rng: random.Random) -> Log:
     ]
     for hour, unit, title in timers:
         t = log.at(hour, 300)
-        log.add(t, JR_TIMER, f"Starting {title}...", prog="systemd", pid=1)
+        log.add(t, JR["timer"], f"Starting {title}...", prog="systemd", pid=1)
         if unit == "fstrim.service":
-            log.add(after(t, 2), JR_TIMER, f"/: {rng.uniform(2, 30):.1f} GiB ({rng.randrange(10**9, 3 * 10**10)} bytes) trimmed "
+            log.add(after(t, 2), JR["timer"], f"/: {rng.uniform(2, 30):.1f} GiB ({rng.randrange(10**9, 3 * 10**10)} bytes) trimmed "
                     "on /dev/sda1", prog="fstrim", pid=rng.randrange(1000, 99999))
         if unit == "logrotate.service":
-            log.add(after(t, 1.5), JR_MISC, '[origin software="rsyslogd" swVersion="8.2112.0" x-pid="812" x-info='
+            log.add(after(t, 1.5), JR["misc"], '[origin software="rsyslogd" swVersion="8.2112.0" x-pid="812" x-info='
                     '"https://www.rsyslog.com"] rsyslogd was HUPed', prog="rsyslogd", pid=812)
-        log.add(after(t, 3), JR_TIMER, f"{unit}: Deactivated successfully.", prog="systemd", pid=1)
-        log.add(after(t, 3.01), JR_TIMER, f"Finished {title}.", prog="systemd", pid=1)
+        log.add(after(t, 3), JR["timer"], f"{unit}: Deactivated successfully.", prog="systemd", pid=1)
+        log.add(after(t, 3.01), JR["timer"], f"Finished {title}.", prog="systemd", pid=1)
     for t in log.every(12 * 3600, 600, 2.9):
-        log.add(t, JR_TIMER, "Starting Message of the Day...", prog="systemd", pid=1)
-        log.add(after(t, 10), JR_MOTD, "motd-news.service: Main process exited, code=exited, status=1/FAILURE",
+        log.add(t, JR["timer"], "Starting Message of the Day...", prog="systemd", pid=1)
+        log.add(after(t, 10), JR["motd"], "motd-news.service: Main process exited, code=exited, status=1/FAILURE",
                 prog="systemd", pid=1)
-        log.add(after(t, 10.01), JR_MOTD, "motd-news.service: Failed with result 'exit-code'.", prog="systemd", pid=1)
-        log.add(after(t, 10.02), JR_MOTD, "Failed to start Message of the Day.", prog="systemd", pid=1)
+        log.add(after(t, 10.01), JR["motd"], "motd-news.service: Failed with result 'exit-code'.", prog="systemd", pid=1)
+        log.add(after(t, 10.02), JR["motd"], "Failed to start Message of the Day.", prog="systemd", pid=1)
     session = 411
     for t in log.spread(5, 7, 14):
         session += 1
@@ -1373,7 +1302,7 @@ def journal(rng: random.Random) -> Log:
             (0.02, "systemd-logind", 701, f"New session {session} of user {user}."),
             (0.03, "systemd", 1, f"Started Session {session} of User {user}."),
         ]:
-            log.add(after(t, dt), JR_SSH_OPS, text, prog=prog, pid=p)
+            log.add(after(t, dt), JR["ssh_ops"], text, prog=prog, pid=p)
         end = rng.uniform(30, 1500)
         for dt, prog, p, text in [
             (0, "sshd", pid, f"Received disconnect from 10.10.0.15 port {port}:11: disconnected by user"),
@@ -1383,49 +1312,49 @@ def journal(rng: random.Random) -> Log:
             (0.004, "systemd", 1, f"session-{session}.scope: Deactivated successfully."),
             (0.005, "systemd-logind", 701, f"Removed session {session}."),
         ]:
-            log.add(after(t, end + dt), JR_SSH_OPS, text, prog=prog, pid=p)
+            log.add(after(t, end + dt), JR["ssh_ops"], text, prog=prog, pid=p)
     for t in log.spread(38):
         pid, ip, port = rng.randrange(10000, 99999), public_ip(rng), rng.randrange(30000, 65000)
         user = rng.choice(["admin", "ubuntu", "test", "oracle", "postgres", "user", "git", "ftpuser"])
         style = rng.random()
         if style < 0.45:
-            log.add(t, JR_SSH_GUESS, f"Invalid user {user} from {ip} port {port}", prog="sshd", pid=pid)
-            log.add(after(t, 0.3), JR_SSH_NOISE, f"Received disconnect from {ip} port {port}:11: Bye Bye [preauth]",
+            log.add(t, JR["ssh_guess"], f"Invalid user {user} from {ip} port {port}", prog="sshd", pid=pid)
+            log.add(after(t, 0.3), JR["ssh_noise"], f"Received disconnect from {ip} port {port}:11: Bye Bye [preauth]",
                     prog="sshd", pid=pid)
-            log.add(after(t, 0.301), JR_SSH_NOISE, f"Disconnected from invalid user {user} {ip} port {port} [preauth]",
+            log.add(after(t, 0.301), JR["ssh_noise"], f"Disconnected from invalid user {user} {ip} port {port} [preauth]",
                     prog="sshd", pid=pid)
         elif style < 0.7:
-            log.add(t, JR_SSH_NOISE, f"Connection closed by authenticating user root {ip} port {port} [preauth]",
+            log.add(t, JR["ssh_noise"], f"Connection closed by authenticating user root {ip} port {port} [preauth]",
                     prog="sshd", pid=pid)
         elif style < 0.9:
-            log.add(t, JR_SSH_NOISE, rng.choice(["error: kex_exchange_identification: Connection closed by remote host",
+            log.add(t, JR["ssh_noise"], rng.choice(["error: kex_exchange_identification: Connection closed by remote host",
                                                  "error: kex_exchange_identification: read: Connection reset by peer"]),
                     prog="sshd", pid=pid)
-            log.add(after(t, 0.001), JR_SSH_NOISE, f"Connection closed by {ip} port {port}", prog="sshd", pid=pid)
+            log.add(after(t, 0.001), JR["ssh_noise"], f"Connection closed by {ip} port {port}", prog="sshd", pid=pid)
         else:
-            log.add(t, JR_SSH_NOISE, f"banner exchange: Connection from {ip} port {port}: invalid format", prog="sshd", pid=pid)
+            log.add(t, JR["ssh_noise"], f"banner exchange: Connection from {ip} port {port}: invalid format", prog="sshd", pid=pid)
     for t in log.spread(34):
         dst = rng.choice([22, 23, 3389, 5900, 8080, 6379, 445, 1433, 5432])
-        log.add(t, JR_FW, f"[UFW BLOCK] IN=eth0 OUT= MAC=0a:{hexs(rng, 2)}:{hexs(rng, 2)}:{hexs(rng, 2)}:{hexs(rng, 2)}:"
+        log.add(t, JR["fw"], f"[UFW BLOCK] IN=eth0 OUT= MAC=0a:{hexs(rng, 2)}:{hexs(rng, 2)}:{hexs(rng, 2)}:{hexs(rng, 2)}:"
                 f"{hexs(rng, 2)}:0a:1e:77:c2:91:3f:08:00 SRC={public_ip(rng)} DST=10.0.1.23 LEN=40 TOS=0x00 PREC=0x00 "
                 f"TTL={rng.randrange(40, 250)} ID={rng.randrange(1, 65535)} PROTO=TCP SPT={rng.randrange(1024, 65535)} "
                 f"DPT={dst} WINDOW=1024 RES=0x00 SYN URGP=0", prog="kernel")
     for t in log.spread(3):
-        log.add(t, JR_MISC, "Using degraded feature set UDP instead of UDP+EDNS0 for DNS server 10.0.0.2.",
+        log.add(t, JR["misc"], "Using degraded feature set UDP instead of UDP+EDNS0 for DNS server 10.0.0.2.",
                 prog="systemd-resolved", pid=612)
     for t in log.spread(6):
         temp = rng.randrange(30, 40)
-        log.add(t, JR_MISC, f"Device: /dev/sda [SAT], SMART Usage Attribute: 194 Temperature_Celsius changed from {temp} to "
+        log.add(t, JR["misc"], f"Device: /dev/sda [SAT], SMART Usage Attribute: 194 Temperature_Celsius changed from {temp} to "
                 f"{temp + rng.choice([-1, 1])}", prog="smartd", pid=655)
     for t in log.spread(2):
-        log.add(t, JR_MISC, f'audit: type=1400 audit({t.timestamp():.3f}:{rng.randrange(100, 999)}): apparmor="DENIED" '
+        log.add(t, JR["misc"], f'audit: type=1400 audit({t.timestamp():.3f}:{rng.randrange(100, 999)}): apparmor="DENIED" '
                 f'operation="capable" class="cap" profile="/usr/sbin/cupsd" pid={rng.randrange(1000, 9999)} comm="cupsd" '
                 'capability=12  capname="net_admin"', prog="kernel")
     t = log.at(9.3)
-    log.add(t, JR_MISC, "Data hash table of /var/log/journal/8c1f2e0d4b1a4f3e9d2c7b6a5f4e3d2c/system.journal has a fill "
+    log.add(t, JR["misc"], "Data hash table of /var/log/journal/8c1f2e0d4b1a4f3e9d2c7b6a5f4e3d2c/system.journal has a fill "
             "level at 75.0 (8535 of 11377 items, 6553600 file size, 767 bytes per hash table item), suggesting rotation.",
             prog="systemd-journald", pid=402)
-    log.add(after(t, 0.001), JR_MISC, "/var/log/journal/8c1f2e0d4b1a4f3e9d2c7b6a5f4e3d2c/system.journal: Journal header "
+    log.add(after(t, 0.001), JR["misc"], "/var/log/journal/8c1f2e0d4b1a4f3e9d2c7b6a5f4e3d2c/system.journal: Journal header "
             "limits reached or header out-of-date, rotating.", prog="systemd-journald", pid=402)
     return log
 

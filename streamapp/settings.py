@@ -27,13 +27,39 @@ from streamapp.shards import shard_of, stream_name
 log = logging.getLogger(__name__)
 
 
+def _items(text: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in text.split(",") if x.strip())
+
+
 def comma_list(value: object) -> object:
     """`a, b,c` -> ("a", "b", "c"): a comma list from the environment, parsed once, here."""
-    return tuple(x.strip() for x in value.split(",") if x.strip()) if isinstance(value, str) else value
+    return _items(value) if isinstance(value, str) else value
 
 
 # A tuple of names, written in the environment as a comma list (not JSON).
 CommaList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(comma_list)]
+
+
+def network_list(value: object) -> object:
+    """`10.0.0.0/8, ::1/128` -> their networks (host bits allowed), parsed once, here."""
+    return tuple(ipaddress.ip_network(n, strict=False) for n in _items(value)) if isinstance(value, str) else value
+
+
+# Networks (CIDR), written in the environment as a comma list; a bad entry fails at start, named.
+NetworkList = Annotated[
+    tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode, BeforeValidator(network_list)
+]
+
+# The units settings are declared in, each with the bound every setting of it needs; a setting may raise the
+# floor (`ge=`) or set a ceiling (`le=`) of its own.
+Seconds = Annotated[float, Field(gt=0)]  # a duration or an interval
+SecondsOrZero = Annotated[float, Field(ge=0)]  # a duration where 0 has a meaning of its own (off, at once)
+WholeSeconds = Annotated[int, Field(ge=0)]  # a duration handed to Redis (TTLs, MINID ages)
+Millis = Annotated[int, Field(ge=1)]
+Bytes = Annotated[int, Field(ge=1)]
+Count = Annotated[int, Field(ge=1)]  # how many of something: at least one
+Port = Annotated[int, Field(ge=1, le=65535)]
+TakeSize = Annotated[int, Field(ge=1, le=1000)]  # records an agent handles together; each is a batch already
 
 
 class Settings(BaseSettings):
@@ -84,29 +110,29 @@ class Settings(BaseSettings):
     chroma_url: str = Field("", description="Chroma server URL (`http://host:8000`); empty = embedded.")
     data_dir: Path = Field(Path(".state/worker"), description="Faust data dir: RocksDB table stores.")
     table_store: str = Field("rocksdb://", description="Faust table store (`rocksdb://`; `memory://` in unit tests).")
-    topic_partitions: int = Field(4, ge=1, le=256, description="Partitions of every topic the app declares.")
-    topic_replication_factor: int = Field(
-        1, ge=1, le=16, description="Replicas of every topic the app creates, table changelogs included (1 on a "
+    topic_partitions: Count = Field(4, le=256, description="Partitions of every topic the app declares.")
+    topic_replication_factor: Count = Field(
+        1, le=16, description="Replicas of every topic the app creates, table changelogs included (1 on a "
         "single broker; 3 is usual in production, so losing a broker loses no record or table state).",
     )
     topic_prefix: str = Field("", description="Prefix for Kafka topic names (isolates test runs/tenants).")
     stream_prefix: str = Field("", description="Prefix for Redis stream and key names (isolation).")
-    web_port: int = Field(6066, ge=1, le=65535, description="Worker web port (Faust table views).")
+    web_port: Port = Field(6066, description="Worker web port (Faust table views).")
     web_host: str = Field("127.0.0.1", description="Worker web bind address.")
     worker_url: str = Field(
         "", description="Where the API's console reads the worker's table views; empty = http://127.0.0.1:WEB_PORT."
     )
     api_host: str = Field("127.0.0.1", description="Starlette API bind address.")
-    api_port: int = Field(8080, ge=1, le=65535, description="Starlette API port.")
+    api_port: Port = Field(8080, description="Starlette API port.")
     admin_token: SecretStr = Field(
         SecretStr(""), description="Bearer token for admin endpoints, 32 characters or more; empty = admin endpoints "
         "refuse all."
     )
-    auth_max_failures: int = Field(
-        10, ge=1, description="Failed token attempts (admin API, console login, Telegraf) a client address may "
+    auth_max_failures: Count = Field(
+        10, description="Failed token attempts (admin API, console login, Telegraf) a client address may "
         "make per AUTH_FAILURE_WINDOW_SEC before it is refused with 429 (even with the right token) until then.",
     )
-    auth_failure_window_sec: float = Field(60.0, gt=0, description="The window of AUTH_MAX_FAILURES, seconds.")
+    auth_failure_window_sec: Seconds = Field(60.0, description="The window of AUTH_MAX_FAILURES, seconds.")
     api_request_logs: bool = Field(True, description="Log one line per API request (id, method, path, status, time).")
 
     # --- stages (every one can be switched off; a disabled stage starts nothing) ----------------
@@ -134,8 +160,8 @@ class Settings(BaseSettings):
 
     # --- Redis stream contract -------------------------------------------------------------------
     stream_logs: str = Field("logs", description="Redis stream of raw lines (sources write here).")
-    logs_shards: int = Field(
-        1, ge=1, le=1024, description="Ingest shards: sources write to `logs` (shard 0) or `logs:{k}`, chosen by a "
+    logs_shards: Count = Field(
+        1, le=1024, description="Ingest shards: sources write to `logs` (shard 0) or `logs:{k}`, chosen by a "
         "stable hash of the source; each shard has its own consumer group and bridge leader (`streamapp.shards`)."
     )
     stream_metrics: str = Field("metrics", description="Redis stream of normalised metrics.")
@@ -149,7 +175,7 @@ class Settings(BaseSettings):
     stream_issues_closed: str = Field(
         "issues_closed", description="Redis stream of every closed issue (candidate or info-only), for accounting."
     )
-    alerts_ttl_sec: int = Field(86400, ge=1, description="TTL of `alert:<id>` hashes, seconds.")
+    alerts_ttl_sec: WholeSeconds = Field(86400, ge=1, description="TTL of `alert:<id>` hashes, seconds.")
 
     # --- bridge ----------------------------------------------------------------------------------
     bridge_group: str = Field("log_consumers", description="Consumer group of the inbound bridge on `logs`.")
@@ -157,58 +183,58 @@ class Settings(BaseSettings):
         default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",
         description="This bridge's consumer name in the group (default host-pid).",
     )
-    bridge_lease_sec: float = Field(
-        6.0, gt=0, description="Lease of the one inbound bridge that forwards (renewed every third of it); "
+    bridge_lease_sec: Seconds = Field(
+        6.0, description="Lease of the one inbound bridge that forwards (renewed every third of it); "
         "a standby bridge takes over this long after the holder died."
     )
-    bridge_batch_size: int = Field(
-        2000, ge=1, le=100_000, description="Entries per XREADGROUP (COUNT): at most this many lines per read, "
+    bridge_batch_size: Count = Field(
+        2000, le=100_000, description="Entries per XREADGROUP (COUNT): at most this many lines per read, "
         "forwarded as one Kafka record per partition."
     )
-    bridge_block_ms: int = Field(1000, ge=1, description="XREADGROUP BLOCK, milliseconds.")
-    bridge_claim_idle_ms: int = Field(
-        30_000, ge=1, description="Pending entries idle this long (ms) are reclaimed with XAUTOCLAIM."
+    bridge_block_ms: Millis = Field(1000, description="XREADGROUP BLOCK, milliseconds.")
+    bridge_claim_idle_ms: Millis = Field(
+        30_000, description="Pending entries idle this long (ms) are reclaimed with XAUTOCLAIM."
     )
-    bridge_max_entry_bytes: int = Field(
+    bridge_max_entry_bytes: Bytes = Field(
         262_144, ge=1024, description="Entries larger than this (bytes) go to the dead-letter stream."
     )
-    bridge_trim_interval_sec: float = Field(
-        10.0, gt=0, description="How often `logs` is trimmed (and the caps and groups checked), seconds."
+    bridge_trim_interval_sec: Seconds = Field(
+        10.0, description="How often `logs` is trimmed (and the caps and groups checked), seconds."
     )
-    bridge_trim_retain_sec: int = Field(
-        3600, ge=0, description="Acknowledged entries younger than this are kept (MINID trim), seconds; not when "
+    bridge_trim_retain_sec: WholeSeconds = Field(
+        3600, description="Acknowledged entries younger than this are kept (MINID trim), seconds; not when "
         "`logs` nears LOGS_MAXLEN."
     )
-    logs_maxlen: int = Field(
+    logs_maxlen: Count = Field(
         1_000_000, ge=100, description="Every write to `logs` (to each ingest shard's stream) caps it near this many "
         "entries (MAXLEN ~), so a stalled consumer group or a dead bridge cannot fill Redis; what the cap removes "
         "is counted as `streamapp.dropped`, what=logs (the bridge trims acknowledged entries first)."
     )
-    deadletter_maxlen: int = Field(
+    deadletter_maxlen: Count = Field(
         100_000, ge=100, description="The dead-letter stream is capped near this many entries (MAXLEN ~); what the "
         "cap removes is counted as `streamapp.dropped`, what=deadletter."
     )
-    bridge_group_stall_sec: float = Field(
-        300.0, gt=0, description="A consumer group of `logs` that has entries to read or acknowledge and has not "
+    bridge_group_stall_sec: Seconds = Field(
+        300.0, description="A consumer group of `logs` that has entries to read or acknowledge and has not "
         "moved for this long is reported stalled (a warning, and the gauge `streamapp.logs.stalled_groups`)."
     )
-    outbound_dedupe_ttl_sec: int = Field(
+    outbound_dedupe_ttl_sec: WholeSeconds = Field(
         600, ge=60, description="How long the outbound bridge remembers a record id, to drop a record an upstream "
         "stage sent again (a worker replaying after a crash or rebalance does within minutes), seconds. Its own "
         "replays are dropped by a per-partition offset watermark, however late. Memory: rate x this x ~100 bytes "
         "(`bench/outbound_dedupe_bench.py`)."
     )
-    outbound_stream_maxlen: int = Field(
+    outbound_stream_maxlen: Count = Field(
         1_000_000, ge=1000, description="Outbound streams are capped near this many entries (MAXLEN ~)."
     )
-    outbound_batch_size: int = Field(500, ge=1, description="Kafka records per Redis pipeline (outbound).")
-    outbound_batch_within_sec: float = Field(0.2, gt=0, description="Max wait to fill an outbound batch.")
+    outbound_batch_size: Count = Field(500, description="Kafka records per Redis pipeline (outbound).")
+    outbound_batch_within_sec: Seconds = Field(0.2, description="Max wait to fill an outbound batch.")
 
     # --- sources -----------------------------------------------------------------------------------
-    sources_reconcile_sec: float = Field(
-        5.0, gt=0, description="How often data sources are reconciled and statuses published (also on change)."
+    sources_reconcile_sec: Seconds = Field(
+        5.0, description="How often data sources are reconciled and statuses published (also on change)."
     )
-    sources_heartbeat_sec: float = Field(5.0, gt=0, description="Producer-manager lease renewal, seconds.")
+    sources_heartbeat_sec: Seconds = Field(5.0, description="Producer-manager lease renewal, seconds.")
 
     # --- consumer ----------------------------------------------------------------------------------
     source_formats: dict[str, str] = Field(
@@ -216,17 +242,17 @@ class Settings(BaseSettings):
         description="Source name/id glob -> `<os>:<format>` or a preset (`linux`, `macos`, `windows`, `json`, "
         "`logfmt`) or a Loghub format string; first match wins (JSON object).",
     )
-    consumer_batch_size: int = Field(500, ge=1, description="Metrics per OTLP export batch (stream.take n).")
-    consumer_batch_records: int = Field(
-        16, ge=1, le=1000, description="`logs` records per consumer batch; each record is the lines one bridge read "
+    consumer_batch_size: Count = Field(500, description="Metrics per OTLP export batch (stream.take n).")
+    consumer_batch_records: TakeSize = Field(
+        16, description="`logs` records per consumer batch; each record is the lines one bridge read "
         "had for one partition, so a batch holds up to this many reads' worth of lines."
     )
-    consumer_batch_within_sec: float = Field(0.1, gt=0, description="Max wait to fill a consumer batch, seconds.")
-    index_queue_batches: int = Field(
-        32, ge=1, description="Consumer batches waiting for the vector store; a batch that finds the queue full is "
+    consumer_batch_within_sec: Seconds = Field(0.1, description="Max wait to fill a consumer batch, seconds.")
+    index_queue_batches: Count = Field(
+        32, description="Consumer batches waiting for the vector store; a batch that finds the queue full is "
         "not indexed (counted as `streamapp.dropped`, what=index_lines), so ingestion never waits for it."
     )
-    miner_max_clusters: int = Field(
+    miner_max_clusters: Count = Field(
         5000, ge=10, description="Drain clusters the template miner keeps per OS (a system has hundreds of message "
         "formats, rarely thousands; a new line is compared with every cluster of its length): past it the least "
         "recently used tenth is dropped (counted as `streamapp.dropped`, what=miner_clusters). A line of a dropped "
@@ -247,88 +273,88 @@ class Settings(BaseSettings):
         "", description="Provider base URL; empty = LLM_BASE_URL, else `http://127.0.0.1:11434/v1` for ollama."
     )
     embedding_api_key: SecretStr = Field(SecretStr(""), description="Provider API key; empty = LLM_API_KEY.")
-    embedding_dim: int = Field(256, ge=16, le=4096, description="Dimension of the hashed embeddings (`hashed` only).")
-    index_window_sec: float = Field(60.0, gt=0, description="Window of the routine-line index sampler, seconds.")
+    embedding_dim: Count = Field(256, ge=16, le=4096, description="Dimension of the hashed embeddings (`hashed` only).")
+    index_window_sec: Seconds = Field(60.0, description="Window of the routine-line index sampler, seconds.")
     index_per_window: int = Field(
         3, ge=0, description="Routine lines indexed per (host, template) per window (signal lines: all)."
     )
-    miner_snapshot_sec: float = Field(30.0, gt=0, description="How often miner state is saved, seconds.")
+    miner_snapshot_sec: Seconds = Field(30.0, description="How often miner state is saved, seconds.")
 
     # --- issues and clusters -----------------------------------------------------------------------
     issue_key_fields: CommaList = Field(
         ("os", "host", "component", "pid"),
         description="Fields whose values make the aggregation key (comma list).",
     )
-    issue_continuation_gap_sec: float = Field(
-        10.0, ge=0, description="A continuation line (stack frame, register dump, indented or headerless line) "
+    issue_continuation_gap_sec: SecondsOrZero = Field(
+        10.0, description="A continuation line (stack frame, register dump, indented or headerless line) "
         "arriving within this many seconds of its event's previous line joins the event's headline; 0 = off."
     )
-    issue_inactivity_sec: float = Field(30.0, gt=0, description="An issue closes after this long without lines.")
-    issue_max_duration_sec: float = Field(600.0, gt=0, description="An issue closes at this age, seconds.")
-    issue_max_lines: int = Field(2000, ge=1, description="An issue closes at this many lines.")
-    issue_max_open: int = Field(20_000, ge=10, description="Open issues per worker; the stalest close beyond it.")
-    issue_sample_lines: int = Field(10, ge=1, le=200, description="Lines kept from the head and from the tail.")
+    issue_inactivity_sec: Seconds = Field(30.0, description="An issue closes after this long without lines.")
+    issue_max_duration_sec: Seconds = Field(600.0, description="An issue closes at this age, seconds.")
+    issue_max_lines: Count = Field(2000, description="An issue closes at this many lines.")
+    issue_max_open: Count = Field(20_000, ge=10, description="Open issues per worker; the stalest close beyond it.")
+    issue_sample_lines: Count = Field(10, le=200, description="Lines kept from the head and from the tail.")
     issue_emit: Literal["signal", "all"] = Field(
         "signal", description="`signal`: only issues with a warning+ line or a rule hit become candidates."
     )
-    issue_sweep_interval_sec: float = Field(
-        1.0, gt=0, description="How often every open issue is checked; in between, issues are closed within "
+    issue_sweep_interval_sec: Seconds = Field(
+        1.0, description="How often every open issue is checked; in between, issues are closed within "
         "0.1 s of their deadline."
     )
-    issue_batch_records: int = Field(
-        16, ge=1, le=1000, description="`issue_events` records the aggregator applies together; a key they change "
+    issue_batch_records: TakeSize = Field(
+        16, description="`issue_events` records the aggregator applies together; a key they change "
         "is written to the table (store and changelog) once per batch."
     )
-    issue_batch_within_sec: float = Field(0.05, gt=0, description="Max wait to fill an aggregator batch, seconds.")
-    issue_purge_grace_sec: float = Field(
-        60.0, ge=0, description="Closed issues stay this long (so a replayed close re-emits) before purge."
+    issue_batch_within_sec: Seconds = Field(0.05, description="Max wait to fill an aggregator batch, seconds.")
+    issue_purge_grace_sec: SecondsOrZero = Field(
+        60.0, description="Closed issues stay this long (so a replayed close re-emits) before purge."
     )
     cluster_sim_threshold: float = Field(
         0.8, gt=0, le=1, description="Cosine similarity for an issue to join a prototype (else a new one)."
     )
-    cluster_min_size: int = Field(3, ge=1, description="Members before a prototype is a cluster candidate.")
-    cluster_max_prototypes: int = Field(
-        2000, ge=1, description="Prototypes kept per OS; past it the least recently joined or labelled one is dropped "
+    cluster_min_size: Count = Field(3, description="Members before a prototype is a cluster candidate.")
+    cluster_max_prototypes: Count = Field(
+        2000, description="Prototypes kept per OS; past it the least recently joined or labelled one is dropped "
         "from the table and `proto_<os>`, those an operator labelled last (counted as `streamapp.dropped`, "
         "what=prototypes)."
     )
-    proto_mirror_sec: float = Field(
-        1.0, gt=0, description="How often changed prototypes are written to `proto_<os>` (one batch per OS)."
+    proto_mirror_sec: Seconds = Field(
+        1.0, description="How often changed prototypes are written to `proto_<os>` (one batch per OS)."
     )
 
-    pattern_bucket_sec: float = Field(60.0, gt=0, description="Time bucket of template counts, seconds.")
-    pattern_buckets: int = Field(
+    pattern_bucket_sec: Seconds = Field(60.0, description="Time bucket of template counts, seconds.")
+    pattern_buckets: Count = Field(
         60, ge=10, le=1440, description="Buckets of history kept per template and OS (a fifth of it per host)."
     )
-    pattern_warmup_sec: float = Field(
-        3600.0, ge=0, description="No novelty or rate signal for an OS until this long after its first line..."
+    pattern_warmup_sec: SecondsOrZero = Field(
+        3600.0, description="No novelty or rate signal for an OS until this long after its first line..."
     )
     pattern_warmup_lines: int = Field(1000, ge=0, description="...and until it has had this many lines.")
     pattern_rate_factor: float = Field(
         5.0, gt=1, description="A template's bucket this many times its own mean per bucket is a rate signal..."
     )
-    pattern_rate_min: int = Field(20, ge=1, description="...when it holds at least this many lines.")
-    pattern_max_templates: int = Field(
+    pattern_rate_min: Count = Field(20, description="...when it holds at least this many lines.")
+    pattern_max_templates: Count = Field(
         2000, ge=10, description="Templates kept per OS; the least recently seen are dropped (and counted)."
     )
-    pattern_max_hosts: int = Field(
-        50, ge=1, description="Hosts kept per template; lines of further hosts count only OS-wide (and are counted)."
+    pattern_max_hosts: Count = Field(
+        50, description="Hosts kept per template; lines of further hosts count only OS-wide (and are counted)."
     )
 
-    alert_group_window_sec: float = Field(
-        900.0, ge=0, description="Issues of one OS with the same failure type and template family, on any hosts, "
+    alert_group_window_sec: SecondsOrZero = Field(
+        900.0, description="Issues of one OS with the same failure type and template family, on any hosts, "
         "within this window from the first share one alert (which lists the hosts); 0 = an alert per issue."
     )
-    prototype_improver_interval_sec: float = Field(
-        30.0, gt=0, description="How often the prototype improver applies pending feedback, seconds."
+    prototype_improver_interval_sec: Seconds = Field(
+        30.0, description="How often the prototype improver applies pending feedback, seconds."
     )
 
-    prototype_improver_claim_idle_sec: float = Field(
-        60.0, gt=0, description="Feedback a crashed improver left unacknowledged this long is taken over, seconds."
+    prototype_improver_claim_idle_sec: Seconds = Field(
+        60.0, description="Feedback a crashed improver left unacknowledged this long is taken over, seconds."
     )
 
-    source_deny_networks: str = Field(
-        "", description="Comma-separated networks (CIDR) no data source may reach, e.g. `169.254.0.0/16,"
+    source_deny_networks: NetworkList = Field(
+        (), description="Comma-separated networks (CIDR) no data source may reach, e.g. `169.254.0.0/16,"
         "127.0.0.0/8,::1/128` (cloud metadata, the host's own services); a source's URL or host is checked when it "
         "is configured, a name by the addresses it resolves to then. Empty = none.",
     )
@@ -342,17 +368,17 @@ class Settings(BaseSettings):
     automations_path: Path | None = Field(
         None, description="Rules file; empty = the shipped streamapp/automations.yml."
     )
-    automations_reload_sec: float = Field(2.0, gt=0, description="How often the rules file is checked for changes.")
+    automations_reload_sec: Seconds = Field(2.0, description="How often the rules file is checked for changes.")
     stream_automation_events: str = Field("automation_events", description="Redis stream of automation decisions.")
-    automation_timeout_sec: float = Field(
-        10.0, gt=0, description="Timeout of one provider request, seconds (connect: at most 5 s of it)."
+    automation_timeout_sec: Seconds = Field(
+        10.0, description="Timeout of one provider request, seconds (connect: at most 5 s of it)."
     )
-    automation_max_tries: int = Field(5, ge=1, description="Requests per provider call, retries included.")
-    automation_backoff_sec: float = Field(
-        1.0, gt=0, description="First retry wait, doubling up to 60 s (never shorter than Retry-After)."
+    automation_max_tries: Count = Field(5, description="Requests per provider call, retries included.")
+    automation_backoff_sec: Seconds = Field(
+        1.0, description="First retry wait, doubling up to 60 s (never shorter than Retry-After)."
     )
-    automation_follow_interval_sec: float = Field(3.0, gt=0, description="How often a launched job/run is polled.")
-    automation_follow_max_sec: float = Field(900.0, gt=0, description="How long a job/run is followed, seconds.")
+    automation_follow_interval_sec: Seconds = Field(3.0, description="How often a launched job/run is polled.")
+    automation_follow_max_sec: Seconds = Field(900.0, description="How long a job/run is followed, seconds.")
     automation_task_key: SecretStr = Field(
         SecretStr(""), description="Key (shared by the workers) signing automation tasks on Kafka; a task "
         "without its valid signature is rejected. Empty = nothing executes (every decision is a dry run).",
@@ -366,7 +392,7 @@ class Settings(BaseSettings):
     servicenow_password: SecretStr = Field(SecretStr(""), description="Its password.")
     servicenow_client_id: str = Field("", description="OAuth client id; set = OAuth password grant, empty = Basic.")
     servicenow_client_secret: SecretStr = Field(SecretStr(""), description="OAuth client secret.")
-    toggles_cache_sec: float = Field(1.0, gt=0, description="How long a worker reuses the runtime toggles it read.")
+    toggles_cache_sec: Seconds = Field(1.0, description="How long a worker reuses the runtime toggles it read.")
 
     # --- LLM ---------------------------------------------------------------------------------------
     llm_provider: Literal["none", "openai", "ollama"] = Field(
@@ -375,8 +401,8 @@ class Settings(BaseSettings):
     llm_base_url: str = Field("", description="OpenAI-compatible base URL (Ollama: http://host:11434/v1).")
     llm_model: str = Field("gpt-4o-mini", description="Chat model name.")
     llm_api_key: SecretStr = Field(SecretStr(""), description="API key (Ollama ignores it).")
-    llm_timeout_sec: float = Field(30.0, gt=0, description="Timeout of one LLM request, seconds.")
-    llm_health_interval_sec: float = Field(30.0, gt=0, description="How often the LLM's health is checked.")
+    llm_timeout_sec: Seconds = Field(30.0, description="Timeout of one LLM request, seconds.")
+    llm_health_interval_sec: Seconds = Field(30.0, description="How often the LLM's health is checked.")
 
     # --- telemetry -------------------------------------------------------------------------------
     otel_exporter_otlp_endpoint: str = Field(
@@ -395,11 +421,6 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _deny_networks(self) -> Settings:
-        self.denied_networks()  # a bad entry fails at start, named
-        return self
-
-    @model_validator(mode="after")
     def _sasl_credentials(self) -> Settings:
         if self.kafka_security_protocol.startswith("SASL") and not (
             self.kafka_sasl_username and self.kafka_sasl_password.get_secret_value()
@@ -410,15 +431,7 @@ class Settings(BaseSettings):
 
     def secret_keys(self) -> tuple[str, ...]:
         """SECRETS_KEY as its list of keys (empty when unset)."""
-        return tuple(k.strip() for k in self.secrets_key.get_secret_value().split(",") if k.strip())
-
-    def denied_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-        """SOURCE_DENY_NETWORKS, parsed (ConfigError naming the bad entry)."""
-        try:
-            return tuple(ipaddress.ip_network(n.strip(), strict=False)
-                         for n in self.source_deny_networks.split(",") if n.strip())
-        except ValueError as exc:
-            raise ConfigError(f"SOURCE_DENY_NETWORKS: {exc}") from None
+        return _items(self.secrets_key.get_secret_value())
 
     def filetail_dirs(self) -> tuple[Path, ...]:
         """FILETAIL_ALLOWED_DIRS, resolved."""

@@ -3,108 +3,113 @@ small fleet, routine noise plus injected incidents whose ground truth is known (
 
 Each incident is a burst of the messages that failure really produces on one host (message
 formats of the kernel, smartd, EDAC, sshd, systemd, ...), spread over some seconds, so the
-pipeline has to group, cluster and classify it like real traffic.
+pipeline has to group, cluster and classify it like real traffic. The message tables are data,
+in `simulate.yml` beside this module, read and checked once on first use.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+import string
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
 
+import yaml
+
+from streamapp.errors import ConfigError
 from streamapp.taxonomy import FailureType
 
 LINUX_HOSTS = ("web-01", "web-02", "db-01", "db-02", "cache-01", "lb-01")
 MAC_HOSTS = ("mac-build-01",)
 WIN_HOSTS = ("win-app-01",)
 
-# Routine noise: (component, pid or None, message); `{n}` and friends are filled per line.
-LINUX_NOISE = (
-    ("CRON", True, "pam_unix(cron:session): session opened for user root by (uid=0)"),
-    ("CRON", True, "pam_unix(cron:session): session closed for user root"),
-    ("CRON", True, "(root) CMD (run-parts /etc/cron.hourly)"),
-    ("sshd", True, "Accepted publickey for deploy from 10.0.{a}.{b} port {port} ssh2: RSA SHA256:{hexid}"),
-    ("sshd", True, "pam_unix(sshd:session): session opened for user deploy by (uid=0)"),
-    ("systemd", False, "Started Session {n} of user deploy."),
-    ("systemd", False, "Starting Daily apt download activities..."),
-    ("systemd", False, "Finished Daily apt download activities."),
-    ("dhclient", True, "DHCPREQUEST for 10.0.{a}.{b} on eth0 to 10.0.0.1 port 67"),
-    ("dhclient", True, "bound to 10.0.{a}.{b} -- renewal in {n} seconds."),
-    ("kernel", False, "[UFW BLOCK] IN=eth0 OUT= SRC=203.0.113.{b} DST=10.0.{a}.{b} PROTO=TCP SPT={port} DPT=23"),
-    ("nginx", True, "10.0.{a}.{b} - - \"GET /api/v1/items/{n} HTTP/1.1\" 200 {n} \"-\" \"curl/8.5.0\""),
-    ("postfix/smtpd", True, "connect from mail{a}.example.net[198.51.100.{b}]"),
-    ("rsyslogd", False, "[origin software=\"rsyslogd\"] rsyslogd was HUPed"),
-)
-
-MAC_NOISE = (  # (component, fixed pid or None for a fresh one, message)
-    ("kernel", 0, "AppleThunderboltNHIType2::prePCIWake - power up complete - took {n} us"),
-    ("com.apple.xpc.launchd", 1, "(com.apple.mdworker.shared.{hexid}) Service exited due to SIGKILL"),
-    ("symptomsd", None, "__73-[NetworkAnalyticsEngine observeValueForKeyPath:ofObject:change:context:]_block_invoke"),
-)
-
-WIN_NOISE = (
-    ("CBS", "Loaded Servicing Stack v6.1.7601.{n} with Core: C:\\Windows\\winsxs\\amd64_microsoft-windows-servicingstack"),
-    ("CBS", "Session: 30546174_{n} initialized by client WindowsUpdateAgent."),
-    ("CSI", "00000{n}@2016/9/28:04:30:31.{n} WcpInitialize (wcp.dll version 0.0.0.6) called"),
-)
-
-# Incidents: failure type -> the lines it produces, (component, has pid, message).
-INCIDENTS: dict[FailureType, tuple[tuple[str, bool, str], ...]] = {
-    FailureType.HARDWARE_DISK: (
-        ("kernel", False, "ata{a}.00: exception Emask 0x0 SAct 0x0 SErr 0x0 action 0x0"),
-        ("kernel", False, "ata{a}.00: failed command: READ DMA EXT"),
-        ("kernel", False, "blk_update_request: I/O error, dev sda, sector {sector} op 0x0:(READ) flags 0x0"),
-        ("kernel", False, "Buffer I/O error on dev sda1, logical block {sector}, async page read"),
-        ("smartd", True, "Device: /dev/sda [SAT], {n} Currently unreadable (pending) sectors"),
-    ),
-    FailureType.HARDWARE_MEMORY: (
-        ("kernel", False, "EDAC MC0: 1 CE memory read error on CPU_SrcID#0_Ha#0_Chan#{a}_DIMM#0 (channel:{a} slot:0 page:0x{hexid} offset:0x0 grain:32 syndrome:0x0)"),
-        ("kernel", False, "mce: [Hardware Error]: Machine check events logged"),
-        ("kernel", False, "EDAC sbridge MC0: HANDLING MCE MEMORY ERROR"),
-    ),
-    FailureType.HARDWARE_THERMAL: (
-        ("kernel", False, "CPU{a}: Core temperature above threshold, cpu clock throttled (total events = {n})"),
-        ("kernel", False, "CPU{a}: Package temperature above threshold, cpu clock throttled (total events = {n})"),
-        ("ipmievd", True, "Temperature Sensor CPU{a} Temp Upper Critical going high Reading {temp} > Threshold 90 degrees C"),
-    ),
-    FailureType.HARDWARE_FAN: (
-        ("ipmievd", True, "Fan FAN{a} Lower Critical going low Reading 0 < Threshold 600 RPM"),
-        ("ipmievd", True, "Fan FAN{a} Fan failure detected, fan speed below lower threshold"),
-    ),
-    FailureType.HARDWARE_PSU: (
-        ("ipmievd", True, "Power Supply PS{a} Power Supply AC lost Asserted"),
-        ("ipmievd", True, "Power Supply PS{a} Failure detected Asserted"),
-        ("ipmievd", True, "Power Unit Redundancy Redundancy Lost Asserted"),
-    ),
-    FailureType.OS_OOM: (
-        ("kernel", False, "java invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0"),
-        ("kernel", False, "Out of memory: Killed process {pid} (java) total-vm:{n}kB, anon-rss:{n}kB, file-rss:0kB"),
-        ("kernel", False, "oom_reaper: reaped process {pid} (java), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB"),
-    ),
-    FailureType.NETWORK_LINK: (
-        ("kernel", False, "e1000e: eth{a} NIC Link is Down"),
-        ("kernel", False, "e1000e: eth{a} NIC Link is Up 1000 Mbps Full Duplex, Flow Control: None"),
-        ("NetworkManager", True, "<info>  [{n}.{n}] device (eth{a}): state change: activated -> unavailable (reason 'carrier-changed')"),
-    ),
-    FailureType.NETWORK_DNS: (
-        ("systemd-resolved", True, "Using degraded feature set UDP instead of UDP+EDNS0 for DNS server 10.0.0.53."),
-        ("app-worker", True, "getaddrinfo EAI_AGAIN payments.internal.example.com: Temporary failure in name resolution"),
-        ("postfix/smtp", True, "warning: mx{a}.example.org: Host not found, try again"),
-    ),
-    FailureType.APP_CRASH: (
-        ("kernel", False, "traps: app-worker[{pid}] general protection fault ip:{hexid} sp:7ffd{hexid} error:0 in libc.so.6"),
-        ("systemd", False, "app-worker.service: Main process exited, code=dumped, status=11/SEGV"),
-        ("systemd", False, "app-worker.service: Failed with result 'core-dump'."),
-        ("systemd", False, "app-worker.service: Scheduled restart job, restart counter is at {a}."),
-    ),
-    FailureType.SECURITY_AUTH: (
-        ("sshd", True, "Failed password for invalid user {user} from 203.0.113.{b} port {port} ssh2"),
-        ("sshd", True, "Invalid user {user} from 203.0.113.{b} port {port}"),
-        ("sshd", True, "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.{b}"),
-    ),
-}
 USERS = ("admin", "oracle", "test", "ubuntu", "guest", "postgres", "git", "support")
+FIELDS = frozenset({"a", "b", "n", "port", "pid", "hexid", "sector", "temp", "user"})  # what `_fill` fills
+
+
+@dataclass(frozen=True)
+class Message:
+    """One kind of line a process logs; `text` has `{n}` and friends filled per line."""
+
+    component: str
+    text: str
+    has_pid: bool = False  # a pid drawn per line (in an incident, one per component)
+    pid: int | None = None  # a fixed pid (launchd's 1, the macOS kernel's 0)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The message tables of `simulate.yml`: routine noise per OS, and what each failure type logs."""
+
+    linux: tuple[Message, ...]
+    macos: tuple[Message, ...]
+    windows: tuple[Message, ...]
+    incidents: Mapping[FailureType, tuple[Message, ...]]
+
+
+def parse_tables(text: str, origin: str = "simulate.yml") -> Tables:
+    """The tables of a `simulate.yml` text; anything off is a ConfigError naming the entry."""
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{origin}: not valid YAML: {exc}") from None
+    top = _mapping(doc, origin, {"noise", "incidents"})
+    noise = _mapping(top["noise"], f"{origin}: noise", {"linux", "macos", "windows"})
+    incidents: dict[FailureType, tuple[Message, ...]] = {}
+    for name, messages in _mapping(top["incidents"], f"{origin}: incidents").items():
+        try:
+            failure_type = FailureType(name)
+        except ValueError:
+            raise ConfigError(f"{origin}: incidents: {name!r} is not a failure type") from None
+        incidents[failure_type] = _messages(messages, f"{origin}: incidents.{name}")
+    return Tables(
+        linux=_messages(noise["linux"], f"{origin}: noise.linux"),
+        macos=_messages(noise["macos"], f"{origin}: noise.macos"),
+        windows=_messages(noise["windows"], f"{origin}: noise.windows"),
+        incidents=incidents,
+    )
+
+
+@cache
+def shipped_tables() -> Tables:
+    """The tables shipped in the package, read once."""
+    return parse_tables(resources.files("streamapp").joinpath("simulate.yml").read_text(encoding="utf-8"))
+
+
+def _mapping(value: object, where: str, keys: set[str] | None = None) -> dict:
+    if not isinstance(value, dict) or not value:
+        raise ConfigError(f"{where}: expected a mapping")
+    if keys is not None and set(value) != keys:
+        raise ConfigError(f"{where}: expected exactly the keys {', '.join(sorted(keys))}")
+    return value
+
+
+def _messages(value: object, where: str) -> tuple[Message, ...]:
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"{where}: expected a list of messages")
+    return tuple(_message(entry, f"{where}[{i}]") for i, entry in enumerate(value))
+
+
+def _message(entry: object, where: str) -> Message:
+    if not isinstance(entry, dict) or not set(entry) <= {"component", "pid", "message"}:
+        raise ConfigError(f"{where}: expected a mapping of component, message and pid")
+    component, text, pid = entry.get("component"), entry.get("message"), entry.get("pid", False)
+    if not isinstance(component, str) or not component or not isinstance(text, str) or not text:
+        raise ConfigError(f"{where}: needs a component and a message")
+    try:
+        unknown = {field for _, field, _, _ in string.Formatter().parse(text) if field is not None} - FIELDS
+    except ValueError as exc:
+        raise ConfigError(f"{where}: message: {exc}") from None
+    if unknown:
+        raise ConfigError(f"{where}: message fills {sorted(unknown)}; known: {sorted(FIELDS)}")
+    if isinstance(pid, bool):
+        return Message(component, text, has_pid=pid)
+    if isinstance(pid, int) and pid >= 0:
+        return Message(component, text, pid=pid)
+    raise ConfigError(f"{where}: pid is true, false or a fixed pid, not {pid!r}")
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,13 @@ def _fill(template: str, rnd: random.Random) -> str:
     )
 
 
+def _pid(m: Message, rnd: random.Random, below: int) -> int | None:
+    """The pid a noise line is logged with: the message's fixed one, a fresh one, or none."""
+    if m.pid is not None:
+        return m.pid
+    return rnd.randrange(300, below) if m.has_pid else None
+
+
 def syslog(at: datetime, host: str, component: str, pid: int | None, message: str) -> str:
     head = f"{component}[{pid}]" if pid is not None else component
     return f"{at.strftime('%b %e %H:%M:%S')} {host} {head}: {message}"
@@ -146,8 +158,9 @@ class Scenario:
         self.duration, self.rate, self.seed = duration, rate, seed
         self.start = start or datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
         self.with_mac_windows = with_mac_windows
+        self.tables = shipped_tables()
         rnd = random.Random(seed)
-        kinds = list(INCIDENTS)
+        kinds = list(self.tables.incidents)
         rnd.shuffle(kinds)
         slots = max(1, incidents)
         self.incidents = [
@@ -158,7 +171,8 @@ class Scenario:
             for i in range(incidents)
         ]
         self.incidents = [
-            Incident(x.id, x.failure_type, x.host, x.start, x.start + rnd.uniform(5, 12), x.lines) for x in self.incidents
+            Incident(x.id, x.failure_type, x.host, x.start, x.start + rnd.uniform(5, 12), x.lines)
+            for x in self.incidents
         ]
 
     def lines(self) -> Iterator[SimLine]:
@@ -169,11 +183,13 @@ class Scenario:
         for i in range(n):
             out.append(self._noise(i * self.duration / n, rnd))
         for inc in self.incidents:
-            pids = {c: rnd.randrange(300, 32_000) for c, _, _ in INCIDENTS[inc.failure_type]}
+            messages = self.tables.incidents[inc.failure_type]
+            pids = {m.component: rnd.randrange(300, 32_000) for m in messages}
             for k in range(inc.lines):
-                comp, has_pid, msg = rnd.choice(INCIDENTS[inc.failure_type])
+                m = rnd.choice(messages)
+                pid = m.pid if m.pid is not None else pids[m.component] if m.has_pid else None
                 at = inc.start + (inc.end - inc.start) * k / inc.lines
-                line = syslog(self._clock(at), inc.host, comp, pids[comp] if has_pid else None, _fill(msg, rnd))
+                line = syslog(self._clock(at), inc.host, m.component, pid, _fill(m.text, rnd))
                 out.append(SimLine(at, f"sim:linux:{inc.host}", line, inc.id))
         out.sort(key=lambda x: x.at)
         return iter(out)
@@ -181,19 +197,19 @@ class Scenario:
     def _noise(self, at: float, rnd: random.Random) -> SimLine:
         pick = rnd.random()
         if self.with_mac_windows and pick < 0.05:
-            comp, pid, msg = rnd.choice(MAC_NOISE)
+            m = rnd.choice(self.tables.macos)
             host = MAC_HOSTS[0]
-            pid = rnd.randrange(300, 9000) if pid is None else pid
-            line = syslog(self._clock(at), host, comp, pid, _fill(msg, rnd))
+            line = syslog(self._clock(at), host, m.component, _pid(m, rnd, 9000), _fill(m.text, rnd))
             return SimLine(at, f"sim:macos:{host}", line)
         if self.with_mac_windows and pick < 0.10:
-            comp, msg = rnd.choice(WIN_NOISE)
+            m = rnd.choice(self.tables.windows)
             ts = self._clock(at).strftime("%Y-%m-%d %H:%M:%S")
-            return SimLine(at, f"sim:windows:{WIN_HOSTS[0]}", f"{ts}, Info                  {comp}    {_fill(msg, rnd)}")
-        comp, has_pid, msg = rnd.choice(LINUX_NOISE)
+            line = f"{ts}, Info                  {m.component}    {_fill(m.text, rnd)}"
+            return SimLine(at, f"sim:windows:{WIN_HOSTS[0]}", line)
+        m = rnd.choice(self.tables.linux)
         host = rnd.choice(LINUX_HOSTS)
-        pid = rnd.randrange(300, 32_000) if has_pid else None
-        return SimLine(at, f"sim:linux:{host}", syslog(self._clock(at), host, comp, pid, _fill(msg, rnd)))
+        line = syslog(self._clock(at), host, m.component, _pid(m, rnd, 32_000), _fill(m.text, rnd))
+        return SimLine(at, f"sim:linux:{host}", line)
 
     def _clock(self, at: float) -> datetime:
         return datetime.fromtimestamp(self.start.timestamp() + at, tz=UTC)

@@ -137,7 +137,7 @@ class Producer(Service):
         """The deployment's policy on a validated config (folders a file tail may read, addresses
         a poller may reach): ConfigError naming the field. Asked by the admin API and the manager
         (in a thread: a host name is resolved)."""
-        denied = settings.denied_networks()
+        denied = settings.source_deny_networks
         for key in ("base_url", "url", "host"):
             if denied and isinstance(config.get(key), str) and config[key]:
                 host = urlsplit(config[key]).hostname if "://" in config[key] else config[key]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.heldout_corpus import LABEL_HEADER, SYSTEMS, write
+from bench.heldout_corpus import KINDS, LABEL_HEADER, SYSTEMS, load_kinds, write
 from streamapp.parsing import LineFormat
 from streamapp.taxonomy import FailureType, Severity
 
@@ -58,3 +58,22 @@ def test_files_are_what_the_generator_writes(tmp_path: Path) -> None:
     write(tmp_path)
     for path in sorted(CORPUS.glob("*.log")) + sorted(CORPUS.glob("*.csv")) + [CORPUS / "formats.json"]:
         assert (tmp_path / path.name).read_bytes() == path.read_bytes(), f"{path.name} differs from the generator's"
+
+
+def test_every_declared_kind_labels_some_line() -> None:
+    for system, kinds in KINDS.items():
+        used = {(row["failure_type"], row["severity"], row["note"]) for row in labels(system)}
+        declared = {(k.failure_type.value, k.severity.value, k.note) for k in kinds.values()}
+        assert declared == used, f"{system}: heldout_kinds.yml and the labels disagree"
+
+
+@pytest.mark.parametrize(("entry", "says"), [
+    ("{failure_type: no_such_type, severity: info, note: x}", "nginx.scan: .*no_such_type"),
+    ("{failure_type: benign, severity: info}", "needs exactly"),
+    ("{failure_type: benign, severity: info, note: ' '}", "note is empty"),
+])
+def test_a_bad_kinds_file_is_an_error_naming_the_entry(tmp_path: Path, entry: str, says: str) -> None:
+    path = tmp_path / "kinds.yml"
+    path.write_text(f"nginx:\n  scan: {entry}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=says):
+        load_kinds(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import subprocess
 import sys
 
@@ -43,6 +44,21 @@ def test_bad_number_and_choice_fail(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError) as err:
         load_settings()
     assert "TOPIC_PARTITIONS" in str(err.value) and "LLM_PROVIDER" in str(err.value)
+
+
+def test_comma_lists_are_parsed_once_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOURCE_DENY_NETWORKS", raising=False)
+    assert load_settings().source_deny_networks == ()
+    monkeypatch.setenv("SOURCE_DENY_NETWORKS", " 169.254.0.0/16, 127.0.0.1/8,::1/128,")
+    monkeypatch.setenv("ISSUE_KEY_FIELDS", "host, component")
+    s = load_settings()
+    assert s.source_deny_networks == (
+        ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"),
+    )
+    assert s.issue_key_fields == ("host", "component")
+    monkeypatch.setenv("SOURCE_DENY_NETWORKS", "10.0.0.0/8,10.0.0.300/32")
+    with pytest.raises(ConfigError, match=r"SOURCE_DENY_NETWORKS: .*10\.0\.0\.300"):
+        load_settings()
 
 
 def test_secrets_are_not_echoed_in_errors_or_repr(monkeypatch: pytest.MonkeyPatch) -> None:
