@@ -66,6 +66,12 @@ return n
 NEAR_CAP = 0.9  # past this share of LOGS_MAXLEN, acknowledged entries are trimmed whatever their age
 
 
+async def _drop(read: asyncio.Future[list[Entry]]) -> None:
+    """Wait for a read made ahead and forget its entries (and its failure): they are pending in the
+    group, where a claim finds them."""
+    await asyncio.gather(read, return_exceptions=True)
+
+
 @dataclass
 class Shard:
     """One `logs` shard as a bridge sees it: its stream (Redis key), its leader lease."""
@@ -171,47 +177,62 @@ class InboundBridge(Service):
         return owned(s.logs_shards, [m.decode() for m in members], s.bridge_consumer)
 
     async def _pump(self, shard: Shard) -> None:
+        """Forwards one shard while this bridge holds it. The next read is made while a batch goes to
+        Kafka (its entries wait in the group's pending list, as read entries do until acknowledged),
+        and is forwarded only after that batch was acknowledged, so batches reach Kafka in order."""
         s = self.settings
         takeover = True  # on taking the shard (again): everything pending first, oldest first
         next_claim = 0.0
         delay = 0.5
-        while not self.should_stop:
-            try:
-                if shard.number not in self.mine:
-                    await shard.lease.release()  # between batches: the shard's new owner goes on
+        ahead: asyncio.Task[list[Entry]] | None = None  # the next read, made while forwarding
+        try:
+            while not self.should_stop:
+                try:
+                    if (shard.number not in self.mine or takeover) and ahead is not None:
+                        await _drop(ahead)  # its entries stay pending: claimed below, or by the next owner
+                        ahead = None
+                    if shard.number not in self.mine:
+                        await shard.lease.release()  # between batches: the shard's new owner goes on
+                        takeover = True
+                        await self.sleep(0.5)
+                        continue
+                    if not await shard.lease.keep():
+                        takeover = True
+                        await self.sleep(min(1.0, s.bridge_lease_sec / 3))
+                        continue
+                    if takeover:
+                        while pending := await shard.reader.claim(idle_ms=0):
+                            await self._forward(shard, pending)
+                        takeover = False
+                        continue
+                    entries: list[Entry] = []
+                    if time.monotonic() >= next_claim:
+                        entries = await shard.reader.claim(idle_ms=s.bridge_claim_idle_ms)
+                        next_claim = time.monotonic() + max(s.bridge_claim_idle_ms / 2000, 0.5)
+                    if not entries:
+                        entries = await (ahead or shard.reader.read())
+                        ahead = None
+                    if entries:
+                        ahead = asyncio.ensure_future(shard.reader.read())
+                        await self._forward(shard, entries)
+                    delay = 0.5
+                except LeaseLost:
+                    # Stalled past the lease: another bridge forwards now, and claims what we left pending.
+                    log.warning("bridge %s: lease lost while forwarding; standing by", shard.name)
                     takeover = True
-                    await self.sleep(0.5)
-                    continue
-                if not await shard.lease.hold():
+                except (TimeoutError, RedisError, KafkaError, OSError, TransientError) as exc:
+                    if self.should_stop:
+                        break
+                    failure = exc.__cause__ if isinstance(exc, TransientError) and exc.__cause__ else exc
+                    log.warning("bridge %s: %s: %s; retrying in %.1fs", shard.name, type(failure).__name__, exc,
+                                delay)
                     takeover = True
-                    await self.sleep(min(1.0, s.bridge_lease_sec / 3))
-                    continue
-                if takeover:
-                    while pending := await shard.reader.claim(idle_ms=0):
-                        await self._forward(shard, pending)
-                    takeover = False
-                    continue
-                entries: list[Entry] = []
-                if time.monotonic() >= next_claim:
-                    entries = await shard.reader.claim(idle_ms=s.bridge_claim_idle_ms)
-                    next_claim = time.monotonic() + max(s.bridge_claim_idle_ms / 2000, 0.5)
-                if not entries:
-                    entries = await shard.reader.read()
-                if entries:
-                    await self._forward(shard, entries)
-                delay = 0.5
-            except LeaseLost:
-                # Stalled past the lease: another bridge forwards now, and claims what we left pending.
-                log.warning("bridge %s: lease lost while forwarding; standing by", shard.name)
-                takeover = True
-            except (TimeoutError, RedisError, KafkaError, OSError, TransientError) as exc:
-                if self.should_stop:
-                    break
-                failure = exc.__cause__ if isinstance(exc, TransientError) and exc.__cause__ else exc
-                log.warning("bridge %s: %s: %s; retrying in %.1fs", shard.name, type(failure).__name__, exc, delay)
-                takeover = True
-                await self.sleep(delay)
-                delay = min(delay * 2, 10.0)
+                    await self.sleep(delay)
+                    delay = min(delay * 2, 10.0)
+        finally:
+            if ahead is not None:  # never left running against a client that on_shutdown closes
+                ahead.cancel()
+                await _drop(ahead)
 
     @Service.task
     async def _trim(self) -> None:
