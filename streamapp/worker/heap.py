@@ -1,12 +1,12 @@
 """Freed heap memory handed back to the operating system.
 
 A worker frees most of what it allocates within a batch, but glibc's malloc keeps freed chunks in
-its heap for reuse and returns pages only from the top of the heap; long-lived chunks (cache entries,
-table writes waiting in the producer buffer) allocated amid a batch's short-lived ones pin the pages
-around them. Measured on `bench/memory_bench.py`: the worker's malloc heap grew from 223 to 422 MiB
-over a million lines while what it held in use stayed near 200-300 MiB, and RSS followed the heap,
-not the use. `malloc_trim(0)` gives the free pages anywhere in the heap back (`madvise`), so RSS
-follows what is in use. Other C libraries have no such call: there it is a no-op.
+its heap for reuse and returns pages only from the top of the heap, so long-lived chunks allocated
+amid a batch's short-lived ones pin the pages around them. Measured on `bench/memory_bench.py`: the
+worker's malloc heap grew from 223 to 444 MiB over a million lines while what it held in use stayed
+near 200-350 MiB, and RSS followed the heap, not the use. `malloc_trim(0)` gives the free pages
+anywhere in the heap back (`madvise`), so RSS follows what is in use. Other C libraries have no
+such call: there it is a no-op.
 """
 
 from __future__ import annotations
