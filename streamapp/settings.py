@@ -134,6 +134,10 @@ class Settings(BaseSettings):
     )
     auth_failure_window_sec: Seconds = Field(60.0, description="The window of AUTH_MAX_FAILURES, seconds.")
     api_request_logs: bool = Field(True, description="Log one line per API request (id, method, path, status, time).")
+    heap_trim_sec: SecondsOrZero = Field(
+        5.0, description="How often a worker hands the free pages of its malloc heap back to the OS (glibc "
+        "`malloc_trim`; without it RSS follows the heap's high-water mark, not what is in use), seconds; 0 = never.",
+    )
 
     # --- stages (every one can be switched off; a disabled stage starts nothing) ----------------
     enable_bridge: bool = Field(True, description="Run the Redis<->Kafka stream bridges in the worker.")

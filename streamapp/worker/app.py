@@ -10,6 +10,7 @@ metrics are kept but not exported.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 
 import faust
@@ -26,7 +27,7 @@ from agents import (
     patterns,
     prototype_improver,
 )
-from agents.guard import ParkingTopic
+from agents.guard import ParkingTopic, guarded_timer
 from connectors.bridge_in import InboundBridge
 from connectors.bridge_out import OutboundBridge
 from connectors.embedders import embedder_from_settings
@@ -39,6 +40,7 @@ from streamapp.rules import RuleSet
 from streamapp.settings import Settings, get_settings
 from streamapp.worker import views, views_automations
 from streamapp.worker.deps import Deps
+from streamapp.worker.heap import release_free_heap
 from streamapp.worker.topics import Topics, declare_topics
 
 
@@ -149,5 +151,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     acting = automations.register(deps)
     views_automations.register(app, s, acting.table, acting.rules, deps.clock)
     otlp_export.register(deps)  # always: the `otel_export` toggle decides at runtime whether anything is sent
+    if s.heap_trim_sec:
+        guarded_timer(deps, s.heap_trim_sec, "heap.trim", lambda: asyncio.to_thread(release_free_heap))
     views.register(app, s, deps.tables, app.pipeline_topics, deps.clock)
     return app
