@@ -140,6 +140,9 @@ class InboundBridge(Service):
             linger_ms=5, max_batch_size=512 * 1024, request_timeout_ms=30_000,
         )
         await self.producer.start()
+
+    async def on_started(self) -> None:
+        # Not in on_start: a test (or a caller) that prepares the clients runs no pump behind its back.
         for shard in self.shards:
             self.add_future(self._pump(shard))
 
