@@ -10,7 +10,7 @@ figures measured side by side compare).
    every line is in a closed issue (issue candidates) and until the alert stream settles.
 5. Latency at 50% of that maximum: fresh lines fed at half the sustained rate for `--latency-sec`;
    for every candidate, (time it reached Redis) - (XADD time of its last line) - inactivity window,
-   reported as p50/p99.
+   reported as p50/p99, and split by hop from the Kafka records' timestamps along the way.
 RSS of the worker is read at its start and end. Prints `bridge_vs_raw=<bridge / raw client>` and,
 last, `ratio_vs_offline=<sustained lines/s to candidates / offline lines/s>`.
 
@@ -28,6 +28,7 @@ from pathlib import Path
 import redis
 from harness import (
     ClosedLines,
+    Hops,
     cleanup,
     generate,
     namespace,
@@ -82,10 +83,13 @@ def feed_at(client: redis.Redis, stream: str, lines: list[str], rate: float) -> 
         time.sleep(0.1)
 
 
-def latencies(client: redis.Redis, s: Settings, after_ms: int) -> tuple[list[float], list[float]]:
+def latencies(
+    client: redis.Redis, s: Settings, after_ms: int, hops: Hops
+) -> tuple[list[float], list[float], list[list[float]]]:
     """Per candidate created after `after_ms`: seconds from its last line's XADD to its arrival
-    (inactivity window excluded), and the part of it before the consumer read that line."""
-    out, ingest = [], []
+    (inactivity window excluded), the part of it before the consumer read that line, and (where
+    `hops` saw them all) its hops, the window taken out of the one it falls in."""
+    out, ingest, by_hop = [], [], []
     for eid, fields in client.xrange(s.redis_key("issues_candidates"), min=f"{after_ms}-0"):
         cand = IssueCandidate.from_redis(fields)
         last = max(cand.logs, key=lambda item: int(item["id"].split("-")[0]))
@@ -93,7 +97,19 @@ def latencies(client: redis.Redis, s: Settings, after_ms: int) -> tuple[list[flo
         arrived_ms = int(eid.decode().split("-")[0])
         out.append(max(0.0, (arrived_ms - last_line_ms) / 1000 - INACTIVITY))
         ingest.append(max(0.0, cand.last_ts - last_line_ms / 1000))
-    return out, ingest
+        if (seconds := hops.hops(last["id"], cand.id, arrived_ms)) is not None:
+            seconds[2] -= INACTIVITY
+            by_hop.append(seconds)
+    return out, ingest, by_hop
+
+
+HOPS = ("XADD -> bridge's record", "-> consumer's record", "-> sweep's close (window excluded)",
+        "-> candidate's record", "-> Redis")
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
 def main() -> None:
@@ -137,9 +153,17 @@ def main() -> None:
     rate = sustained / 2
     started_ms = int(time.time() * 1000)
     fed = fresh[: int(rate * args.latency_sec)]
+    hops = Hops(s)
+    hops.start()
+    hops.ready.wait(60)
     feed_at(client, s.redis_key("logs"), fed, rate)
     wait(closed, n + len(fed), 600, "latency phase", w)
-    lat, ingest = (sorted(x) for x in latencies(client, s, started_ms))
+    time.sleep(1)  # the last records reach the hop reader
+    hops.stop = True
+    hops.join(10)
+    lat, ingest, by_hop = latencies(client, s, started_ms, hops)
+    lat.sort()
+    ingest.sort()
     rss_end = rss_mb(w)
     alerts = client.xlen(s.redis_key("alerts"))
     w.terminate()
@@ -158,6 +182,10 @@ def main() -> None:
         print(f"latency XADD -> candidate at {rate:,.0f} lines/s (50% of max), {len(lat)} candidates: "
               f"p50 {p50:.2f}s, p99 {p99:.2f}s (inactivity window excluded); of which XADD -> consumer: "
               f"p50 {statistics.median(ingest):.2f}s, p99 {ingest[int(len(ingest) * 0.99)]:.2f}s")
+    if by_hop:
+        columns = zip(HOPS, zip(*by_hop, strict=True), strict=True)
+        print(f"  by hop (Kafka record timestamps; {len(by_hop)} candidates closed by a sweep), p50/p99 s: "
+              + ", ".join(f"{name} {statistics.median(col):.2f}/{pct(list(col), 0.99):.2f}" for name, col in columns))
     print(f"worker RSS (with its vector-store process): {rss_start:.0f} MiB at start, {rss_end:.0f} MiB at end")
     if profiled:
         print(f"profile of the backlog phase ({args.profile}.svg):\n{profiled}")

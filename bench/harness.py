@@ -11,11 +11,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import redis
 import redis.asyncio as aioredis
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from connectors.kafka_admin import client_options, ensure_topics, partition_for
 from streamapp.batches import line_records
@@ -23,7 +24,7 @@ from streamapp.classify import OfflineClassifier
 from streamapp.commands.classify import classify_file
 from streamapp.parsing import LineFormat
 from streamapp.processes import Proc, free_port, start_worker
-from streamapp.records import IssueEvents, LineBatch, RawLine
+from streamapp.records import IssueCandidate, IssueEvents, IssueLines, IssueSweep, LineBatch, RawLine
 from streamapp.rules import RuleSet
 from streamapp.settings import Settings, settings_for_env
 
@@ -288,3 +289,66 @@ async def _raw_client(settings: Settings, stream: str, n: int, page: int) -> flo
         await consumer.stop()
         await producer.stop()
         await client.aclose()
+
+
+class Hops(threading.Thread):
+    """Where a candidate's time goes, read beside the worker from Kafka's record timestamps (set by
+    the producing client): when the inbound bridge produced each line, when the consumer sent it on
+    to the aggregator (and under which issue key), when a sweep asked to close each key, and when
+    each candidate was produced. Start it before the lines it should see are fed."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(daemon=True)
+        self.settings, self.stop, self.ready = settings, False, threading.Event()
+        self.bridged: dict[str, int] = {}  # line id -> ms
+        self.parsed: dict[str, tuple[int, str]] = {}  # line id -> (ms, issue key)
+        self.sweeps: dict[str, list[int]] = {}  # issue key -> ms of each close asked
+        self.produced: dict[str, int] = {}  # candidate id -> ms
+
+    def run(self) -> None:
+        asyncio.run(self._consume())
+
+    async def _consume(self) -> None:
+        s = self.settings
+        topics = {s.topic_name(t): t for t in ("logs", "issue_events", "issues_candidates")}
+        consumer = AIOKafkaConsumer(**client_options(s), group_id=None, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            parts = [TopicPartition(t, p) for t in topics for p in range(s.topic_partitions)]
+            consumer.assign(parts)
+            await consumer.seek_to_end(*parts)
+            for tp in parts:  # resolved now, so nothing fed from here on is missed
+                await consumer.position(tp)
+            self.ready.set()
+            while not self.stop:
+                for tp, msgs in (await consumer.getmany(timeout_ms=100)).items():
+                    for m in msgs:
+                        self._record(topics[tp.topic], m.value, m.timestamp)
+        finally:
+            await consumer.stop()
+
+    def _record(self, topic: str, value: bytes, ms: int) -> None:
+        if topic == "logs":
+            self.bridged.update((line.id, ms) for line in LineBatch.loads(value).lines)
+        elif topic == "issues_candidates":
+            self.produced[IssueCandidate.loads(value).id] = ms
+        elif isinstance(cmd := IssueEvents.loads(value), IssueLines):
+            self.parsed.update((ev.id, (ms, key)) for key, events in cmd.groups.items() for ev in events)
+        elif isinstance(cmd, IssueSweep):
+            for action, key, *_ in cmd.actions:
+                if action == "close":
+                    self.sweeps.setdefault(key, []).append(ms)
+
+    def hops(self, line_id: str, candidate_id: str, arrived_ms: int) -> list[float] | None:
+        """Seconds from the line's XADD to the bridge's record, from there to the consumer's, from
+        there to the sweep's close command, to the candidate's record, to its arrival in Redis; None
+        unless every hop was seen and a sweep closed the issue (not its line cap)."""
+        added = int(line_id.split("-")[0])
+        bridged, (parsed, key) = self.bridged.get(line_id), self.parsed.get(line_id, (None, ""))
+        produced = self.produced.get(candidate_id)
+        if bridged is None or parsed is None or produced is None:
+            return None
+        swept = next((t for t in self.sweeps.get(key, []) if parsed <= t <= produced), None)
+        if swept is None:
+            return None
+        return [(b - a) / 1000 for a, b in pairwise([added, bridged, parsed, swept, produced, arrived_ms])]
