@@ -11,8 +11,8 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
+from streamapp.caches import RepeatCache
 from streamapp.classify.vocabulary import FAILURE_WORDS, INABILITY, RECOVERY, SHARPER, SOFTER, VOCABULARY
 from streamapp.rules import RuleSet
 from streamapp.taxonomy import FailureType, Severity
@@ -177,8 +177,21 @@ _SENSORS = tuple(_TYPES.index(ft) for ft in (FailureType.HARDWARE_FAN, FailureTy
                                              FailureType.HARDWARE_PSU))
 
 
-@lru_cache(maxsize=32768)
-def _keyword_scores(text: str) -> tuple[tuple[float, ...], float, bool, bool, bool, bool]:
+_Scores = tuple[tuple[float, ...], float, bool, bool, bool, bool]
+# Texts scored, from their second sighting on: issues' sample lines are raw lines, nearly all seen
+# once (about 560 bytes each with the text, which an LRU of them kept alive).
+_SCORED: RepeatCache[str, _Scores] = RepeatCache(32_768)
+
+
+def _keyword_scores(text: str) -> _Scores:
+    scores = _SCORED.get(text)
+    if scores is None:
+        scores = _score_words(text)
+        _SCORED.put(text, scores)
+    return scores
+
+
+def _score_words(text: str) -> _Scores:
     found = grams(words(text))
     totals = [0.0] * len(_TYPES)
     for gram in found:

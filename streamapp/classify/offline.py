@@ -13,10 +13,10 @@ and deterministic: same input, same verdict, on any process.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from streamapp.caches import RepeatCache
 from streamapp.classify import prior, texts
 from streamapp.classify.features import BENIGN_PRIOR, QUIET, TextEvidence, noisy_or, squash, text_evidence
 from streamapp.classify.reference import ReferenceIndex, Vote, severity_of, shipped_index
@@ -50,7 +50,7 @@ UNKNOWN_TRUST = 0.8
 HINT_SHARE = 0.8  # aggregator hints count a little less than a line we can read
 SUPPORT_STEP = 0.04  # per doubling of the texts that agree on a type
 BENIGN_DISCOUNT = 0.5  # share of benign's score a clear failure text takes away from the whole subject
-MEMO_SIZE = 20_000  # texts whose evidence is kept
+MEMO_SIZE = 20_000  # texts whose evidence is kept (from their second sighting on: `RepeatCache`)
 # Platt scaling of the margin to P(type right), fitted on the `dev` part of the team's labelled lines
 # (tests/data/labelled_lines.csv); `test_confidence_is_calibrated` checks it on the other parts.
 CALIBRATION = (13.4, -3.95)
@@ -119,8 +119,9 @@ class OfflineClassifier:
         self.rules = rules
         self.references = references if references is not None else shipped_index()
         self.policy = policy
-        self._memo: OrderedDict[tuple[str, str], tuple[TextEvidence, Vote]] = OrderedDict()
-        self.memo_evicted = 0  # texts dropped from the bounded memo
+        # Issues' sample lines are raw lines, nearly all seen once, at about 2.5 kB of evidence each;
+        # templates recur in issue after issue.
+        self._memo: RepeatCache[tuple[str, str], tuple[TextEvidence, Vote]] = RepeatCache(MEMO_SIZE)
 
     def classify_issue(self, candidate: IssueCandidate, neighbours: Sequence[Neighbour] = ()) -> Verdict:
         return self.classify(from_issue(candidate), neighbours)
@@ -177,19 +178,20 @@ class OfflineClassifier:
         """Per text: its words' and rules' evidence with its references' vote folded in (memoised: a
         template recurs in issue after issue)."""
         memo = self._memo
-        missing = list(dict.fromkeys((u.text, u.template_id) for u in units if (u.text, u.template_id) not in memo))
+        found = {}
+        missing = []
+        for key in dict.fromkeys((u.text, u.template_id) for u in units):
+            hit = memo.get(key)
+            if hit is None:
+                missing.append(key)
+            else:
+                found[key] = hit
         if missing:
             votes = self.references.votes([text for text, _ in missing])
             for (text, tid), vote in zip(missing, votes, strict=True):
-                memo[(text, tid)] = (_with_vote(text_evidence(text, self.rules, tid), vote), vote)
-        out = []
-        for u in units:
-            memo.move_to_end((u.text, u.template_id))
-            out.append(memo[(u.text, u.template_id)])
-        while len(memo) > MEMO_SIZE:
-            memo.popitem(last=False)
-            self.memo_evicted += 1
-        return out
+                found[(text, tid)] = evidence = (_with_vote(text_evidence(text, self.rules, tid), vote), vote)
+                memo.put((text, tid), evidence)
+        return [found[(u.text, u.template_id)] for u in units]
 
     def _decide(self, subject: Subject, neighbours: Sequence[Neighbour]) -> _Decision:
         evidence = self._evidence(subject.units)

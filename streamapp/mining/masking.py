@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from streamapp.caches import RepeatCache
+
 WILDCARD = "<*>"
 
 # Longest tokens that are still worth looking at; longer ones are blobs (base64, dumps): variables.
@@ -63,7 +65,7 @@ _PATTERN_NO_LETTERS = _compile(tuple(m for m in _MASKS if m[1]))
 _MAYBE = re.compile(r"[\d/\\@]|true|false|null|TRUE|FALSE|NULL|True|False|\.(?:" + _TLDS + ")")
 
 _CACHE_LIMIT = 200_000
-# Masked lines remembered (by their digit class, below); a full cache is emptied.
+# Masked lines remembered (by their digit class, below), from their second sighting on (`RepeatCache`).
 _LINE_CACHE_LIMIT = 65_536
 # Every alternative treats the ten digits alike, but for the `0` of `0x`: a text with its digits
 # all made `1` (but `0`, where a `0x` is) matches at the same places. So lines that differ only in
@@ -117,7 +119,7 @@ class Masker:
         self._cache: dict[str, str] = {}
         # A line's digit class -> its masked tokens, and the positions where a digit was left
         # unmasked (those are masked from the line itself).
-        self._lines: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {}
+        self._lines: RepeatCache[str, tuple[tuple[str, ...], tuple[int, ...]]] = RepeatCache(_LINE_CACHE_LIMIT)
 
     def mask_token(self, token: str) -> str:
         """`token` with every value replaced by `<*>` (a long token is a value as a whole)."""
@@ -150,9 +152,7 @@ class Masker:
         hit = self._lines.get(classed)
         if hit is None:
             hit = self._mask_line(classed)
-            if len(self._lines) >= _LINE_CACHE_LIMIT:
-                self._lines.clear()
-            self._lines[classed] = hit
+            self._lines.put(classed, hit)
         out, own = hit
         if own:
             words = message.split()

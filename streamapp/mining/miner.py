@@ -17,10 +17,10 @@ import heapq
 from collections import Counter
 from collections.abc import Iterable
 from operator import eq
-from typing import Any
 
 from drain3.drain import Drain, Node
 
+from streamapp.caches import RepeatCache
 from streamapp.mining import state
 from streamapp.mining.groups import Groups
 from streamapp.mining.inputs import clean
@@ -33,7 +33,7 @@ from streamapp.mining.units import ALL, COARSE, SUB, Unit
 # The one configuration, for every log (the tuned parameters are in `tuning`).
 DEPTH = 3  # drain3 tree depth 3: a line's candidates are all units of its token count (a first
 # token can be a value as well as any other, so it does not pick the branch)
-CACHE_SIZE = 100_000  # lines (and shapes) remembered with their unit; a full cache is emptied
+CACHE_SIZE = 100_000  # lines (and shapes) remembered with their unit, from their second sighting on
 
 # Units changes remembered per token count for checking cached answers; past this many since an
 # answer was cached, the line is learnt again (as cheap as checking that many units).
@@ -136,8 +136,8 @@ class TemplateMiner:
         self._groups = Groups()
         # Lines and masked shapes seen, with their unit: valid while tree search would answer the
         # same (`_fresh`), so caching never changes an answer.
-        self._lines: dict[str, _Seen] = {}
-        self._shapes: dict[Template, _Seen] = {}
+        self._lines: RepeatCache[str, _Seen] = RepeatCache(CACHE_SIZE)
+        self._shapes: RepeatCache[Template, _Seen] = RepeatCache(CACHE_SIZE)
         self._changes: dict[int, _Changes] = {}
 
     def add(self, message: str) -> MineResult:
@@ -151,7 +151,7 @@ class TemplateMiner:
             seen = self._fresh(self._shapes.get(shape))
             if seen is None:
                 return self._learn(message, shape)
-            self._remember(self._lines, message, seen)
+            self._lines.put(message, seen)
         pattern = seen.pattern
         self._tick = tick = self._tick + 1
         self._used[seen.unit.cluster_id] = tick
@@ -237,8 +237,8 @@ class TemplateMiner:
         if flags:
             changes += self._replace(unit, flags, key, len(shape))
         seen = _Seen(keys, unit, signature, key, self._log(len(shape)).generation)
-        self._remember(self._shapes, shape, seen)
-        self._remember(self._lines, message, seen)
+        self._shapes.put(shape, seen)
+        self._lines.put(message, seen)
         return self._answer(unit, key, message, changes)
 
     def _reconsider(self, unit: Unit, signature: Template, message: str) -> MineResult:
@@ -343,12 +343,6 @@ class TemplateMiner:
                 return None
         seen.generation = generation
         return seen
-
-    @staticmethod
-    def _remember(cache: dict[Any, _Seen], key: Any, seen: _Seen) -> None:
-        if len(cache) >= CACHE_SIZE:
-            cache.clear()
-        cache[key] = seen
 
 
 def _prune(node: Node, units: dict[int, Unit]) -> None:

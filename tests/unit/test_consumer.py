@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-from agents.consumer import LineConsumer
+from agents.consumer import LineConsumer, RecentIds
 from streamapp.clock import ManualClock
 from streamapp.embedding import HashedTfidfEmbedder
 from streamapp.records import LINES_PER_RECORD, DeadLetter, IssueEvents, LineBatch, RawLine
@@ -99,3 +99,13 @@ def test_a_new_source_is_looked_up_at_once_and_a_formatless_one_at_most_every_se
     for sid in ("a", "b", "c"):  # bounded: "mac" and "windows" are forgotten, so new again
         lookups.due({sid}, now=101.3)
     assert lookups.due({"mac"}, now=101.3)
+
+
+def test_recent_ids_keep_the_last_ids_within_their_bound() -> None:
+    seen = RecentIds(size=3)
+    lines = [RawLine(f"{i}-0", "s", "x") for i in range(5)]
+    assert seen.fresh(lines[:4]) == lines[:4] and seen.forgotten == 1  # "0-0" is past the bound
+    assert seen.fresh([lines[3], lines[0], lines[4]]) == [lines[0], lines[4]]
+    assert seen.duplicates == 1 and seen.forgotten == 3
+    assert seen.fresh([lines[0], lines[3], lines[4]]) == [] and seen.duplicates == 4
+    assert seen.fresh([lines[2]]) == [lines[2]]  # forgotten: taken as new

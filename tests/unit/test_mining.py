@@ -218,6 +218,16 @@ def test_caches_never_change_an_answer(bound: int | None) -> None:
     assert cached.to_state() == uncached.to_state() and cached.evicted == uncached.evicted
 
 
+def test_a_line_is_remembered_once_it_comes_again() -> None:
+    miner = TemplateMiner()
+    miner.add_many(["session opened for user alice", "session opened for user bob"])
+    assert not len(miner._lines)  # each line came once: only its hash was noted
+    miner.add("session opened for user alice")
+    assert "session opened for user alice" in miner._lines and len(miner._lines) == 1
+    assert ("session", "opened", "for", "user", "alice") in miner._shapes
+    assert miner.add("session opened for user alice") == miner.match("session opened for user alice")
+
+
 def test_memory_stays_bounded_and_cached_lines_survive_rekeying() -> None:
     miner = TemplateMiner()
     w = "abcdef"  # six values per position: as many as a split may take

@@ -165,6 +165,16 @@ def test_deterministic(classifier: OfflineClassifier) -> None:
         assert classifier.classify_line(r["line"]) == other.classify_line(r["line"])
 
 
+def test_a_text_is_memoised_once_it_comes_again() -> None:
+    fresh = OfflineClassifier(RuleSet.load())
+    issue = issue_of([r["line"] for r in ROWS[:6]])
+    first = fresh.classify_issue(issue)
+    noted = fresh._memo.sighted()
+    assert len(fresh._memo) == 0 and noted > 0  # texts seen once are only noted
+    assert fresh.classify_issue(issue) == first and len(fresh._memo) == noted and fresh._memo.sighted() == 0
+    assert fresh.classify_issue(issue) == first == OfflineClassifier(RuleSet.load()).classify_issue(issue)
+
+
 def test_evidence_only_cites_ids_it_was_given(classifier: OfflineClassifier) -> None:
     for issue, label in multi_line_issues():
         verdict = classifier.classify_issue(issue)
