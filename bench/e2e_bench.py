@@ -29,6 +29,7 @@ import redis
 from harness import (
     ClosedLines,
     Hops,
+    changelog_records,
     cleanup,
     generate,
     namespace,
@@ -156,7 +157,11 @@ def main() -> None:
     hops = Hops(s)
     hops.start()
     hops.ready.wait(60)
+    written = changelog_records(s)
+    feed_start = time.perf_counter()
     feed_at(client, s.redis_key("logs"), fed, rate)
+    feed_sec = time.perf_counter() - feed_start
+    written = {t: n - written[t] for t, n in changelog_records(s).items()}
     wait(closed, n + len(fed), 600, "latency phase", w)
     time.sleep(1)  # the last records reach the hop reader
     hops.stop = True
@@ -186,6 +191,8 @@ def main() -> None:
         columns = zip(HOPS, zip(*by_hop, strict=True), strict=True)
         print(f"  by hop (Kafka record timestamps; {len(by_hop)} candidates closed by a sweep), p50/p99 s: "
               + ", ".join(f"{name} {statistics.median(col):.2f}/{pct(list(col), 0.99):.2f}" for name, col in columns))
+    print("  table changelog records/s while fed: "
+          + ", ".join(f"{table} {count / feed_sec:,.0f}" for table, count in written.items()))
     print(f"worker RSS (with its vector-store process): {rss_start:.0f} MiB at start, {rss_end:.0f} MiB at end")
     if profiled:
         print(f"profile of the backlog phase ({args.profile}.svg):\n{profiled}")

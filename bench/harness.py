@@ -135,6 +135,32 @@ def cleanup(client: redis.Redis, settings: Settings) -> None:
         client.delete(*keys[i : i + 500])
 
 
+TABLES = ("open_issues", "prototypes", "patterns", "automation_cooldowns")
+
+
+def changelog_records(settings: Settings) -> dict[str, int]:
+    """Records written so far to each table's changelog topic (sum of its partitions' end offsets)."""
+    return asyncio.run(_changelog_records(settings))
+
+
+async def _changelog_records(settings: Settings) -> dict[str, int]:
+    consumer = AIOKafkaConsumer(**client_options(settings), group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        existing = await consumer.topics()
+        counts = {}
+        for table in TABLES:
+            topic = f"{settings.streamapp_id}-{table}-changelog"
+            if topic in existing:
+                parts = [TopicPartition(topic, p) for p in range(settings.topic_partitions)]
+                counts[table] = sum((await consumer.end_offsets(parts)).values())
+            else:
+                counts[table] = 0
+        return counts
+    finally:
+        await consumer.stop()
+
+
 class ParsedCounter(threading.Thread):
     """Counts lines carried by `issue_events` (kind=lines) as they appear on Kafka."""
 

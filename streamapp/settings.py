@@ -307,7 +307,8 @@ class Settings(BaseSettings):
     )
     issue_batch_records: TakeSize = Field(
         16, description="`issue_events` records the aggregator applies together; a key they change "
-        "is written to the table (store and changelog) once per batch."
+        "is written to the table (store and changelog) at the next offset commit, once however many "
+        "batches changed it."
     )
     issue_batch_within_sec: Seconds = Field(0.05, description="Max wait to fill an aggregator batch, seconds.")
     issue_purge_grace_sec: SecondsOrZero = Field(

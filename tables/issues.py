@@ -2,8 +2,9 @@
 its dict (JSON; `OpenIssue.from_dict` reads it back).
 
 RocksDB-backed with a changelog topic, so a restarted or rebalanced worker recovers every open
-issue. Written only by the issues aggregator, one event at a time (the store picks the local
-partition from the event being processed)."""
+issue. Written only by the issues aggregator, at each offset commit (the store picks the local
+partition from the event it names): the table, and the `/issues/` views reading it, lag the
+aggregator by up to one commit interval (Faust's `broker_commit_interval`, 2.8 s)."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ import asyncio
 import gc
 
 import faust
+from faust.types import TransportT
 from threadpoolctl import threadpool_limits
 
 from agents import (
@@ -42,6 +43,7 @@ from streamapp.worker import views, views_automations
 from streamapp.worker.deps import Deps
 from streamapp.worker.heap import release_free_heap
 from streamapp.worker.topics import Topics, declare_topics
+from streamapp.worker.transport import Transport
 
 
 class StreamApp(faust.App):
@@ -52,6 +54,9 @@ class StreamApp(faust.App):
     settings: Settings
     pipeline_topics: Topics
     deps: Deps
+
+    def _new_transport(self) -> TransportT:
+        return Transport(self.conf.broker_consumer, self)  # the worker's consumer: a short fetch wait
 
     async def on_first_start(self) -> None:
         quiet_gc()
