@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from streamapp.mining import TemplateChange, TemplateMiner, template_id
+from streamapp.mining import TemplateChange, TemplateMiner, masking, template_id
 from streamapp.mining.masking import Masker
 from streamapp.mining.params import parameters
 from streamapp.mining.refine import Words, constlike, generalise, merge_token, splittable
@@ -70,6 +70,18 @@ def test_lines_alike_but_for_digits_mask_as_their_own_tokens_do() -> None:
     for line in lines:
         assert masker.tokens(line) == tuple(Masker().mask_token(w) for w in line.split()), line
     assert masker.tokens("eth3 up") != masker.tokens("eth2 up")
+
+
+def test_a_masked_token_is_kept_once_it_comes_again_within_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(masking, "_CACHE_LIMIT", 8)
+    masker, fresh = Masker(), Masker()
+    tokens = [f"user=u{i}x@host" for i in range(20)]
+    assert [masker.mask_token(t) for t in tokens] == [fresh.mask_token(t) for t in tokens]
+    assert len(masker._cache) == 0 and masker._cache.sighted() <= 8  # each came once: only noted
+    assert masker._cache.dropped == 20 - masker._cache.sighted()
+    repeated = [masker.mask_token(t) for t in tokens[-4:]]
+    assert repeated == [fresh.mask_token(t) for t in tokens[-4:]] and len(masker._cache) == 4
+    assert masker.mask_token(tokens[-1]) == repeated[-1]
 
 
 def test_dates_spread_over_tokens_are_one_value() -> None:
