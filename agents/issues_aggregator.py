@@ -18,6 +18,7 @@ close re-emits the same ids instead of losing them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from contextlib import nullcontext
@@ -93,7 +94,10 @@ class Aggregator:
         # each one's input arrived on (its table writes go there; None outside a stream, in tests).
         self._dirty: dict[str, OpenIssue | None] = {}
         self._homes: dict[str, EventT | None] = {}
-        self._home: EventT | None = None
+        # The batch being applied: its changes join `_dirty` only once what it emitted is in the
+        # producer, so a commit never writes an issue as closed before its candidate was sent.
+        self._batch: dict[str, OpenIssue | None] = {}
+        self._outbox: list[tuple[faust.TopicT, str, object]] = []  # sends of the batch in flight
         self.early_flushes = 0
         # Issues as written, kept decoded between batches (a busy key is read back every batch).
         # Forgotten when partitions are revoked: another worker may change them before they return.
@@ -109,17 +113,25 @@ class Aggregator:
     async def apply_all(self, cmds: list[IssueCommand], home: EventT | None = None) -> None:
         """Commands of one partition, in order (`home`: an event of that partition); the keys they
         change are written at the next `flush`, or at once when too many wait."""
-        self._home = home
         try:
             for cmd in cmds:
-                await self._apply(cmd)
+                self._apply(cmd)
         finally:
+            # What the closes emitted, sent together: awaited one by one, each send gave the busy
+            # loop away and the batch's later candidates waited for those rounds.
+            outbox, self._outbox = self._outbox, []
+            try:
+                await asyncio.gather(*(topic.send(key=key, value=value) for topic, key, value in outbox))
+            finally:
+                batch, self._batch = self._batch, {}
+                self._dirty.update(batch)
+                self._homes.update(dict.fromkeys(batch, home))
             if len(self._dirty) > DIRTY_MAX:
                 self.early_flushes += 1
                 telemetry.count("streamapp.issues.early_flushes")
                 self.flush()
 
-    async def _apply(self, cmd: IssueCommand) -> None:
+    def _apply(self, cmd: IssueCommand) -> None:
         now = self.deps.clock.now()
         if isinstance(cmd, IssueLines):
             for key, group in cmd.groups.items():
@@ -128,12 +140,12 @@ class Aggregator:
                 while events:
                     issue, events = absorb(issue, key, events, now, self.policy)
                     if issue.line_count >= self.policy.max_lines:
-                        await self._close(issue, "max_lines", now)
+                        self._close(issue, "max_lines", now)
                     else:
                         self._store(issue)
         elif isinstance(cmd, IssueSweep):
             for action, key, version, reason in cmd.actions:
-                await self._act(action, key, version, reason, now)
+                self._act(action, key, version, reason, now)
         else:  # signals from the patterns agent: novelty and rate on these keys' issues
             for key, signals in cmd.groups.items():
                 issue = self._load(key)
@@ -142,21 +154,23 @@ class Aggregator:
                 else:
                     telemetry.count("streamapp.patterns.signals_late", len(signals))
 
-    async def _act(self, action: str, key: str, version: int, reason: str, now: float) -> None:
+    def _act(self, action: str, key: str, version: int, reason: str, now: float) -> None:
         """A sweep decision, applied only if the issue is still the version the sweep saw."""
         self._asked.pop(key, None)
         issue = self._load(key)
         if issue is None or issue.version != version:
             return
         if action == "close" and issue.state == "open":
-            await self._close(issue, reason, now)
+            self._close(issue, reason, now)
         elif action == "close":
-            await self._emit(issue)  # a replayed close: same ids, deduplicated downstream
+            self._emit(issue)  # a replayed close: same ids, deduplicated downstream
         elif action == "purge" and issue.state == "closed":
             self._mark(key, None)
             self.index.pop(key, None)
 
     def _load(self, key: str) -> OpenIssue | None:
+        if key in self._batch:
+            return self._batch[key]
         if key in self._dirty:
             return self._dirty[key]
         if (cached := self._cache.get(key)) is not None:
@@ -168,17 +182,18 @@ class Aggregator:
         """Drop the decoded issues (partitions were revoked); the table stays the truth."""
         self._cache.clear()
 
-    async def _close(self, issue: OpenIssue, reason: str, now: float) -> None:
+    def _close(self, issue: OpenIssue, reason: str, now: float) -> None:
         close(issue, reason, now)
         self._store(issue)
-        await self._emit(issue)
+        self._emit(issue)
 
-    async def _emit(self, issue: OpenIssue) -> None:
+    def _emit(self, issue: OpenIssue) -> None:
+        """The candidate (if emitted) and the closed issue, into the batch's outbox."""
         topics = self.deps.topics
         emitted = should_emit(issue, self.policy)
         candidate = to_candidate(issue)
         if emitted:
-            await topics.issues_candidates.send(key=candidate.id, value=candidate)
+            self._outbox.append((topics.issues_candidates, candidate.id, candidate))
         closed = ClosedIssue(
             id=issue_id(issue.key, issue.first_line_id), os=issue.os, issue_key=contract_issue_key(issue),
             key=issue.key, host=issue.host, component=issue.component, pid=issue.pid,
@@ -186,15 +201,14 @@ class Aggregator:
             close_reason=issue.close_reason, first_ts=issue.first_t, last_ts=issue.last_t,
             issue=issue.asdict() if emitted else {},  # only candidates are clustered
         )
-        await topics.closed_issues.send(key=issue.os, value=closed)
+        self._outbox.append((topics.closed_issues, issue.os, closed))
 
     def _store(self, issue: OpenIssue) -> None:
         self._mark(issue.key, issue)
         self.index[issue.key] = entry_of(issue)
 
     def _mark(self, key: str, issue: OpenIssue | None) -> None:
-        self._dirty[key] = issue
-        self._homes[key] = self._home
+        self._batch[key] = issue
 
     def flush(self) -> int:
         """The keys changed since the last flush into the table, each in the partition its input

@@ -3,6 +3,7 @@ duration for a key that never goes quiet, and stays within its caps on a long re
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -210,3 +211,32 @@ def due_lazily(agg: Aggregator, now: float) -> list[list]:
         for _, key, version, _ in cmd.actions:
             agg._asked[key] = version
     return [a for cmd in commands.values() for a in cmd.actions]
+
+
+class HeldSink(Sink):
+    """A topic whose sends wait until released (a slow producer)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def send(self, key: str, value: object) -> None:
+        await self.release.wait()
+        await super().send(key, value)
+
+
+async def test_a_commit_during_a_batch_does_not_write_its_closes_before_their_sends() -> None:
+    clock = ManualClock()
+    agg, sinks = make(clock)
+    await feed(agg, [event(0, clock.now())])
+    clock.advance(30)
+    (cmd,) = agg.due(clock.now()).values()
+    sinks.issues_candidates = held = HeldSink()
+    closing = asyncio.create_task(agg.apply_all([cmd]))
+    await asyncio.sleep(0.01)  # the batch now waits for its candidate's send
+    agg.flush()  # what a commit does meanwhile
+    assert [i["state"] for i in agg.table.values()] == ["open"], "closed before the candidate was sent"
+    held.release.set()
+    await closing
+    agg.flush()
+    assert [i["state"] for i in agg.table.values()] == ["closed"] and len(held.sent) == 1
