@@ -6,8 +6,9 @@ nearly every batch, and each changelog record costs the worker a send (measured 
 lines/s: about 1,100 records/s, more than Faust's one-send-at-a-time producer buffer drains with
 the loop busy, so every agent stalled for seconds whenever the buffer passed its bound). The
 changed keys are flushed just before Faust picks the offsets to commit (`FlushBeforeCommit`), and
-each commit waits for the producer's buffer to be empty before it commits: an offset is never
-committed before the changes of the records below it are in Kafka (at-least-once as before).
+each commit waits until every write queued before it is in Kafka (`streamapp.worker.transport`)
+before it commits: an offset is never committed before the changes of the records below it are in
+Kafka (at-least-once as before).
 
 A timer sweeps the locally owned issues and sends, per partition, one `sweep` command listing the
 issues due to close (inactivity, age, size, too many open) or to purge, into that partition of the
@@ -302,8 +303,8 @@ class FlushBeforeCommit(faust.Sensor):
     """Flushes the aggregator's changed keys when Faust starts an offset commit: every commit (the
     periodic one, the one before partitions are revoked, the last one on stop) goes through
     `Consumer.force_commit`, which calls this hook before it picks the offsets and, with no
-    `await` in between, then waits for the producer's buffer (these writes included) to be empty
-    before it commits them."""
+    `await` in between, then waits for every write queued in the producer's buffer (these included)
+    to be in Kafka before it commits them."""
 
     def __init__(self, aggregator: Aggregator) -> None:
         super().__init__()

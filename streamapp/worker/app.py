@@ -64,7 +64,7 @@ class StreamApp(faust.App):
         # A table write is queued in the producer's buffer; past `max_messages` queued, Faust holds
         # the stream until the buffer drained that many, one send at a time (measured: 0.1-0.5 s
         # stalls, whenever a batch changed a few hundred keys). The buffer drains on its own, and
-        # every offset commit waits for it to be empty, so a larger bound loses nothing.
+        # every offset commit waits for the writes queued before it, so a larger bound loses nothing.
         self.producer.buffer.max_messages = PRODUCER_BUFFER_MESSAGES
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         await super().on_first_start()
