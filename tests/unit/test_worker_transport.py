@@ -42,8 +42,13 @@ class SlowSends(ProducerBuffer):
         self.handed.append(fut)
 
 
-def record(n: int) -> FutureMessage:
-    return FutureMessage(PendingMessage(None, str(n).encode(), b"v", None, None, None, None, None, None))
+def queue(buffer: SlowSends, numbers: range) -> list[FutureMessage]:
+    """Table writes queued in the buffer, as `Table.__setitem__` queues them."""
+    futs = [FutureMessage(PendingMessage(None, str(n).encode(), b"v", None, None, None, None, None, None))
+            for n in numbers]
+    for fut in futs:
+        buffer.put(fut)
+    return futs
 
 
 async def started(tmp_path: Path, **attrs: object) -> SlowSends:
@@ -60,9 +65,7 @@ async def test_a_flush_returns_only_once_every_record_queued_before_it_is_in_the
     # offset commit after it could cover table writes that never reached Kafka.
     buffer = await started(tmp_path)
     try:
-        queued = [record(n) for n in range(3)]
-        for fut in queued:
-            buffer.put(fut)
+        queued = queue(buffer, range(3))
         await buffer.flush()
         assert buffer.handed == queued
         assert buffer.size == 0
@@ -73,14 +76,10 @@ async def test_a_flush_returns_only_once_every_record_queued_before_it_is_in_the
 async def test_a_flush_does_not_wait_for_records_queued_after_it(tmp_path: Path) -> None:
     buffer = await started(tmp_path)
     try:
-        first = [record(n) for n in range(2)]
-        for fut in first:
-            buffer.put(fut)
+        first = queue(buffer, range(2))
         flushing = asyncio.ensure_future(buffer.flush())
         await asyncio.sleep(0)
-        later = [record(n) for n in range(2, 5)]
-        for fut in later:
-            buffer.put(fut)
+        later = queue(buffer, range(2, 5))
         await flushing
         assert buffer.handed == first  # the third is still on its way: a commit need not wait for it
         await buffer.flush()
@@ -91,8 +90,7 @@ async def test_a_flush_does_not_wait_for_records_queued_after_it(tmp_path: Path)
 
 async def test_a_flush_fails_when_the_buffer_stops_with_its_records_unsent(tmp_path: Path) -> None:
     buffer = await started(tmp_path, fail_at=1)
-    for n in range(3):
-        buffer.put(record(n))
+    queue(buffer, range(3))
     with pytest.raises(RuntimeError, match="2 records unsent"):
         await buffer.flush()
     assert len(buffer.handed) == 1
