@@ -151,8 +151,11 @@ class LineConsumer:
         processed.dead.extend(dead_letter(RawLine(ev.id, ev.source, ev.raw, ev.source_id), too_large, now)
                               for ev in too_big)
         if s.enable_patterns:  # after the lines: a signal then finds the issue they opened
-            for counts in pattern_counts(processed.events, self.key_fields, processed.changes, now):
+            counted, unsent = pattern_counts(processed.events, self.key_fields, processed.changes, now)
+            for counts in counted:
                 await topics.pattern_counts.send(key=counts.os, value=counts)
+            if unsent:
+                telemetry.count("streamapp.dropped", unsent, what="pattern_rows")
         telemetry.count("streamapp.lines.in", len(lines))
         if processed.evicted:
             telemetry.count("streamapp.dropped", processed.evicted, what="miner_clusters")

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from streamapp.alert_groups import template_family
+from streamapp.batches import MAX_RECORD_BYTES, fit
 from streamapp.issues import partition_key
 from streamapp.mining import TemplateChange
 from streamapp.records import ParsedEvent, PatternCounts
@@ -180,19 +181,34 @@ class Observed:
 # ------------------------------------------------------------------------------- consumer side
 def pattern_counts(
     events: Sequence[ParsedEvent], key_fields: Sequence[str], changes: Mapping[str, Sequence[TemplateChange]],
-    now: float,
-) -> list[PatternCounts]:
-    """One record per OS of a consumer batch: each line's template, host, aggregation key and
-    `logs` position, the templates' texts, and the miner's renames."""
-    out: dict[str, PatternCounts] = {}
+    now: float, max_bytes: int = MAX_RECORD_BYTES,
+) -> tuple[list[PatternCounts], int]:
+    """Per OS of a consumer batch, each line's template, host, aggregation key and `logs` position,
+    the templates' texts and the miner's renames: one record, or several when one would be too large
+    for Kafka (a backlog makes large batches). Split records hold rows in `logs` order, so no row of a
+    partition follows a later one into an earlier record (the agent skips rows at or below a
+    partition's high-water mark), and each repeats the renames (applying one twice changes nothing).
+    Also returns the rows too large for any record (none in practice: a row is a line's ids)."""
+    by_os: dict[str, list[ParsedEvent]] = {}
     for ev in events:
-        rec = out.get(ev.os)
-        if rec is None:
-            renamed = [[c.old_id, c.new_id] for c in changes.get(ev.os, ()) if c.old_id != c.new_id]
-            rec = out[ev.os] = PatternCounts(os=ev.os, t=now, renamed=renamed)
-        rec.templates.setdefault(ev.template_id, ev.template[:MAX_TEXT])
-        rec.rows.append([ev.template_id, ev.host, partition_key(ev, key_fields), ev.src, ev.off])
-    return list(out.values())
+        by_os.setdefault(ev.os, []).append(ev)
+    out: list[PatternCounts] = []
+    dropped = 0
+    for os_name, evs in by_os.items():
+        renamed = [[c.old_id, c.new_id] for c in changes.get(os_name, ()) if c.old_id != c.new_id]
+
+        def counts(run: list[ParsedEvent], os_name: str = os_name, renamed: list = renamed) -> PatternCounts:
+            rec = PatternCounts(os=os_name, t=now, renamed=renamed)
+            for ev in run:
+                rec.templates.setdefault(ev.template_id, ev.template[:MAX_TEXT])
+                rec.rows.append([ev.template_id, ev.host, partition_key(ev, key_fields), ev.src, ev.off])
+            return rec
+
+        records, too_big = fit(sorted(evs, key=lambda ev: (ev.src, ev.off)), lambda run: counts(run).dumps(),
+                               max_bytes)
+        out.extend(counts(run) for run, _ in records)
+        dropped += len(too_big)
+    return out, dropped
 
 
 # -------------------------------------------------------------------------------- agent side

@@ -145,11 +145,42 @@ def test_the_consumer_sends_one_record_per_os() -> None:
                            timestamp="", t=1.0, template_id=tid, template=f"text {tid}", params=[], raw="r", src=2,
                            off=i)
 
-    records = pattern_counts([ev(1, "linux", "a"), ev(2, "mac", "b"), ev(3, "linux", "a")],
-                             ("os", "host", "component", "pid"), {"linux": [TemplateChange("x", "a")]}, 5.0)
+    records, too_big = pattern_counts([ev(1, "linux", "a"), ev(2, "mac", "b"), ev(3, "linux", "a")],
+                                      ("os", "host", "component", "pid"), {"linux": [TemplateChange("x", "a")]}, 5.0)
     linux = next(r for r in records if r.os == "linux")
     assert len(records) == 2 and linux.templates == {"a": "text a"} and linux.renamed == [["x", "a"]]
-    assert linux.rows == [["a", "h", "linux|h|c|1", 2, 1], ["a", "h", "linux|h|c|1", 2, 3]]
+    assert linux.rows == [["a", "h", "linux|h|c|1", 2, 1], ["a", "h", "linux|h|c|1", 2, 3]] and too_big == 0
+
+
+def test_a_batch_too_large_for_one_record_is_cut_in_logs_order_and_counts_the_same() -> None:
+    """A backlog makes consumer batches large; no record may exceed the broker's limit, and the agent
+    (which skips rows at or below a partition's high-water mark) must count every line once."""
+    def ev(i: int, part: int) -> ParsedEvent:
+        return ParsedEvent(id=f"{i}-0", source="s", os="linux", host=f"h{i % 7}", component="c", pid=str(i),
+                           level="", timestamp="", t=1.0, template_id=f"t{i % 5}", template=f"text {i % 5} " * 20,
+                           params=[], raw="r", src=part, off=1000 - i if part else i)
+
+    events = [ev(i, i % 2) for i in range(400)]  # two partitions interleaved, one listed newest first
+    changes = {"linux": [TemplateChange("old", "t1")]}
+    whole, _ = pattern_counts(events, ("os", "host", "component", "pid"), changes, 5.0)
+    records, too_big = pattern_counts(events, ("os", "host", "component", "pid"), changes, 5.0, max_bytes=4_000)
+    assert len(whole) == 1 and len(records) > 5 and too_big == 0
+    assert all(len(r.dumps()) <= 4_000 and r.renamed == [["old", "t1"]] for r in records)
+    for part in (0, 1):  # each partition's positions rise across the records, as the agent needs
+        offs = [row[4] for r in records for row in r.rows if row[3] == part]
+        assert offs == sorted(offs) and len(offs) == 200
+    assert all(set(r.templates) == {row[0] for row in r.rows} for r in records)
+
+    def counted(batches: list[PatternCounts]) -> dict[str, int]:
+        book = Book()
+        for batch in batches:
+            obs = observe(book, batch, PatternPolicy())
+            book.data.update(obs.writes)
+            for key in obs.deletes:
+                del book.data[key]
+        return {k: v["total"] for k, v in book.data.items() if k.startswith(template_key("linux", ""))}
+
+    assert counted(records) == counted(whole) and sum(counted(whole).values()) == 400
 
 
 async def test_signals_land_on_the_open_issue_once() -> None:
