@@ -11,15 +11,17 @@ derives from the candidate id, so a replay writes the same alert, never a second
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import numpy as np
+from faust.types import EventT
 
-from agents.guard import guarded_agent
+from agents.guard import guarded_batches
 from agents.verdicts import llm_verdict
 from connectors.alert_store import AlertGroups
 from connectors.llm import UnusableAnswer
 from streamapp import telemetry
-from streamapp.alert_groups import Occurrence
+from streamapp.alert_groups import AlertGroup, Occurrence
 from streamapp.classify import OfflineClassifier
 from streamapp.classify.subjects import Neighbour
 from streamapp.clustering import prototype_id, template_centroid
@@ -34,7 +36,7 @@ from streamapp.enrichment import (
 )
 from streamapp.errors import StreamAppError
 from streamapp.issues import line_issue
-from streamapp.records import Alert, IssueCandidate, LineCandidate
+from streamapp.records import Alert, IssueCandidate
 from streamapp.vector_schema import labelled_by, prototype_label
 from streamapp.verdicts import Verdict, worth_alerting
 from streamapp.worker.deps import Deps
@@ -49,17 +51,25 @@ class Retrieval:
         self._with_protos: set[str] = set()  # OSes seen with prototypes: they are never removed
 
     async def prototypes(self, os_name: str, vector: np.ndarray, k: int = 3) -> list[Neighbour]:
+        (hits,) = await self.prototypes_of([os_name], [vector], k)
+        return hits
+
+    async def prototypes_of(self, os_names: Sequence[str], vectors: Sequence[np.ndarray],
+                            k: int = 3) -> list[list[Neighbour]]:
+        """The nearest prototypes of each vector among its own OS's, one query per OS."""
         store = await self.deps.vectors()
-        if os_name not in self._with_protos:
-            if not await store.count("proto", os_name):
-                return []
-            self._with_protos.add(os_name)
-        (hits,) = await store.query("proto", os_name, vector[None, :], n_results=k)
-        return [
-            Neighbour(label=prototype_label(h.metadata), distance=h.distance, labelled_by=labelled_by(h.metadata),
-                      id=h.id, text=h.document or "")
-            for h in hits
-        ]
+        out: list[list[Neighbour]] = [[] for _ in vectors]
+        for os_name in dict.fromkeys(os_names):
+            if os_name not in self._with_protos:
+                if not await store.count("proto", os_name):
+                    continue
+                self._with_protos.add(os_name)
+            rows = [i for i, o in enumerate(os_names) if o == os_name]
+            hits = await store.query("proto", os_name, np.stack([vectors[i] for i in rows]), n_results=k)
+            for i, row in zip(rows, hits, strict=True):
+                out[i] = [Neighbour(label=prototype_label(h.metadata), distance=h.distance,
+                                    labelled_by=labelled_by(h.metadata), id=h.id, text=h.document or "") for h in row]
+        return out
 
     async def related(self, os_name: str, texts: list[str], where: dict | None = None, k: int = 3) -> list[str]:
         store = await self.deps.vectors()
@@ -80,25 +90,38 @@ class Enricher:
         self.retrieval = Retrieval(deps)
         self.groups = deps.alert_groups()
 
-    async def template_centroid(self, candidate: IssueCandidate) -> np.ndarray:
-        texts = {item.get("template_id") or item["templated"]: item["templated"] for item in candidate.logs}
-        return template_centroid((await self.deps.template_vectors(texts)).values())
-
-    async def handle(self, candidate: IssueCandidate) -> Alert | None:
+    async def handle_batch(self, candidates: Sequence[IssueCandidate]) -> list[Alert]:
+        """Candidates taken together, the alerts sent: one embedding call for their templates, one
+        prototype query per OS, one alert-group transaction per failure. Each round trip waits for
+        the worker's event loop, which the other stages keep busy under load: one candidate at a
+        time (about seven round trips each), the enricher fell ever further behind the aggregator
+        and its backlog grew in memory."""
         now = self.deps.clock.now()
-        s = self.deps.settings
-        protos: list[Neighbour] = []
+        neighbours: list[list[Neighbour]] = [[] for _ in candidates]
         try:
-            protos = await self.retrieval.prototypes(candidate.os, await self.template_centroid(candidate))
+            neighbours = await self.retrieval.prototypes_of([c.os for c in candidates],
+                                                            await self.template_centroids(candidates))
         except (StreamAppError, OSError, ValueError) as exc:
             log.warning("enricher: retrieval unavailable (%s); classifying without neighbours", exc)
+        worth = [alert for c, protos in zip(candidates, neighbours, strict=True)
+                 if (alert := await self.decide(c, protos, now)) is not None]
+        return await raise_alerts(self.deps, self.groups, worth)
+
+    async def template_centroids(self, candidates: Sequence[IssueCandidate]) -> list[np.ndarray]:
+        ids = [{item.get("template_id") or item["templated"]: item["templated"] for item in c.logs} for c in candidates]
+        vectors = await self.deps.template_vectors({tid: text for texts in ids for tid, text in texts.items()})
+        return [template_centroid(vectors[tid] for tid in texts) for texts in ids]
+
+    async def decide(self, candidate: IssueCandidate, protos: list[Neighbour],
+                     now: float) -> tuple[Occurrence, Alert] | None:
+        """The alert this candidate is worth, with its occurrence for grouping; None if none."""
+        s = self.deps.settings
         verdict = operator_override(await self.classify(candidate, protos), protos)
         nearest = protos[0] if protos and 1 - protos[0].distance >= s.cluster_sim_threshold else None
         proto_id = nearest.id if nearest else prototype_id(candidate.os, candidate.id)
         if not worth_alerting(verdict):
             return None
-        return await raise_alert(self.deps, self.groups, occurrence(candidate, verdict, now),
-                                 issue_alert(candidate, verdict, proto_id, now))
+        return occurrence(candidate, verdict, now), issue_alert(candidate, verdict, proto_id, now)
 
     async def related(self, candidate: IssueCandidate) -> list[str]:
         """Evidence beyond the issue: lines and templates near what the LLM expects this failure
@@ -137,32 +160,50 @@ class Enricher:
 
 
 async def raise_alert(deps: Deps, groups: AlertGroups, occ: Occurrence, alert: Alert) -> Alert | None:
-    """Send `alert` with its group's hosts, or nothing when an alert of the same failure and template
-    family was raised within the window: `occ` is then listed on that alert instead. A replay of
-    the group's first occurrence finds itself the owner and is raised again (deduplicated
-    downstream); a replay of another changes nothing."""
+    raised = await raise_alerts(deps, groups, [(occ, alert)])
+    return raised[0] if raised else None
+
+
+async def raise_alerts(deps: Deps, groups: AlertGroups, worth: Sequence[tuple[Occurrence, Alert]]) -> list[Alert]:
+    """Send each alert with its group's hosts, or nothing when an alert of the same failure and
+    template family was raised within the window: the occurrence is then listed on that alert
+    instead. A replay of the group's first occurrence finds itself the owner and is raised again
+    (deduplicated downstream); a replay of another changes nothing. The alerts sent."""
     window = deps.settings.alert_group_window_sec
-    if window > 0:
+    owned: list[tuple[Alert, AlertGroup | None]]
+    if window <= 0 or not worth:
+        owned = [(alert, None) for _, alert in worth]
+    else:
         try:
-            group = await groups.join(occ, alert.id, window)
+            joined = await groups.join_many([(occ, alert.id) for occ, alert in worth], window)
         except StreamAppError as exc:  # grouping is a convenience: without Redis, alert anyway
             log.warning("alert grouping unavailable (%s)", exc)
+            owned = [(alert, None) for _, alert in worth]
         else:
-            if group.owner != alert.id:
-                return None
-            alert = grouped(alert, group)
-    await deps.topics.alerts.send(key=alert.id, value=alert)
-    telemetry.count("streamapp.alerts", type=alert.type)
-    return alert
+            owned = [(alert, g) for (_, alert), g in zip(worth, joined, strict=True) if g.owner == alert.id]
+    raised = [grouped(alert, group) if group else alert for alert, group in owned]
+    for alert in raised:
+        await deps.topics.alerts.send(key=alert.id, value=alert)
+        telemetry.count("streamapp.alerts", type=alert.type)
+    return raised
 
 
 def register(deps: Deps) -> Enricher:
     enricher = Enricher(deps)
-    guarded_agent(deps, deps.topics.issues_candidates, "enricher", enricher.handle)
-    if deps.settings.enable_per_line_candidates:  # each line candidate: a one-line issue, classified alike
+    s = deps.settings
 
-        async def handle_line(candidate: LineCandidate) -> Alert | None:
-            return await enricher.handle(line_issue(candidate))
+    async def issues(events: list[EventT]) -> None:
+        await enricher.handle_batch([e.value for e in events])
 
-        guarded_agent(deps, deps.topics.line_candidates, "line_enricher", handle_line)
+    # retry_alone: handling a candidate twice raises the same alert id, which grouping and the
+    # outbound bridge recognise
+    guarded_batches(deps, deps.topics.issues_candidates, "enricher", issues, size=s.enricher_batch_records,
+                    within=s.enricher_batch_within_sec, retry_alone=True)
+    if s.enable_per_line_candidates:  # each line candidate: a one-line issue, classified alike
+
+        async def lines(events: list[EventT]) -> None:
+            await enricher.handle_batch([line_issue(e.value) for e in events])
+
+        guarded_batches(deps, deps.topics.line_candidates, "line_enricher", lines, size=s.enricher_batch_records,
+                        within=s.enricher_batch_within_sec, retry_alone=True)
     return enricher

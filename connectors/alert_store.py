@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ from redis.exceptions import WatchError
 
 from connectors.redis_streams import PENDING_PREFIX, connect
 from streamapp import telemetry
-from streamapp.alert_groups import AlertGroup, Occurrence, add, alert_fields, group_key, open_group, within
+from streamapp.alert_groups import AlertGroup, Joined, Occurrence, alert_fields, group_key, join_run
 from streamapp.errors import TransientError
 from streamapp.feedback import Feedback
 from streamapp.records import encode_value
@@ -200,47 +200,65 @@ class AlertGroups:
     async def join(self, occ: Occurrence, alert_id: str, window_sec: float) -> AlertGroup:
         """Add `occ` to its open group, or open one spoken for by `alert_id`; the group after it.
         A replay (an id that already joined) changes nothing. Raises TransientError."""
-        key = self.settings.redis_key(group_key(occ))
-        members = f"{key}:members"
+        (group,) = await self.join_many([(occ, alert_id)], window_sec)
+        return group
+
+    async def join_many(self, joins: Sequence[tuple[Occurrence, str]], window_sec: float) -> list[AlertGroup]:
+        """`join` for each of `joins` in order; the group each ended in. One transaction per group
+        key (more only when a key's window ends within them): a batch of candidates costs a few
+        round trips per failure, not per candidate (each round trip waits for the worker's event
+        loop, which other stages keep busy under load)."""
+        by_key: dict[str, list[int]] = {}
+        for i, (occ, _) in enumerate(joins):
+            by_key.setdefault(group_key(occ), []).append(i)
+        out: dict[int, AlertGroup] = {}
+        for gkey, indices in by_key.items():
+            done = 0
+            while done < len(indices):
+                joined = await self._join_key(self.settings.redis_key(gkey), [joins[i] for i in indices[done:]],
+                                              window_sec)
+                out.update((i, joined.group) for i in indices[done:done + joined.taken])
+                done += joined.taken
+        return [out[i] for i in range(len(joins))]
+
+    async def _join_key(self, key: str, joins: list[tuple[Occurrence, str]], window_sec: float) -> Joined:
         with _unavailable():
             async with self.client.pipeline(transaction=True) as pipe:
                 for attempt in range(GROUP_TRIES):
                     try:
-                        return await self._join(pipe, key, members, occ, alert_id, window_sec)
+                        return await self._join(pipe, key, joins, window_sec)
                     except WatchError:  # another enricher joined first: try again a little later
                         await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
         raise AlertConflict(f"alert group {key!r} changed during {GROUP_TRIES} attempts")
 
-    async def _join(self, pipe: Any, key: str, members: str, occ: Occurrence, alert_id: str,
-                    window_sec: float) -> AlertGroup:
+    async def _join(self, pipe: Any, key: str, joins: list[tuple[Occurrence, str]], window_sec: float) -> Joined:
+        members = f"{key}:members"
         await pipe.watch(key, members)
         raw = await pipe.get(key)
-        group = AlertGroup.from_json(raw) if raw else None
-        fresh = group is None or not within(group, occ.t, window_sec)
-        if not fresh and await pipe.sismember(members, occ.id):
+        ids = [occ.id for occ, _ in joins]
+        known = {i for i, flag in zip(ids, await pipe.smismember(members, ids), strict=True) if flag}
+        joined = join_run(AlertGroup.from_json(raw) if raw else None, known.__contains__, joins, window_sec)
+        if not joined.new_ids:  # replays only
             await pipe.unwatch()
-            assert group is not None
-            return group
-        tracked = fresh or await pipe.scard(members) < MAX_MEMBERS
-        if group is None or fresh:
-            group = open_group(occ, owner=alert_id)
-        else:
-            add(group, occ)
+            return joined
+        room = MAX_MEMBERS - (0 if joined.fresh else await pipe.scard(members))
+        tracked = joined.new_ids[:max(0, room)]
+        if len(tracked) < len(joined.new_ids):  # a replay of those would count twice
+            telemetry.count("streamapp.alertgroups.untracked", len(joined.new_ids) - len(tracked))
+        group = joined.group
         hash_key = self.settings.redis_key(f"alert:{group.owner}")
         await pipe.watch(hash_key)
         written = await pipe.exists(hash_key)
         pipe.multi()
         ttl = max(1, int(window_sec))
-        if fresh:
+        if joined.fresh:
             pipe.set(key, group.to_json(), ex=ttl)
             pipe.delete(members)
         else:
             pipe.set(key, group.to_json(), keepttl=True)
         if tracked:
-            pipe.sadd(members, occ.id)
+            pipe.sadd(members, *tracked)
             pipe.expire(members, ttl, nx=True)
-        else:
-            telemetry.count("streamapp.alertgroups.untracked")  # a replay of it would count twice
         fields = {name: encode_value(value) for name, value in alert_fields(group).items()}
         if written:
             pipe.hset(hash_key, mapping=fields)
@@ -249,7 +267,7 @@ class AlertGroups:
             pipe.hset(pending, mapping=fields)
             pipe.expire(pending, self.settings.alerts_ttl_sec)
         await pipe.execute()
-        return group
+        return joined
 
 
 class MemoryAlertGroups(AlertGroups):
@@ -262,20 +280,19 @@ class MemoryAlertGroups(AlertGroups):
         self.members: dict[str, set[str]] = {}
         self.fields: dict[str, dict[str, Any]] = {}
 
-    async def join(self, occ: Occurrence, alert_id: str, window_sec: float) -> AlertGroup:
-        key = group_key(occ)
-        group = self.groups.get(key)
-        fresh = group is None or not within(group, occ.t, window_sec)
-        if group is not None and not fresh and occ.id in self.members[key]:
-            return group
-        if group is None or fresh:
-            group = self.groups[key] = open_group(occ, owner=alert_id)
-            self.members[key] = set()
-        else:
-            add(group, occ)
-        self.members[key].add(occ.id)
-        self.fields[group.owner] = alert_fields(group)
-        return group
+    async def join_many(self, joins: Sequence[tuple[Occurrence, str]], window_sec: float) -> list[AlertGroup]:
+        out = []
+        for occ, alert_id in joins:
+            key = group_key(occ)
+            joined = join_run(self.groups.get(key), self.members.get(key, set()).__contains__, [(occ, alert_id)],
+                              window_sec)
+            if joined.fresh:
+                self.members[key] = set()
+            self.groups[key] = joined.group
+            self.members[key].update(joined.new_ids)
+            self.fields[joined.group.owner] = alert_fields(joined.group)
+            out.append(joined.group)
+        return out
 
 
 def _text(raw: Mapping[bytes, bytes]) -> Fields:

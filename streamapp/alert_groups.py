@@ -6,7 +6,7 @@ same OS, failure type and template family, the first of them less than the windo
 evidence). The window is fixed from the group's first occurrence, so a failure that goes on for
 hours raises one alert per window, not one ever.
 
-Pure, and the one place the decision is made: the enricher applies `join` to a group kept on Redis
+Pure, and the one place the decision is made: the enricher applies `join_run` to a group kept on Redis
 (`connectors.alert_store.AlertGroups`), and `group_alerts` runs the same decision over a whole
 sequence, for benches that count the alerts a log would raise::
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -150,6 +150,43 @@ def add(group: AlertGroup, occ: Occurrence) -> None:
         if len(entry.evidence) >= MAX_EVIDENCE:
             break
         entry.evidence.append({"id": str(line.get("id", "")), "raw": str(line.get("raw", ""))[:MAX_RAW]})
+
+
+@dataclass
+class Joined:
+    """What a run of joins did to one group: the group after it, whether the run opened it (the
+    stored group and its members are replaced), the ids that joined, and how many of the run's
+    occurrences it took."""
+
+    group: AlertGroup
+    fresh: bool
+    new_ids: list[str]
+    taken: int
+
+
+def join_run(group: AlertGroup | None, known: Callable[[str], bool], joins: Sequence[tuple[Occurrence, str]],
+             window_sec: float) -> Joined:
+    """`joins` ((occurrence, the alert id that speaks for it if it opens a group), all of one group
+    key, in order) applied to `group` (None: none open), `known` telling the ids that already
+    joined it. A replay (a known id within the window) changes nothing. The run stops before an
+    occurrence that would open a second group: the caller stores this one and runs the rest."""
+    fresh = False
+    new: list[str] = []
+    taken = 0
+    for occ, alert_id in joins:
+        opens = group is None or not within(group, occ.t, window_sec)
+        if opens and (fresh or new):
+            break
+        taken += 1
+        if opens:
+            group, fresh = open_group(occ, owner=alert_id), True
+        elif occ.id in new or (not fresh and known(occ.id)):
+            continue
+        else:
+            add(group, occ)  # type: ignore[arg-type]  # not None: it did not open
+        new.append(occ.id)
+    assert group is not None, "a run takes at least its first occurrence"
+    return Joined(group, fresh, new, taken)
 
 
 def host_list(group: AlertGroup) -> list[dict[str, Any]]:

@@ -311,6 +311,11 @@ class Settings(BaseSettings):
         "batches changed it."
     )
     issue_batch_within_sec: Seconds = Field(0.05, description="Max wait to fill an aggregator batch, seconds.")
+    enricher_batch_records: TakeSize = Field(
+        64, description="Issue (and line) candidates the enricher classifies together, with one "
+        "embedding call and one prototype query per OS."
+    )
+    enricher_batch_within_sec: Seconds = Field(0.05, description="Max wait to fill an enricher batch, seconds.")
     issue_purge_grace_sec: SecondsOrZero = Field(
         60.0, description="Closed issues stay this long (so a replayed close re-emits) before purge."
     )

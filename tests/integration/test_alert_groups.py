@@ -80,3 +80,25 @@ async def test_a_storm_is_one_group_and_its_hash_lists_every_host(settings: Sett
         listing = (await http.get("/console/alerts")).text
     assert "Hosts (51)" in page and page.count("<tr><td>node-") == 51 and "EDAC MC0: 1 CE on node-49" in page
     assert "+50 hosts" in listing
+
+
+async def test_a_batch_joins_in_one_transaction_per_failure_as_one_at_a_time(settings: Settings,
+                                                                              redis: aioredis.Redis) -> None:
+    """An enricher's batch: 50 hosts with one failure and 2 with another, a replay among them, and
+    one occurrence after the window: the groups are those of joining one at a time."""
+    groups = AlertGroups(redis, settings)
+    batch = [(occ(i, f"node-{i}"), f"alert-issue-{i}") for i in range(50)]
+    batch += [(occ(60 + i, f"node-{i}", failure="network_link"), f"alert-issue-{60 + i}") for i in range(2)]
+    batch += [batch[3], (Occurrence(id="issue-late", host="node-1", failure_type="hardware_memory",
+                                    template_ids=("t-ecc",), t=1000.0 + 900 + 1, os="linux"), "alert-issue-late")]
+    joined = await groups.join_many(batch, window_sec=900)
+    owners = [g.owner for g in joined]
+    assert owners == ["alert-issue-0"] * 50 + ["alert-issue-60"] * 2 + ["alert-issue-0", "alert-issue-late"]
+    assert (joined[0].host_count, joined[0].occurrences) == (50, 50), "the replay counted once"
+    assert (joined[-1].host_count, joined[-2].occurrences) == (1, 50)
+    # The same joins one at a time, under another namespace, store the same groups.
+    alone = AlertGroups(redis, settings.model_copy(update={"stream_prefix": settings.stream_prefix + "alone."}))
+    one_by_one = [await alone.join(o, a, 900) for o, a in batch]
+    assert [g.to_json() for g in one_by_one[-3:]] == [g.to_json() for g in joined[-3:]]
+    again = await groups.join_many(batch[50:52], 900)
+    assert [g.occurrences for g in again] == [2, 2], "a replayed batch adds nothing"
