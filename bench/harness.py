@@ -161,6 +161,28 @@ async def _changelog_records(settings: Settings) -> dict[str, int]:
         await consumer.stop()
 
 
+def backlog(settings: Settings, topics: tuple[str, ...] = ("issues_candidates", "closed_issues")) -> dict[str, int]:
+    """Records of each topic the worker's agents have not committed yet (written minus the app's
+    committed offsets): the enricher's and the clustering agent's backlog, held in the worker."""
+    return asyncio.run(_backlog(settings, topics))
+
+
+async def _backlog(settings: Settings, topics: tuple[str, ...]) -> dict[str, int]:
+    consumer = AIOKafkaConsumer(**client_options(settings), group_id=settings.streamapp_id, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        out = {}
+        for name in topics:
+            parts = [TopicPartition(settings.topic_name(name), p) for p in range(settings.topic_partitions)]
+            ends = await consumer.end_offsets(parts)
+            out[name] = sum(ends.values())
+            for tp in parts:
+                out[name] -= (await consumer.committed(tp)) or 0
+        return out
+    finally:
+        await consumer.stop()
+
+
 class ParsedCounter(threading.Thread):
     """Counts lines carried by `issue_events` (kind=lines) as they appear on Kafka."""
 

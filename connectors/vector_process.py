@@ -15,7 +15,7 @@ import os
 import pickle  # frames only ever come from our own parent or child process
 import struct
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, BinaryIO
 
 from connectors.vectorstore import (
@@ -83,7 +83,7 @@ class VectorProcess:
         if self._proc is None or self._proc.returncode is not None:
             self._proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "connectors.vector_process",
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=child_env(os.environ),
             )
             assert self._proc.stdin is not None
             self._proc.stdin.write(_frame((self.settings, self.embedder)))
@@ -94,6 +94,14 @@ class VectorProcess:
             self._proc.kill()
             await self._proc.wait()
         self._proc = None
+
+
+def child_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The child's environment: at most two glibc malloc arenas unless the user chose a number.
+    Chroma serves from threads, each of which may get an arena of its own (up to 8 per core) that
+    keeps its high-water mark: over a million lines the child grew by 7-11 MiB late in the run,
+    3 MiB with two arenas (`bench/memory_bench.py`)."""
+    return {"MALLOC_ARENA_MAX": "2", **environ}
 
 
 def _frame(obj: object) -> bytes:

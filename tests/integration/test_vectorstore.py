@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -229,6 +230,9 @@ async def test_child_process_store_answers_and_leaves_the_event_loop_running(tmp
     store = AsyncVectorStore.in_child_process(Settings(chroma_path=tmp_path / "chroma"))
     await store.upsert("templates", OS, ["t-a"], np.eye(1, 8, dtype=np.float32), [{"n": 1}], ["doc a"])
     assert await store.get("templates", OS, ids=["t-a"]) == [Stored(id="t-a", metadata={"n": 1}, document="doc a")]
+    assert store.child is not None and store.child._proc is not None
+    environ = Path(f"/proc/{store.child._proc.pid}/environ").read_bytes().split(b"\0")
+    assert (b"MALLOC_ARENA_MAX=2" in environ) == ("MALLOC_ARENA_MAX" not in os.environ), "two arenas unless chosen"
     with pytest.raises(ValueError, match="2 ids but 1 embeddings"):  # the child's refusal, as the caller knows it
         await store.upsert("templates", OS, ["x", "y"], np.eye(1, 8, dtype=np.float32))
     ticks = 0
