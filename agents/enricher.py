@@ -10,6 +10,7 @@ derives from the candidate id, so a replay writes the same alert, never a second
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 
@@ -94,8 +95,8 @@ class Enricher:
         """Candidates taken together, the alerts sent: one embedding call for their templates, one
         prototype query per OS, one alert-group transaction per failure. Each round trip waits for
         the worker's event loop, which the other stages keep busy under load: one candidate at a
-        time (about seven round trips each), the enricher fell ever further behind the aggregator
-        and its backlog grew in memory."""
+        time (about nine round trips each) an enricher sharing its worker falls behind a saturated
+        aggregator (`ENRICHER_BATCH_RECORDS` says what batches cost)."""
         now = self.deps.clock.now()
         neighbours: list[list[Neighbour]] = [[] for _ in candidates]
         try:
@@ -103,8 +104,12 @@ class Enricher:
                                                             await self.template_centroids(candidates))
         except (StreamAppError, OSError, ValueError) as exc:
             log.warning("enricher: retrieval unavailable (%s); classifying without neighbours", exc)
-        worth = [alert for c, protos in zip(candidates, neighbours, strict=True)
-                 if (alert := await self.decide(c, protos, now)) is not None]
+        worth = []
+        for i, (c, protos) in enumerate(zip(candidates, neighbours, strict=True)):
+            if i:
+                await asyncio.sleep(0)  # a few ms of classifying each: the other stages run in between
+            if (alert := await self.decide(c, protos, now)) is not None:
+                worth.append(alert)
         return await raise_alerts(self.deps, self.groups, worth)
 
     async def template_centroids(self, candidates: Sequence[IssueCandidate]) -> list[np.ndarray]:

@@ -1,9 +1,9 @@
 """Memory stays flat: one worker (offline classifier) takes N generated lines, fed as fast as it
 closes them (at most `--ahead` lines waiting in Redis, which the bridge trims as it goes); the RSS
 of the worker and its vector-store process is read once 100,000 lines are in closed issues and
-again after all N, with the backlog the worker holds of the two agents whose records are one item each
-(the enricher's candidates, clustering's closed issues). Prints both and `rss_1m_vs_100k=<RSS at N / RSS at 100k>` last (the target is
-within 10%, i.e. at most 1.10).
+again after all N, with the backlog the worker holds of the two agents whose records are one item
+each (the enricher's candidates, clustering's closed issues). Prints both and
+`rss_1m_vs_100k=<RSS at N / RSS at 100k>` last (the target is within 10%, i.e. at most 1.10).
 
     .venv/bin/python bench/memory_bench.py [-n 1000000] [--ahead 100000]
 """
