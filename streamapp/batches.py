@@ -9,7 +9,7 @@ maps to one partition and a partition's records are produced and consumed in ord
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from streamapp.records import IssueLines, LineBatch, ParsedEvent, RawLine
 
@@ -28,24 +28,33 @@ def by_partition(items: Sequence[T], partition_of: Callable[[T], int]) -> dict[i
     return out
 
 
-def fit(items: list[T], encode: Callable[[list[T]], bytes], max_bytes: int = MAX_RECORD_BYTES
-        ) -> tuple[list[tuple[list[T], bytes]], list[T]]:
-    """Encode `items` as few records as fit in `max_bytes`, keeping their order: the usual batch
-    encodes once; a larger one is cut into equal runs (recursively). Returns (items, record) pairs
-    and the items too large even alone (the caller dead-letters them)."""
+class Encodable(Protocol):
+    def dumps(self) -> bytes: ...
+
+
+R = TypeVar("R", bound=Encodable)
+
+
+def fit(items: list[T], build: Callable[[list[T]], R], max_bytes: int = MAX_RECORD_BYTES
+        ) -> tuple[list[tuple[list[T], R, bytes]], list[T]]:
+    """Build and encode `items` as few records as fit in `max_bytes`, keeping their order: the usual
+    batch is built and encoded once; a larger one is cut into equal runs (recursively). Returns
+    (items, record, encoding) triples and the items too large even alone (the caller dead-letters
+    them)."""
     if not items:
         return [], []
-    data = encode(items)
+    record = build(items)
+    data = record.dumps()
     if len(data) <= max_bytes:
-        return [(items, data)], []
+        return [(items, record, data)], []
     if len(items) == 1:
         return [], items
     parts = min(len(items), len(data) // max_bytes + 1)
     step = -(-len(items) // parts)
-    records: list[tuple[list[T], bytes]] = []
+    records: list[tuple[list[T], R, bytes]] = []
     too_big: list[T] = []
     for start in range(0, len(items), step):
-        r, big = fit(items[start : start + step], encode, max_bytes)
+        r, big = fit(items[start : start + step], build, max_bytes)
         records.extend(r)
         too_big.extend(big)
     return records, too_big
@@ -58,8 +67,8 @@ def line_records(lines: Sequence[RawLine], partition_of: Callable[[RawLine], int
     out: list[tuple[int, list[RawLine], bytes]] = []
     too_big: list[RawLine] = []
     for part, group in by_partition(lines, partition_of).items():
-        records, big = fit(group, lambda xs: LineBatch(xs).dumps(), max_bytes)
-        out.extend((part, xs, data) for xs, data in records)
+        records, big = fit(group, LineBatch, max_bytes)
+        out.extend((part, xs, data) for xs, _, data in records)
         too_big.extend(big)
     return out, too_big
 
@@ -74,8 +83,8 @@ def event_records(events: Sequence[ParsedEvent], key_of: Callable[[ParsedEvent],
     too_big: list[ParsedEvent] = []
     for part, group in by_partition(keyed, lambda kv: partition_of(kv[0])).items():
         name = f"lines:{part}"
-        records, big = fit(group, lambda kvs, name=name: _grouped(name, kvs).dumps(), max_bytes)  # type: ignore[misc]
-        out.extend((part, _grouped(name, kvs), data) for kvs, data in records)
+        records, big = fit(group, lambda kvs, name=name: _grouped(name, kvs), max_bytes)  # type: ignore[misc]
+        out.extend((part, lines, data) for _, lines, data in records)
         too_big.extend(ev for _, ev in big)
     return out, too_big
 

@@ -204,9 +204,8 @@ def pattern_counts(
                 rec.rows.append([ev.template_id, ev.host, partition_key(ev, key_fields), ev.src, ev.off])
             return rec
 
-        records, too_big = fit(sorted(evs, key=lambda ev: (ev.src, ev.off)), lambda run: counts(run).dumps(),
-                               max_bytes)
-        out.extend(counts(run) for run, _ in records)
+        records, too_big = fit(sorted(evs, key=lambda ev: (ev.src, ev.off)), counts, max_bytes)
+        out.extend(rec for _, rec, _ in records)
         dropped += len(too_big)
     return out, dropped
 

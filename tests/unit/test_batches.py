@@ -98,11 +98,15 @@ def test_a_batch_over_the_size_limit_is_cut_in_order_and_a_line_too_big_alone_is
 def test_fit_encodes_a_batch_that_fits_once() -> None:
     calls = []
 
-    def encode(xs: list[int]) -> bytes:
-        calls.append(len(xs))
-        return bytes(len(xs))
+    class Run:
+        def __init__(self, xs: list[int]) -> None:
+            self.xs = xs
 
-    records, _ = fit(list(range(100)), encode, max_bytes=100)
+        def dumps(self) -> bytes:
+            calls.append(len(self.xs))
+            return bytes(len(self.xs))
+
+    records, _ = fit(list(range(100)), Run, max_bytes=100)
     assert calls == [100] and len(records) == 1
 
 
