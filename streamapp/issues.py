@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from streamapp.classify.features import spoken
 from streamapp.records import IssueCandidate, LineCandidate, ParsedEvent
 from streamapp.taxonomy import Severity
 
@@ -109,6 +110,8 @@ def log_item(ev: ParsedEvent) -> dict:
         "id": ev.id, "templated": ev.template, "raw": ev.raw, "component": ev.component, "pid": ev.pid,
         "time": ev.timestamp or ev.t, "template_id": ev.template_id, "severity": ev.severity, "source": ev.source,
         "level": ev.level,  # the header's own level, as written: the classifier's strongest prior
+        # what the classifier reads, when its masked values say something (`changed state to down`)
+        **({"read": read} if (read := spoken(ev.template, ev.params)) != ev.template else {}),
     }
 
 

@@ -87,6 +87,12 @@ for _i, _ft in enumerate(_TYPES):
     for _gram, _weight in _compile(VOCABULARY.get(_ft, {})).items():
         _INDEX.setdefault(_gram, []).append((_i, _weight))
 _FAILURE = _compile(FAILURE_WORDS)
+# Every word some phrase of the model is made of: a masked value that is one of them is read (`spoken`).
+_KNOWN_WORDS = frozenset(
+    w for phrases in (*VOCABULARY.values(), FAILURE_WORDS, INABILITY, RECOVERY, SOFTER, SHARPER)
+    for phrase in phrases for w in words(phrase)
+)
+_PLAIN_WORD = re.compile(r"[A-Za-z]{2,24}")
 
 
 def _cues(phrases: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
@@ -120,14 +126,22 @@ def unreadable(text: str) -> bool:
     return _UNREADABLE.search(text) is not None
 
 
-def unreadable_restored(template: str, values: Sequence[str], wildcard: str = "<*>") -> str:
-    """The template with the wildcards whose value says a reading is missing (`****`, `N/A`) put back:
-    a miner masks them like any value, yet they are what the line says (`Fan speeds (3400 ****)`)."""
-    kept = [v.strip() if _UNREADABLE.fullmatch(v.strip()) else None for v in values]
+def spoken(template: str, values: Sequence[str], wildcard: str = "<*>") -> str:
+    """The template with the masked values that say something put back: a word the classifier has a
+    meaning for (`changed state to down`: a miner masks `up` and `down` like any value that varies) and
+    a reading that could not be taken (`Fan speeds (3400 ****)`). Names, numbers and ids stay masked, so
+    the lines of a template read alike whatever their values."""
+    kept = [v.strip() if _says_something(v.strip()) else None for v in values]
     parts = template.split(wildcard)
     if not any(kept) or len(parts) != len(kept) + 1:
         return template
     return parts[0] + "".join((v or wildcard) + part for v, part in zip(kept, parts[1:], strict=True))
+
+
+def _says_something(value: str) -> bool:
+    if _UNREADABLE.fullmatch(value):
+        return True
+    return _PLAIN_WORD.fullmatch(value) is not None and _singular(value.lower()) in _KNOWN_WORDS
 
 
 def text_level(text: str) -> Severity | None:

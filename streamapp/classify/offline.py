@@ -148,7 +148,7 @@ class OfflineClassifier:
         template_ids = _unique(u.template_id for u in cited)[:MAX_EVIDENCE]
         if not cited and d.neighbours:  # the subject as a whole matched: its templates are the evidence
             template_ids = sorted(subject.template_ids)[:MAX_EVIDENCE]
-        messages = [u.text for u in cited] or [u.text for u in subject.units[:1]]
+        messages = [u.quoted for u in cited] or [u.quoted for u in subject.units[:1]]
         top = d.neighbours[0] if d.neighbours and d.neighbours[0].labelled_by.lower() == OPERATOR else None
         summary, cause, action = texts.render(
             d.failure, host=subject.host, component=subject.component,

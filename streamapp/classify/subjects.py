@@ -38,12 +38,18 @@ def header_context(component: str | None, extra: Iterable[tuple[str, str]] = ())
 
 @dataclass(frozen=True)
 class Unit:
-    """One text: a sample line (citable by `line_id`) or a template no sample line stands for."""
+    """One text: a sample line (citable by `line_id`) or a template no sample line stands for. `text` is
+    what the classifier reads; `raw`, when set, is the line as written, which summaries quote."""
 
     text: str
     line_id: str = ""
     template_id: str = ""
     level: str = ""
+    raw: str = ""
+
+    @property
+    def quoted(self) -> str:
+        return self.raw or self.text
 
 
 @dataclass(frozen=True)
@@ -80,17 +86,31 @@ def _text(value: Any) -> str:
     return value[:MAX_TEXT] if isinstance(value, str) else ""
 
 
+def read_as(template: str, component: str | None) -> str:
+    """The text the classifier reads for a mined line: its template, after what its header says about
+    the event (`streamapp classify` reads a file's lines the same way)."""
+    context = header_context(component)
+    return f"{context}: {template}" if context else template
+
+
 def _units_from_items(items: Iterable[Any], id_key: str) -> list[Unit]:
+    """A mined line is read as its template with the masked values that say something put back
+    (`read`, see `features.spoken`), as `streamapp classify` reads it: names, numbers and ids are not
+    what a line says, and the lines of a template then share one reading, which the classifier
+    memoises (raw lines are nearly all new). A line with no template is read raw."""
     units = []
     for item in items:
         if not isinstance(item, Mapping):
             continue
-        text = _text(item.get("raw")) or _text(item.get("templated"))
+        raw = _text(item.get("raw"))
+        template = _text(item.get("read")) or _text(item.get("templated"))
+        component = item.get("component")
+        text = read_as(template, component if isinstance(component, str) else None) if template.strip() else raw
         if not text.strip():
             continue
         units.append(Unit(
             text=text, line_id=str(item.get(id_key) or ""), template_id=str(item.get("template_id") or ""),
-            level=str(item.get("level") or ""),
+            level=str(item.get("level") or ""), raw=raw if raw != text else "",
         ))
     return units
 

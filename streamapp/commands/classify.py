@@ -6,9 +6,9 @@ at the level the line's header states, read with what the header says about the 
 event type: `header_context`) and knowing how many lines of the file share the template. The level is
 kept because it is the classifier's strongest prior (`slow query` at `error` alerts, at `warning` it
 does not); a header field that holds no level word counts as no level. The values the template masks
-are not looked at. So each (template id, level, context) is classified once and its verdict reused
-for every such line. Rejected lines (no template) are classified by their message, uncached. A
-per-severity summary goes to stderr.
+are not looked at, but for those that say something (`features.spoken`). So each (template id, level,
+context, reading) is classified once and its verdict reused for every such line. Rejected lines (no
+template) are classified by their message, uncached. A per-severity summary goes to stderr.
 
 Columns: `LineId,TemplateId,FailureType,Severity,Alert`; `Alert` is `true` for lines of severity
 error or worse that are not benign.
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from streamapp.classify import LineVerdict, OfflineClassifier
-from streamapp.classify.features import unreadable, unreadable_restored
+from streamapp.classify.features import spoken
 from streamapp.classify.subjects import header_context
 from streamapp.commands.logfile import MineStats, add_input_arguments, line_format, mine, read_lines, write_csv
 from streamapp.errors import ConfigError
@@ -115,9 +115,7 @@ def line_verdicts(
             template_id, verdict = "", classifier.classify_line(parsed.message, level=level, context=context)
             stats.verdicts += 1
         else:
-            # a masked value that says a reading is missing is part of what the line says
-            text = unreadable_restored(final.template, final.parameters) if unreadable(parsed.message) \
-                else final.template
+            text = spoken(final.template, final.parameters)  # masked values that say something, read
             template_id, key = final.template_id, (final.template_id, level, context, text)
             if key not in cache:
                 cache[key] = classifier.classify_line(text, template_id=template_id, level=level,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from streamapp.classify import OfflineClassifier
-from streamapp.classify.features import text_evidence, unreadable, unreadable_restored
+from streamapp.classify.features import spoken, text_evidence, unreadable
 from streamapp.classify.prior import Policy
 from streamapp.records import IssueCandidate
 from streamapp.rules import RuleSet
@@ -95,11 +95,17 @@ def test_a_reading_that_could_not_be_taken_is_a_failure_of_its_sensor(classifier
     assert not classifier.classify_line("proxy: N/A, direct connection").alert
 
 
-def test_masked_missing_readings_are_put_back_into_the_template() -> None:
+def test_masked_values_that_say_something_are_put_back_into_the_template() -> None:
     template = "Fan speeds ( <*> <*> <*> <*> )"
-    assert unreadable_restored(template, ("3552", "****", "3375", "N/A")) == "Fan speeds ( <*> **** <*> N/A )"
-    assert unreadable_restored(template, ("3552", "3534", "3375", "3400")) == template
-    assert unreadable_restored(template, ("****",)) == template  # values that do not line up: untouched
+    assert spoken(template, ("3552", "****", "3375", "N/A")) == "Fan speeds ( <*> **** <*> N/A )"
+    assert spoken(template, ("3552", "3534", "3375", "3400")) == template
+    assert spoken(template, ("****",)) == template  # values that do not line up: untouched
+    # a state word the model reads is put back; names, hosts, numbers and ids are not
+    state = "Interface <*>, changed state to <*>"
+    assert spoken(state, ("Gi1/0/14", "down")) == "Interface <*>, changed state to down"
+    assert spoken(state, ("Gi1/0/14", "up")) == "Interface <*>, changed state to up"
+    assert spoken("session opened for user <*> by <*>", ("kxqz", "uid=0")) == "session opened for user <*> by <*>"
+    assert spoken("job <*> <*>", ("0x3fa2", "FAILED")) == "job <*> FAILED"
     assert unreadable("fan 3: no reading") and not unreadable("fan 3: 4200 RPM") and not unreadable("a***b")
 
 

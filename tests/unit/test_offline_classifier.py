@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from streamapp.classify import LineVerdict, Neighbour, OfflineClassifier
+from streamapp.classify.features import spoken
 from streamapp.mining import TemplateMiner
 from streamapp.records import ClusterCandidate, IssueCandidate
 from streamapp.rules import RuleSet
@@ -55,7 +56,8 @@ def issue_of(lines: Sequence[str], *, host: str = "node-17", component: str = "a
     mined = [miner.add(line) for line in lines]
     logs = [
         {"id": f"{first_id + i}-0", "templated": m.template, "raw": line, "component": component, "pid": "",
-         "time": float(i), "template_id": m.template_id or "", "severity": "info", "source": "file:test"}
+         "time": float(i), "template_id": m.template_id or "", "severity": "info", "source": "file:test",
+         "read": spoken(m.template, m.parameters)}
         for i, (line, m) in enumerate(zip(lines, mined, strict=True))
     ]
     counts = Counter(m.template_id for m in mined if m.template_id)
@@ -183,10 +185,11 @@ def test_evidence_only_cites_ids_it_was_given(classifier: OfflineClassifier) -> 
         assert set(verdict.template_ids) <= set(issue.template_ids)
         if label != BENIGN and str(verdict.failure_type) == label:
             assert verdict.line_ids, "a failure verdict cites the lines it relied on"
-            cited = [item["raw"] for item in issue.logs if item["id"] in verdict.line_ids]
-            assert set(cited) & {r["line"] for r in ROWS if r["failure_type"] == label}
-            # a routine line is cited only if, read alone, it points at the same type
-            assert all(classifier.classify_line(line).failure_type is verdict.failure_type for line in cited)
+            cited = [item for item in issue.logs if item["id"] in verdict.line_ids]
+            assert {item["raw"] for item in cited} & {r["line"] for r in ROWS if r["failure_type"] == label}
+            # a routine line is cited only if, read alone as the issue reads it, it points at the same type
+            assert all(classifier.classify_line(item["read"], context=item["component"]).failure_type
+                       is verdict.failure_type for item in cited)
         again = parse_verdict(_schema_answer(verdict), classifier=verdict.classifier, known_line_ids=line_ids,
                               known_template_ids=issue.template_ids)
         assert again.line_ids == verdict.line_ids and again.template_ids == verdict.template_ids
