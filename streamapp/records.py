@@ -123,7 +123,9 @@ class Metric(StreamRecord):
 class IssueCandidate(StreamRecord):
     """An aggregated issue closed by the aggregator (stream `issues_candidates`).
 
-    `logs` items are `{id, templated, raw, component, pid, time}`; `id` is the line id in `logs`.
+    `logs` items are `{id, templated, raw, component, pid, time}`; `id` is the line id in `logs`; `read`,
+    when present, is the template with the masked values that say something put back (what the offline
+    classifier reads: `streamapp.classify.features.spoken`).
     """
 
     id: str

@@ -44,3 +44,16 @@ def test_the_worst_severity_wins_and_ignored_noise_does_not_count() -> None:
     assert issue.severity == "warning" and issue.interesting
     issue, _ = absorb(issue, "k", [event(3, "error")], 1.0, POLICY)
     assert issue.severity == "error"
+
+
+def test_a_sampled_line_carries_its_reading_when_a_masked_value_says_something() -> None:
+    """The classifier reads an issue's lines as their templates; a masked state word is put back."""
+    down = ParsedEvent(
+        id="1-0", source="s", os="ios", host="h", component="LINK", pid="", level="", timestamp="", t=1.0,
+        template_id="t", template="Interface <*>, changed state to <*>", params=["Gi1/0/14", "down"],
+        raw="Interface Gi1/0/14, changed state to down", src=0, off=1,
+    )
+    issue, _ = absorb(None, "k", [down, event(2)], 0.0, POLICY)
+    assert issue is not None
+    assert issue.head[0]["read"] == "Interface <*>, changed state to down"
+    assert "read" not in issue.head[1]  # `x <*>` with a number: the template says it all
