@@ -67,7 +67,9 @@ class Clusterer:
         self.evicted = 0
         self._indexed_for: frozenset | None = None
         self._dirty: dict[str, Prototype] = {}  # prototype id -> latest state, not yet mirrored
-        self._members: list[tuple[str, OpenIssue]] = []  # (prototype id, issue) whose lines to tag
+        # (prototype id, OS, filter of the issue's lines): lines to tag. Only the filter is kept, not the
+        # issue with its sample lines (kilobytes): thousands can wait while the vector store lags.
+        self._members: list[tuple[str, str, dict]] = []
 
     def centroids(self, os_name: str) -> dict[str, Vector]:
         actives = frozenset(self.deps.app.assignor.assigned_actives())
@@ -119,7 +121,7 @@ class Clusterer:
         if candidate is not None:
             await self.deps.topics.clusters_candidates.send(key=candidate.id, value=candidate)
         self._dirty[proto.id] = proto
-        self._members.append((proto.id, issue))
+        self._members.append((proto.id, issue.os, issue_lines(issue.key, issue.first_t, issue.last_t)))
         return proto
 
     async def command(self, cmd: PrototypeCommand) -> list[str]:
@@ -167,11 +169,10 @@ class Clusterer:
                 )
                 for p in protos:
                     dirty.pop(p.id)
-            for proto_id, issue in members:
-                where = issue_lines(issue.key, issue.first_t, issue.last_t)
-                ids = [item.id for item in await store.get("logs", issue.os, where=where)]
+            for proto_id, os_name, where in members:
+                ids = [item.id for item in await store.get("logs", os_name, where=where)]
                 if ids:
-                    await store.update_metadata("logs", issue.os, ids, joined_cluster(proto_id))
+                    await store.update_metadata("logs", os_name, ids, joined_cluster(proto_id))
                 tagged += 1
         except (StreamAppError, OSError, ValueError) as exc:
             log.warning("clustering: vector store unavailable (%s); %d prototypes not mirrored yet", exc, len(dirty))
