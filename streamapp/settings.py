@@ -312,12 +312,12 @@ class Settings(BaseSettings):
     )
     issue_batch_within_sec: Seconds = Field(0.05, description="Max wait to fill an aggregator batch, seconds.")
     enricher_batch_records: TakeSize = Field(
-        1, description="Issue (and line) candidates the enricher classifies together, with one embedding "
-        "call, one prototype query per OS and one alert-group transaction per failure. Measured on one "
-        "worker running every stage (`bench/memory_bench.py`, `bench/e2e_bench.py`): at 64 the enricher "
-        "keeps up with a saturated aggregator (its backlog, and the worker's memory, stay flat) but the "
-        "other stages' latency at half load rose from 0.8 s to 1.3-2.3 s at the p99; at 1 it lags under "
-        "saturation. Raise it where the enricher runs in a worker of its own (`ENABLE_*`)."
+        64, description="Issue (and line) candidates the enricher classifies together, with one embedding "
+        "call, one prototype query per OS and one alert-group transaction per failure. One at a time, each "
+        "candidate waits for about nine round trips, each a turn of an event loop the other stages keep "
+        "busy: on one worker running every stage (`bench/memory_bench.py`) the enricher then fell behind a "
+        "saturated aggregator and its backlog grew with the load; at 64 it keeps up, and the p99 latency "
+        "at half load (`bench/e2e_bench.py`) is the same as at 1."
     )
     enricher_batch_within_sec: Seconds = Field(0.05, description="Max wait to fill an enricher batch, seconds.")
     issue_purge_grace_sec: SecondsOrZero = Field(
