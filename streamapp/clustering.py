@@ -126,9 +126,21 @@ def join(proto: Prototype, issue: OpenIssue, vector: Vector, now: float, policy:
         "issue_id": issue_id(issue.key, issue.first_line_id), "issue_key": to_candidate(issue).issue_key,
         "host": issue.host, "lines": (issue.head + issue.tail)[: policy.sample_lines],
     }
-    proto.exemplars = [*proto.exemplars, exemplar][-policy.max_exemplars :]
+    proto.exemplars = _within(policy.sample_lines, [*proto.exemplars, exemplar][-policy.max_exemplars :])
     proto.updated_at = now
     return proto
+
+
+def _within(budget: int, exemplars: list[dict]) -> list[dict]:
+    """The exemplars with the lines a cluster candidate can show (`budget`, newest exemplar first, as
+    `to_cluster_candidate` takes them), each keeping at least its first line. The prototype is written
+    to its table at every join: five exemplars of twenty lines made it tens of kB, most never shown."""
+    out = []
+    for ex in reversed(exemplars):
+        keep = max(1, budget)
+        out.append({**ex, "lines": ex["lines"][:keep]})
+        budget -= len(out[-1]["lines"])
+    return out[::-1]
 
 
 def last_used(proto: Prototype) -> float:
