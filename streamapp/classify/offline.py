@@ -20,7 +20,7 @@ from streamapp.caches import RepeatCache
 from streamapp.classify import prior, texts
 from streamapp.classify.features import BENIGN_PRIOR, QUIET, TextEvidence, noisy_or, squash, text_evidence
 from streamapp.classify.reference import ReferenceIndex, Vote, severity_of, shipped_index
-from streamapp.classify.subjects import Neighbour, Subject, Unit, from_cluster, from_issue, from_line
+from streamapp.classify.subjects import Neighbour, Subject, Unit, from_cluster, from_issue, from_line, in_context
 from streamapp.records import ClusterCandidate, IssueCandidate
 from streamapp.rules import RuleSet
 from streamapp.taxonomy import FailureType, Severity, header_severity
@@ -135,8 +135,7 @@ class OfflineClassifier:
         """One message or template on its own (the per-line CSV). `context`: what the header says about
         the event besides its level (component, event type), read with the message; `repeats`: how
         many lines of this template were seen."""
-        text = f"{context}: {message}" if context.strip() else message
-        subject = from_line(text, template_id=template_id, level=level)
+        subject = from_line(in_context(message, context), template_id=template_id, level=level)
         d = self._decide(replace(subject, line_count=max(1, repeats)), neighbours)
         rules = tuple(sorted({r for _, ev in d.units for r in ev.rules}))
         return LineVerdict(d.failure, d.severity, d.confidence, rules, d.reason)

@@ -86,11 +86,10 @@ def _text(value: Any) -> str:
     return value[:MAX_TEXT] if isinstance(value, str) else ""
 
 
-def read_as(template: str, component: str | None) -> str:
-    """The text the classifier reads for a mined line: its template, after what its header says about
-    the event (`streamapp classify` reads a file's lines the same way)."""
-    context = header_context(component)
-    return f"{context}: {template}" if context else template
+def in_context(message: str, context: str) -> str:
+    """What the classifier reads of a line: its message (or template) after what its header says about
+    the event, for issues' lines and `streamapp classify`'s alike."""
+    return f"{context}: {message}" if context.strip() else message
 
 
 def _units_from_items(items: Iterable[Any], id_key: str) -> list[Unit]:
@@ -105,7 +104,8 @@ def _units_from_items(items: Iterable[Any], id_key: str) -> list[Unit]:
         raw = _text(item.get("raw"))
         template = _text(item.get("read")) or _text(item.get("templated"))
         component = item.get("component")
-        text = read_as(template, component if isinstance(component, str) else None) if template.strip() else raw
+        context = header_context(component if isinstance(component, str) else None)
+        text = in_context(template, context) if template.strip() else raw
         if not text.strip():
             continue
         units.append(Unit(
