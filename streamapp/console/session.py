@@ -17,6 +17,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 import secrets
 from dataclasses import dataclass
 
@@ -61,7 +62,10 @@ class SessionCodec:
         return Session(authenticated, secrets.token_urlsafe(32), self.clock.now())
 
     def dumps(self, session: Session) -> str:
-        body = json.dumps({"a": int(session.authenticated), "c": session.csrf, "t": round(session.issued_at, 3)},
+        # the issue time to the millisecond below: rounded, it could lie up to 0.5 ms in the future, and a
+        # request that quick found its cookie not yet valid
+        issued = math.floor(session.issued_at * 1000) / 1000
+        body = json.dumps({"a": int(session.authenticated), "c": session.csrf, "t": issued},
                           separators=(",", ":")).encode()
         payload = _b64(body)
         return f"{payload}.{_b64(self._sign(payload))}"

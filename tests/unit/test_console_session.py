@@ -49,6 +49,14 @@ def test_sessions_expire() -> None:
     assert c.loads(value) is None
 
 
+def test_a_session_is_valid_at_once_whatever_its_fraction_of_a_millisecond() -> None:
+    """A request right after its cookie was issued finds it valid (the cookie's time is never later
+    than the session's)."""
+    clock = ManualClock(start=1_700_000_000.0006)
+    c = codec(clock=clock)
+    assert c.loads(c.dumps(c.new(authenticated=True))) is not None
+
+
 def test_csrf_tokens_are_per_session() -> None:
     c = codec()
     one, two = c.new(authenticated=True), c.new(authenticated=True)
